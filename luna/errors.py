@@ -1,0 +1,16 @@
+"""Errors that services raise without knowing about HTTP.
+
+Services raise these (and Django's ValidationError / PermissionDenied);
+`luna.api.exceptions.exception_handler` turns them into JSON responses.
+"""
+
+from __future__ import annotations
+
+
+class Conflict(Exception):
+    """The request is well formed but clashes with the current state (HTTP 409)."""
+
+    def __init__(self, message: str, *, code: str = "conflict") -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code

@@ -1,0 +1,52 @@
+"""Settings are read strictly from the environment."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PROJECT = Path(__file__).resolve().parents[2]
+LONG_KEY = "k" * 20 + "-production-secret-key-for-tests-0123456789"
+
+
+def import_settings(**env: str) -> subprocess.CompletedProcess:
+    clean = {key: value for key, value in os.environ.items() if key not in {"SECRET_KEY", "ALLOWED_HOSTS", "LUNA_ENV"}}
+    clean.update(env)
+    return subprocess.run(
+        [sys.executable, "-c", "import luna.settings as s; print(s.DEBUG, s.ALLOWED_HOSTS)"],
+        cwd=PROJECT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    "env, missing",
+    [
+        ({"ALLOWED_HOSTS": "luna.example"}, "SECRET_KEY"),
+        ({"SECRET_KEY": LONG_KEY}, "ALLOWED_HOSTS"),
+        ({}, "SECRET_KEY and ALLOWED_HOSTS"),
+    ],
+)
+def test_production_refuses_to_start_without_its_secrets(env, missing):
+    result = import_settings(LUNA_ENV="production", **env)
+    assert result.returncode != 0
+    assert f"LUNA_ENV=production needs {missing}" in result.stderr
+
+
+def test_production_starts_with_secret_key_and_hosts_and_turns_debug_off():
+    result = import_settings(LUNA_ENV="production", SECRET_KEY=LONG_KEY, ALLOWED_HOSTS="luna.example,api.luna.example")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False ['luna.example', 'api.luna.example']"
+
+
+def test_a_malformed_boolean_stops_start_up():
+    result = import_settings(DEBUG="maybe")
+    assert result.returncode != 0
+    assert "DEBUG='maybe' is not a boolean" in result.stderr

@@ -1,0 +1,5 @@
+from luna.api.routers import OptionalSlashRouter
+
+router = OptionalSlashRouter()
+
+urlpatterns = [*router.urls]

@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+import uuid
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+
+from users.validators import age_validators, latitude_validators, longitude_validators, validate_handle
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def get_by_natural_key(self, handle: str) -> User:
+        # Handles are unique case-insensitively, so "Alice" signs in as "alice".
+        return self.get(handle__iexact=handle)
+
+    def create_user(self, handle: str, password: str | None = None, **fields) -> User:
+        user = self.model(handle=handle, **fields)
+        user.set_password(password)  # None gives an unusable password
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, handle: str, password: str | None = None, **fields) -> User:
+        fields.setdefault("name", handle)
+        fields.update(is_staff=True, is_superuser=True)
+        return self.create_user(handle, password, **fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    handle = models.CharField(
+        max_length=30,
+        unique=True,
+        validators=[validate_handle],
+        help_text="3-30 letters, digits, '_', '.' or '-'; unique regardless of case.",
+    )
+    name = models.CharField(max_length=150)
+    age = models.PositiveSmallIntegerField(null=True, blank=True, validators=age_validators)
+    home_lat = models.FloatField(null=True, blank=True, validators=latitude_validators)
+    home_lng = models.FloatField(null=True, blank=True, validators=longitude_validators)
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "handle"
+    REQUIRED_FIELDS = ["name"]
+
+    class Meta:
+        ordering = ["handle"]
+        constraints = [
+            models.UniqueConstraint(Lower("handle"), name="user_handle_ci_unique"),
+            models.CheckConstraint(condition=Q(age__isnull=True) | Q(age__gte=13, age__lte=120), name="user_age_range"),
+            models.CheckConstraint(
+                condition=Q(home_lat__isnull=True) | Q(home_lat__gte=-90, home_lat__lte=90),
+                name="user_home_lat_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(home_lng__isnull=True) | Q(home_lng__gte=-180, home_lng__lte=180),
+                name="user_home_lng_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(home_lat__isnull=True, home_lng__isnull=True)
+                | Q(home_lat__isnull=False, home_lng__isnull=False),
+                name="user_home_both_or_neither",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.handle
+
+    @property
+    def has_home(self) -> bool:
+        return self.home_lat is not None and self.home_lng is not None
+
+    def get_full_name(self) -> str:
+        return self.name
+
+    def get_short_name(self) -> str:
+        return self.handle
