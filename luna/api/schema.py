@@ -1,0 +1,41 @@
+"""Shapes of the error bodies, for the OpenAPI schema of every endpoint.
+
+Use them in `extend_schema(responses=...)`, e.g.
+`responses={200: PlanSerializer, **error_responses(400, 401, 403, 404)}`.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiResponse, inline_serializer
+from rest_framework import serializers
+
+ErrorSerializer = inline_serializer("Error", {"detail": serializers.CharField()})
+
+# 400 bodies carry one list of messages per field, plus `detail` / `non_field_errors` when not about one field.
+ValidationErrorSerializer = inline_serializer(
+    "ValidationError",
+    {
+        "detail": serializers.CharField(required=False),
+        "non_field_errors": serializers.ListField(child=serializers.CharField(), required=False),
+    },
+)
+
+_DESCRIPTIONS = {
+    400: "Invalid input: one list of messages per field.",
+    401: "Not signed in: send `Authorization: Token <key>`.",
+    403: "Signed in, but not allowed to do this.",
+    404: "No such object (or not visible to the caller).",
+    409: "The object's current state does not allow this.",
+    413: "The request body is too large.",
+    429: "Too many requests; retry later.",
+    503: "The database is unavailable; retry later.",
+}
+
+
+def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
+    return {
+        code: OpenApiResponse(
+            response=ValidationErrorSerializer if code == 400 else ErrorSerializer, description=_DESCRIPTIONS[code]
+        )
+        for code in codes
+    }
