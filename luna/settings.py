@@ -190,6 +190,13 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "ENUM_NAME_OVERRIDES": {
+        "HealthStatusEnum": ["healthy", "unhealthy"],
+        "PlanStatusEnum": "plans.models.Plan.Status",
+        "ParticipantStatusEnum": "plans.models.PlanParticipant.Status",
+        "InvitationAnswerEnum": ["accepted", "declined"],
+        "BookingStatusEnum": "plans.models.Booking.Status",
+    },
 }
 
 # --- Recommendations ------------------------------------------------------
