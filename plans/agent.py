@@ -52,10 +52,12 @@ def stale_claim_age() -> timedelta:
     return timedelta(seconds=2 * settings.LUNA_BOOKING_TIMEOUT_SECONDS)
 
 
-def release_stale_claims() -> int:
-    """Free bookings whose runner died while holding them; returns how many."""
-    cutoff = timezone.now() - stale_claim_age()
-    return Booking.objects.filter(claimed_at__lt=cutoff).update(claimed_at=None, updated_at=timezone.now())
+def release_stale_claims() -> list[uuid.UUID]:
+    """Free bookings whose runner died while holding them; returns their ids."""
+    stale = Booking.objects.filter(claimed_at__lt=timezone.now() - stale_claim_age())
+    booking_ids = list(stale.values_list("pk", flat=True))
+    stale.filter(pk__in=booking_ids).update(claimed_at=None, updated_at=timezone.now())
+    return booking_ids
 
 
 def _run_once(booking_id: uuid.UUID) -> bool:

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from luna.errors import Conflict
@@ -176,7 +177,8 @@ def bookings_retry_due(*, max_attempts: int) -> RetryReport:
     Frees claims whose runner died, retries failed bookings below `max_attempts`,
     resumes pending bookings whose dispatch was lost, and finishes cancellations.
     """
-    report = RetryReport(released_claims=release_stale_claims())
+    released = release_stale_claims()
+    report = RetryReport(released_claims=len(released))
     failed = Booking.objects.select_related("plan").filter(
         status=Booking.Status.FAILED, plan__status=Plan.Status.CONFIRMED, claimed_at__isnull=True
     )
@@ -190,10 +192,10 @@ def bookings_retry_due(*, max_attempts: int) -> RetryReport:
     # Recent pending bookings are left alone: their dispatch may still be on its way.
     cutoff = timezone.now() - stale_claim_age()
     lost = Booking.objects.filter(
+        Q(updated_at__lt=cutoff) | Q(pk__in=released),
         status=Booking.Status.PENDING,
         plan__status=Plan.Status.CONFIRMED,
         claimed_at__isnull=True,
-        updated_at__lt=cutoff,
     )
     unfinished_cancellations = Booking.objects.filter(
         plan__status=Plan.Status.CANCELLED, claimed_at__isnull=True
