@@ -9,6 +9,7 @@ from plans.services import booking_retry, plan_cancel, plan_confirm
 
 class PlanParticipantInline(admin.TabularInline):
     model = PlanParticipant
+    verbose_name_plural = "Participants"
     extra = 0
     autocomplete_fields = ("user",)
     readonly_fields = ("created_at", "updated_at")
@@ -16,6 +17,7 @@ class PlanParticipantInline(admin.TabularInline):
 
 class BookingInline(admin.StackedInline):
     model = Booking
+    verbose_name_plural = "Booking"
     extra = 0
     can_delete = False
     readonly_fields = (

@@ -6,6 +6,7 @@ import json
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
@@ -152,3 +153,18 @@ def test_confirming_a_confirmed_plan_that_came_without_a_booking_books_it(
     assert len(callbacks) == 1
     assert Booking.objects.get(pk=booking.pk).status == Booking.Status.BOOKED
     assert provider.book_calls == 1
+
+
+DEMO_FIXTURE = settings.BASE_DIR / "fixtures" / "demo_world.json"
+
+
+@pytest.mark.skipif(not DEMO_FIXTURE.is_file(), reason="the demo world fixture (fixtures/demo_world.json) is not here")
+@pytest.mark.django_db
+def test_loading_the_demo_world_fires_nothing(provider, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        call_command("loaddata", str(DEMO_FIXTURE), verbosity=0)
+
+    assert Plan.objects.exists()
+    assert callbacks == []
+    assert not Booking.objects.exists()
+    assert provider.book_calls == 0
