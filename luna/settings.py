@@ -219,6 +219,19 @@ LUNA_RECO = {
 LUNA_BOOKING_PROVIDER = os.environ.get("LUNA_BOOKING_PROVIDER", "plans.providers.MockProvider")
 LUNA_BOOKING_TIMEOUT_SECONDS = env_number("LUNA_BOOKING_TIMEOUT_SECONDS", 10.0, float, minimum=0.1)
 LUNA_BOOKING_MAX_ATTEMPTS = env_number("LUNA_BOOKING_MAX_ATTEMPTS", 5, int, minimum=1)
+# On a worker, a provider error is retried after this many seconds, doubling each time.
+LUNA_BOOKING_RETRY_BACKOFF_SECONDS = env_number("LUNA_BOOKING_RETRY_BACKOFF_SECONDS", 2.0, float, minimum=0)
+
+# --- Task queue (optional) ------------------------------------------------
+# With a broker (Redis), the booking agent runs on Celery workers; without one
+# it runs in the web process right after the commit.
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "").strip()
+if CELERY_BROKER_URL and "://" not in CELERY_BROKER_URL:
+    raise ImproperlyConfigured(f"CELERY_BROKER_URL={CELERY_BROKER_URL!r}: use a URL such as redis://127.0.0.1:6379/0.")
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_ACKS_LATE = True  # a worker that dies mid-task leaves the message for another
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 
 # --- Security (production) ------------------------------------------------
 X_FRAME_OPTIONS = "DENY"

@@ -44,6 +44,14 @@ def booking_run(booking_id: uuid.UUID) -> Booking | None:
     return Booking.objects.filter(pk=booking_id).first()
 
 
+def booking_reopen(booking_id: uuid.UUID) -> bool:
+    """Put a failed booking back in line for the next run; False if it has moved on meanwhile."""
+    reopened = Booking.objects.filter(pk=booking_id, status=Booking.Status.FAILED, claimed_at__isnull=True).update(
+        status=Booking.Status.PENDING, updated_at=timezone.now()
+    )
+    return reopened == 1
+
+
 def stale_claim_age() -> timedelta:
     """How long a claim may be held before its runner is presumed dead.
 

@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from luna.errors import Conflict
-from plans.agent import release_stale_claims, stale_claim_age
+from plans.agent import booking_reopen, release_stale_claims, stale_claim_age
 from plans.dispatch import booking_dispatch, booking_dispatch_on_commit
 from plans.models import Booking, Plan, PlanParticipant
 from plans.selectors import plan_queryset
@@ -152,11 +152,8 @@ def booking_retry(*, booking: Booking) -> Booking:
         plan = _lock(booking.plan)
         if plan.status != Plan.Status.CONFIRMED:
             raise Conflict(f"The plan is {plan.status}; only a confirmed plan's booking is retried.")
-        # Another retry may have moved the booking on since it was read, so this can match zero rows.
-        reset = Booking.objects.filter(pk=booking.pk, status=Booking.Status.FAILED).update(
-            status=Booking.Status.PENDING, updated_at=timezone.now()
-        )
-        if reset != 1:
+        # Another retry may have moved the booking on since it was read, so this can fail.
+        if not booking_reopen(booking.pk):
             current = Booking.objects.get(pk=booking.pk).status
             raise Conflict(f"Only a failed booking can be retried; this one is {current}.", code="booking_not_failed")
         booking_dispatch_on_commit(booking.pk)

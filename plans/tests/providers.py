@@ -81,3 +81,17 @@ class JunkProvider(BookingProvider):
 
     def book(self, *, booking_id: uuid.UUID, venue_name: str, start_time: datetime, party_size: int) -> str:
         return None  # type: ignore[return-value]
+
+
+class FlakyProvider(RecordingProvider):
+    """Refuses the first request for each booking (per process), then books it."""
+
+    refused_once: set[uuid.UUID] = set()
+
+    def book(self, *, booking_id: uuid.UUID, **kwargs) -> str:
+        if booking_id not in FlakyProvider.refused_once:
+            FlakyProvider.refused_once.add(booking_id)
+            with RECORD.lock:
+                RECORD.refused.append(booking_id)
+            raise ProviderError("Try again in a moment.")
+        return super().book(booking_id=booking_id, **kwargs)
