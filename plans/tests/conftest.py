@@ -8,6 +8,13 @@ from plans.tests.providers import RECORD
 from venues.tests.factories import VenueFactory
 
 
+@pytest.fixture(autouse=True)
+def _agent_inline(settings):
+    # Tests run the booking agent in-process unless they start a worker themselves,
+    # whatever CELERY_BROKER_URL the environment has.
+    settings.CELERY_BROKER_URL = ""
+
+
 @pytest.fixture
 def venue(db):
     return VenueFactory(name="Blue Note", category="music")
