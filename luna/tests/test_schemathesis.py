@@ -10,6 +10,8 @@ from __future__ import annotations
 import pytest
 import schemathesis
 from django.core.cache import cache
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 from rest_framework.authtoken.models import Token
@@ -30,6 +32,18 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 
 # Building the schema reads no database, so it is loaded once at collection.
 schema = schemathesis.openapi.from_wsgi("/schema/", application)
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection():
+    # Calls go through the WSGI handler, which closes "old" connections around
+    # each request; that would close the test's own transaction. Django's test
+    # client detaches the same receivers.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
