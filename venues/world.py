@@ -9,7 +9,8 @@
   generator, so the same --random-seed gives the same rows, and written with
   venues.bulk.RowWriter (COPY on PostgreSQL).
 - Both only load into an empty world (no Luna rows except staff accounts);
-  `world_reset` empties it.
+  `world_reset` empties it. Loading the demo world over other data is a
+  no-op with a message; generating a synthetic world over it is an error.
 """
 
 from __future__ import annotations
@@ -76,10 +77,15 @@ def world_reset() -> dict[str, int]:
     return deleted
 
 
+def _describe(counts: dict[str, int]) -> str:
+    return ", ".join(f"{count:,} {label}" for label, count in counts.items() if count)
+
+
 def _require_empty_world() -> None:
     if not world_is_empty():
-        present = ", ".join(f"{count:,} {label}" for label, count in world_counts().items() if count)
-        raise Conflict(f"The database already holds Luna data ({present}). Run seed with --reset to replace it.")
+        raise Conflict(
+            f"The database already holds Luna data ({_describe(world_counts())}). Run seed with --reset to replace it."
+        )
 
 
 # --- The demo world -----------------------------------------------------------------
@@ -88,7 +94,7 @@ def _require_empty_world() -> None:
 @dataclass(frozen=True)
 class DemoWorldResult:
     loaded: bool
-    demo_users_found: int
+    message: str
     counts: dict[str, int]
 
 
@@ -97,14 +103,22 @@ def _demo_objects() -> list[dict]:
 
 
 def demo_world_load(*, now: datetime | None = None) -> DemoWorldResult:
-    """Load the demo world unless any of its users is already there (then change nothing)."""
+    """Load the demo world into an empty world; otherwise change nothing and say why.
+
+    The demo world counts as present when any of its users is stored: it may
+    have been edited since, and those edits are kept.
+    """
     objects = _demo_objects()
     users = [item for item in objects if item["model"] == "users.user"]
     found = User.objects.filter(id__in=[item["pk"] for item in users]).count()
     if found:
-        # Already loaded (and perhaps edited since): leave every row as it is.
-        return DemoWorldResult(loaded=False, demo_users_found=found, counts=world_counts())
-    _require_empty_world()
+        message = f"The demo world is already present ({found} of its {len(users)} users found); nothing changed."
+        return DemoWorldResult(loaded=False, message=message, counts=world_counts())
+    if not world_is_empty():
+        # Not an error: `make run` seeds on every start, also over a synthetic or imported world.
+        counts = world_counts()
+        message = f"The database holds other Luna data ({_describe(counts)}); the demo world was not loaded."
+        return DemoWorldResult(loaded=False, message=message, counts=counts)
     handles = {item["fields"]["handle"].lower() for item in users}
     taken = sorted(
         User.objects.annotate(handle_lower=Lower("handle"))
@@ -118,7 +132,8 @@ def demo_world_load(*, now: datetime | None = None) -> DemoWorldResult:
     with transaction.atomic():
         call_command("loaddata", str(DEMO_FIXTURE), verbosity=0)
         _move_plans_ahead(plan_ids, now or timezone.now())
-    return DemoWorldResult(loaded=True, demo_users_found=len(users), counts=world_counts())
+    message = "Loaded the demo world; its plans start 1 to 7 days from now."
+    return DemoWorldResult(loaded=True, message=message, counts=world_counts())
 
 
 def _move_plans_ahead(plan_ids: list[str], now: datetime) -> None:

@@ -113,14 +113,25 @@ def test_loading_the_demo_world_saves_plans_only_as_raw_fixture_rows():
     assert not Booking.objects.exists()
 
 
-def test_it_refuses_to_load_the_demo_world_over_other_data():
+def test_it_leaves_other_data_alone_instead_of_loading_the_demo_world_over_it():
     VenueFactory(name="Somebody's venue")
 
-    with pytest.raises(CommandError, match="already holds Luna data"):
-        seed()
+    output = seed()
 
+    assert "holds other Luna data (1 venues); the demo world was not loaded" in output
     assert not User.objects.exists()
-    assert Venue.objects.count() == 1
+    assert list(Venue.objects.values_list("name", flat=True)) == ["Somebody's venue"]
+
+
+def test_rows_added_after_the_demo_world_get_fresh_ids():
+    seed()
+    alice = User.objects.get(handle="alice")
+    venue = Venue.objects.get(name="Chelsea Art Loft")
+
+    added = Interaction.objects.create(user=alice, venue=venue, interaction_type="view", dwell_time_seconds=5)
+
+    assert added.pk > 275
+    assert Interaction.objects.count() == 276
 
 
 def test_a_synthetic_world_has_exactly_the_requested_counts():

@@ -72,12 +72,9 @@ class Command(BaseCommand):
     def _demo(self) -> None:
         result = demo_world_load()
         if not result.loaded:
-            self.stdout.write(
-                f"The demo world is already present ({result.demo_users_found} of its users found); "
-                "nothing changed. Use --reset to load it afresh."
-            )
+            self.stdout.write(self.style.WARNING(f"{result.message} Use --reset to replace the world with it."))
             return
-        self.stdout.write(self.style.SUCCESS("Loaded the demo world; its plans start 1 to 7 days from now:"))
+        self.stdout.write(self.style.SUCCESS(result.message))
         self._write_counts(result.counts)
 
     def _synthetic(self, options: dict) -> None:
