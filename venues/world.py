@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import transaction
 from django.db.models.functions import Lower
@@ -213,12 +214,13 @@ class SyntheticWorldSpec:
     degree: int
     random_seed: int
 
-
-def _validate_spec(spec: SyntheticWorldSpec) -> None:
-    if spec.users < 1 or spec.venues < 1 or spec.interactions < 0 or spec.degree < 0:
-        raise Conflict("--users and --venues must be at least 1; --interactions and --degree at least 0.")
-    if spec.degree > spec.users - 1:
-        raise Conflict(f"--degree {spec.degree} is impossible with {spec.users} users (at most {spec.users - 1}).")
+    def __post_init__(self) -> None:
+        if self.users < 1 or self.venues < 1 or self.interactions < 0 or self.degree < 0:
+            raise ValidationError("--users and --venues must be at least 1; --interactions and --degree at least 0.")
+        if self.degree > self.users - 1:
+            raise ValidationError(
+                f"--degree {self.degree} is impossible with {self.users} users (at most {self.users - 1})."
+            )
 
 
 def _uuids(rng: np.random.Generator, count: int) -> list[uuid.UUID]:
@@ -243,7 +245,6 @@ def _pick(rng: np.random.Generator, weighted: list[tuple[object, float]], count:
 
 def synthetic_world_generate(*, spec: SyntheticWorldSpec, progress: Progress | None = None) -> dict[str, int]:
     """Generate users, venues, interactions and D outgoing edges per user around New York."""
-    _validate_spec(spec)
     _require_empty_world()
     report = progress or (lambda label, done, total: None)
     rng = np.random.default_rng(spec.random_seed)

@@ -223,11 +223,13 @@ def test_reset_reloads_the_demo_world():
     assert world()["venues"] == 20
 
 
-def test_it_rejects_a_degree_that_needs_more_users():
-    with pytest.raises(CommandError, match="--degree 10 is impossible with 5 users"):
-        seed("--users", "5", "--venues", "5", "--interactions", "5", "--degree", "10")
+def test_it_rejects_a_degree_that_needs_more_users_before_resetting_anything():
+    seed()
 
-    assert not User.objects.exists()
+    with pytest.raises(CommandError, match="--degree 10 is impossible with 5 users"):
+        seed("--reset", "--users", "5", "--venues", "5", "--interactions", "5", "--degree", "10")
+
+    assert world()["users"] == 24
 
 
 def test_a_random_seed_alone_is_refused():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
@@ -44,22 +45,32 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options) -> None:
-        synthetic = any(options[name] is not None for name in ("users", "venues", "interactions", "degree"))
-        if options["random_seed"] is not None and not synthetic:
-            raise CommandError("--random-seed applies to a synthetic world: add --users/--venues/--interactions.")
         started = time.monotonic()
         try:
+            spec = self._synthetic_spec(options)
             # One transaction: if loading fails after --reset, the old world is still there.
             with transaction.atomic():
                 if options["reset"]:
                     self._reset()
-                if synthetic:
-                    self._synthetic(options)
+                if spec:
+                    self._synthetic(spec)
                 else:
                     self._demo()
+        except ValidationError as error:
+            raise CommandError(" ".join(error.messages)) from None
         except Conflict as error:
             raise CommandError(error.message) from None
         self.stdout.write(f"Done in {time.monotonic() - started:.1f} s.")
+
+    def _synthetic_spec(self, options: dict) -> SyntheticWorldSpec | None:
+        values = {name: options[name] for name in SYNTHETIC_DEFAULTS if options[name] is not None}
+        if not values.keys() - {"random_seed"}:
+            if values:
+                raise CommandError("--random-seed applies to a synthetic world: add --users/--venues/--interactions.")
+            return None
+        if "degree" not in values:
+            values["degree"] = min(SYNTHETIC_DEFAULTS["degree"], max(values.get("users", 1_000) - 1, 0))
+        return SyntheticWorldSpec(**{**SYNTHETIC_DEFAULTS, **values})
 
     def _reset(self) -> None:
         counts = world_counts()
@@ -77,11 +88,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(result.message))
         self._write_counts(result.counts)
 
-    def _synthetic(self, options: dict) -> None:
-        values = {name: options[name] for name in SYNTHETIC_DEFAULTS if options[name] is not None}
-        if "degree" not in values:
-            values["degree"] = min(SYNTHETIC_DEFAULTS["degree"], max(values.get("users", 1_000) - 1, 0))
-        spec = SyntheticWorldSpec(**{**SYNTHETIC_DEFAULTS, **values})
+    def _synthetic(self, spec: SyntheticWorldSpec) -> None:
         self.stdout.write(
             f"Generating a synthetic world (random seed {spec.random_seed}): {spec.users:,} users, "
             f"{spec.venues:,} venues, {spec.interactions:,} interactions, {spec.degree} edges per user."
