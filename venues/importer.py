@@ -34,7 +34,7 @@ from django.db.models.functions import Lower
 
 from social.models import SocialEdge
 from users.models import User
-from venues.bulk import RowWriter
+from venues.bulk import RowWriter, refresh_statistics
 from venues.models import Interaction, Venue
 
 MAX_REPORTED_ERRORS = 100
@@ -366,6 +366,7 @@ def _import_file(path: Path, spec: _FileSpec, *, skip_invalid: bool, progress: P
                 if report.header_invalid or (report.bad_rows and not skip_invalid):
                     raise _Rejected
             report.loaded = writer.written
+            refresh_statistics(spec.model)
     except _Rejected:
         report.rejected = True
         report.loaded = 0

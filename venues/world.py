@@ -36,7 +36,7 @@ from luna.errors import Conflict
 from plans.models import Booking, Plan, PlanParticipant
 from social.models import SocialEdge
 from users.models import User
-from venues.bulk import RowWriter
+from venues.bulk import RowWriter, refresh_statistics
 from venues.models import Interaction, Venue
 
 DEMO_FIXTURE = Path(settings.BASE_DIR) / "fixtures" / "demo_world.json"
@@ -253,6 +253,7 @@ def synthetic_world_generate(*, spec: SyntheticWorldSpec, progress: Progress | N
         venue_ids = _generate_venues(rng, spec.venues, report)
         _generate_interactions(rng, spec.interactions, user_ids, venue_ids, report)
         _generate_edges(rng, spec.degree, user_ids, report)
+        refresh_statistics(User, Venue, Interaction, SocialEdge)
     return world_counts()
 
 
