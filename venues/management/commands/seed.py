@@ -22,8 +22,9 @@ SYNTHETIC_DEFAULTS = {"users": 1_000, "venues": 1_000, "interactions": 20_000, "
 
 class Command(BaseCommand):
     help = (
-        "Load the demo world (running it again changes nothing), or with --users/--venues/--interactions/"
-        "--degree generate a synthetic world around New York. Both need an empty world unless --reset is given."
+        "Load the demo world, or with --users/--venues/--interactions/--degree generate a synthetic world "
+        "around New York. The demo world is loaded only into an empty world (otherwise nothing changes); "
+        "a synthetic world is refused over existing data unless --reset is given. Staff accounts are kept."
     )
 
     def add_arguments(self, parser) -> None:
