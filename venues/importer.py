@@ -25,10 +25,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
+from django.core.validators import ProhibitNullCharactersValidator
 from django.db import models, transaction
 from django.db.models.functions import Lower
 
@@ -41,6 +42,7 @@ MAX_REPORTED_ERRORS = 100
 PROGRESS_EVERY = 100_000
 
 Progress = Callable[[str, int], None]
+Rows = Iterator[tuple[int, dict[str, str]]]  # (line number, cells by column)
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,9 @@ class _FieldCell:
         self.field = model._meta.get_field(name)
         self.lower = lower
         self.validators = list(self.field.validators)
+        if isinstance(self.field, models.CharField | models.TextField):
+            # As the API's serializer fields do; PostgreSQL cannot store NUL in text either.
+            self.validators.append(ProhibitNullCharactersValidator())
         self.choices = {str(value) for value, _ in self.field.flatchoices} if self.field.choices else None
         self.numeric = isinstance(self.field, models.FloatField | models.DecimalField)
 
@@ -309,38 +314,64 @@ FILE_NAMES = tuple(spec.name for spec in FILE_SPECS)
 # --- Import ----------------------------------------------------------------------------
 
 
-def _rows(path: Path, spec: _FileSpec, report: FileReport) -> Iterator[tuple[int, dict[str, str]]]:
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.reader(handle)
-        header = [column.strip() for column in next(reader, [])]
-        missing = [column for column in spec.required_columns if column not in header]
-        known = set(spec.required_columns) | set(spec.optional_columns)
-        unknown = [column for column in header if column not in known]
-        duplicated = sorted({column for column in header if header.count(column) > 1})
-        if not header or missing or unknown or duplicated:
-            problems = []
-            if missing:
-                problems.append(f"missing column(s) {', '.join(missing)}")
-            if unknown:
-                problems.append(f"unknown column(s) {', '.join(unknown)}")
-            if duplicated:
-                problems.append(f"repeated column(s) {', '.join(duplicated)}")
-            expected = ",".join((*spec.optional_columns, *spec.required_columns))
-            message = f"bad header ({'; '.join(problems) or 'empty file'}); expected {expected}."
-            report.add_error(RowError(spec.name, 1, "", message))
+class _NotUtf8(Exception):
+    def __init__(self, line: int) -> None:
+        self.line = line
+
+
+def _text_lines(handle: BinaryIO) -> Iterator[str]:
+    # Decoding line by line (not in the file object's buffer) tells which line is not UTF-8.
+    for number, raw in enumerate(handle, start=1):
+        try:
+            yield raw.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError:
+            raise _NotUtf8(number) from None
+
+
+def _rows(path: Path, spec: _FileSpec, report: FileReport) -> Rows:
+    with path.open("rb") as handle:
+        reader = csv.reader(_text_lines(handle))
+        try:
+            yield from _checked_rows(reader, spec, report)
+        except (_NotUtf8, csv.Error) as error:
+            # The rest of the file cannot be read reliably: reject it whatever the mode.
+            if isinstance(error, _NotUtf8):
+                report.add_error(RowError(spec.name, error.line, "", "not UTF-8 text; the file cannot be read."))
+            else:
+                report.add_error(RowError(spec.name, reader.line_num, "", f"not valid CSV ({error})."))
             report.header_invalid = True
-            return
-        width = len(header)
-        for cells in reader:
-            if not cells:
-                continue  # a blank line
-            if len(cells) != width:
-                report.rows += 1
-                report.bad_rows += 1
-                message = f"{len(cells)} cells, but the header has {width}."
-                report.add_error(RowError(spec.name, reader.line_num, "", message))
-                continue
-            yield reader.line_num, dict(zip(header, (cell.strip() for cell in cells), strict=True))
+
+
+def _checked_rows(reader: Any, spec: _FileSpec, report: FileReport) -> Rows:
+    header = [column.strip() for column in next(reader, [])]
+    missing = [column for column in spec.required_columns if column not in header]
+    known = set(spec.required_columns) | set(spec.optional_columns)
+    unknown = [column for column in header if column not in known]
+    duplicated = sorted({column for column in header if header.count(column) > 1})
+    if not header or missing or unknown or duplicated:
+        problems = []
+        if missing:
+            problems.append(f"missing column(s) {', '.join(missing)}")
+        if unknown:
+            problems.append(f"unknown column(s) {', '.join(unknown)}")
+        if duplicated:
+            problems.append(f"repeated column(s) {', '.join(duplicated)}")
+        expected = ",".join((*spec.optional_columns, *spec.required_columns))
+        message = f"bad header ({'; '.join(problems) or 'empty file'}); expected {expected}."
+        report.add_error(RowError(spec.name, 1, "", message))
+        report.header_invalid = True
+        return
+    width = len(header)
+    for cells in reader:
+        if not cells:
+            continue  # a blank line
+        if len(cells) != width:
+            report.rows += 1
+            report.bad_rows += 1
+            message = f"{len(cells)} cells, but the header has {width}."
+            report.add_error(RowError(spec.name, reader.line_num, "", message))
+            continue
+        yield reader.line_num, dict(zip(header, (cell.strip() for cell in cells), strict=True))
 
 
 def _import_file(path: Path, spec: _FileSpec, *, skip_invalid: bool, progress: Progress) -> FileReport:

@@ -282,3 +282,40 @@ def test_validation_does_not_query_the_database_per_row(alice, tmp_path: Path):
     # 100 rows still fit one bulk insert on SQLite; on PostgreSQL rows go through one COPY.
     assert queries_for(3) == queries_for(100)
     assert Interaction.objects.count() == 103
+
+
+def test_it_rejects_a_file_that_is_not_utf8_even_when_skipping_invalid_rows(tmp_path: Path):
+    (tmp_path / "users.csv").write_bytes(f"{USERS_HEADER}\n,dora,Dora,,,\n,ren\xe9,Ren\xe9,,,\n".encode("latin-1"))
+
+    message = rejection(tmp_path, "--skip-invalid")
+
+    assert "users.csv line 3: not UTF-8 text" in message
+    assert not User.objects.exists()
+
+
+def test_it_rejects_null_characters_in_text(tmp_path: Path):
+    write(tmp_path, "venues.csv", VENUES_HEADER, ",Bar,Drinks\x00,bar,40.7,-73.9,2,4.5")
+
+    message = rejection(tmp_path)
+
+    assert "venues.csv line 2, field 'description': Null characters are not allowed." in message
+    assert not Venue.objects.exists()
+
+
+def test_it_reports_a_row_with_the_wrong_number_of_cells(tmp_path: Path):
+    write(tmp_path, "users.csv", USERS_HEADER, ",dora,Dora,,,", ",ren,Ren,,")
+
+    message = rejection(tmp_path)
+
+    assert "users.csv line 3: 5 cells, but the header has 6." in message
+    assert not User.objects.exists()
+
+
+def test_it_reads_windows_line_endings_a_byte_order_mark_and_quoted_cells(tmp_path: Path):
+    text = f'\ufeff{VENUES_HEADER}\r\n,"Bar, Upstairs","Two floors,\r\nlate nights",bar,40.7,-73.9,2,4.5\r\n'
+    (tmp_path / "venues.csv").write_bytes(text.encode("utf-8"))
+
+    import_data(tmp_path)
+
+    venue = Venue.objects.get()
+    assert (venue.name, venue.description) == ("Bar, Upstairs", "Two floors,\r\nlate nights")
