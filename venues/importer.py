@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
@@ -314,31 +314,28 @@ FILE_NAMES = tuple(spec.name for spec in FILE_SPECS)
 # --- Import ----------------------------------------------------------------------------
 
 
-class _NotUtf8(Exception):
-    def __init__(self, line: int) -> None:
-        self.line = line
-
-
-def _text_lines(handle: BinaryIO) -> Iterator[str]:
-    # Decoding line by line (not in the file object's buffer) tells which line is not UTF-8.
-    for number, raw in enumerate(handle, start=1):
-        try:
-            yield raw.decode("utf-8-sig" if number == 1 else "utf-8")
-        except UnicodeDecodeError:
-            raise _NotUtf8(number) from None
+def _first_line_not_utf8(path: Path) -> int:
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError:
+                return number
+    return 1
 
 
 def _rows(path: Path, spec: _FileSpec, report: FileReport) -> Rows:
-    with path.open("rb") as handle:
-        reader = csv.reader(_text_lines(handle))
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.reader(handle)
         try:
             yield from _checked_rows(reader, spec, report)
-        except (_NotUtf8, csv.Error) as error:
-            # The rest of the file cannot be read reliably: reject it whatever the mode.
-            if isinstance(error, _NotUtf8):
-                report.add_error(RowError(spec.name, error.line, "", "not UTF-8 text; the file cannot be read."))
-            else:
-                report.add_error(RowError(spec.name, reader.line_num, "", f"not valid CSV ({error})."))
+        except UnicodeDecodeError:
+            # Text is decoded a buffer at a time; find the offending line only when there is one.
+            line = _first_line_not_utf8(path)
+            report.add_error(RowError(spec.name, line, "", "not UTF-8 text; the file cannot be read."))
+            report.header_invalid = True
+        except csv.Error as error:
+            report.add_error(RowError(spec.name, reader.line_num, "", f"not valid CSV ({error})."))
             report.header_invalid = True
 
 
