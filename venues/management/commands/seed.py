@@ -99,6 +99,8 @@ class Command(BaseCommand):
         counts = synthetic_world_generate(spec=spec, progress=progress)
         self.stdout.write(self.style.SUCCESS("Generated the synthetic world:"))
         self._write_counts(counts)
+        # Foreign keys are checked at commit time, which takes a while for millions of rows.
+        self.stdout.write("Committing (the database checks every reference now)...")
 
     def _write_counts(self, counts: dict[str, int]) -> None:
         for label, count in counts.items():
