@@ -65,7 +65,8 @@ class Command(BaseCommand):
                 raise CommandError("--random-seed applies to a synthetic world: add --users/--venues/--interactions.")
             return None
         if "degree" not in values:
-            values["degree"] = min(SYNTHETIC_DEFAULTS["degree"], max(values.get("users", 1_000) - 1, 0))
+            users = values.get("users", SYNTHETIC_DEFAULTS["users"])
+            values["degree"] = min(SYNTHETIC_DEFAULTS["degree"], max(users - 1, 0))
         return SyntheticWorldSpec(**{**SYNTHETIC_DEFAULTS, **values})
 
     def _reset(self) -> None:
