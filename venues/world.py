@@ -102,12 +102,18 @@ def demo_world_load(*, now: datetime | None = None) -> DemoWorldResult:
     users = [item for item in objects if item["model"] == "users.user"]
     found = User.objects.filter(id__in=[item["pk"] for item in users]).count()
     if found:
-        message = f"The demo world is already present ({found} of its {len(users)} users found); nothing changed."
+        message = (
+            f"The demo world is already present ({found} of its {len(users)} users found); nothing changed. "
+            "Run seed --reset to load it afresh."
+        )
         return DemoWorldResult(loaded=False, message=message, counts=world_counts())
     if not world_is_empty():
         # Not an error: `make run` seeds on every start, also over a synthetic or imported world.
         counts = world_counts()
-        message = f"The database holds other Luna data ({_describe(counts)}); the demo world was not loaded."
+        message = (
+            f"The database holds other Luna data ({_describe(counts)}); the demo world was not loaded. "
+            "Run seed --reset to replace that data with it."
+        )
         return DemoWorldResult(loaded=False, message=message, counts=counts)
     handles = {item["fields"]["handle"].lower() for item in users}
     taken = sorted(

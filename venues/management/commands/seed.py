@@ -80,7 +80,7 @@ class Command(BaseCommand):
     def _demo(self) -> None:
         result = demo_world_load()
         if not result.loaded:
-            self.stdout.write(self.style.WARNING(f"{result.message} Use --reset to replace the world with it."))
+            self.stdout.write(self.style.WARNING(result.message))
             return
         self.stdout.write(self.style.SUCCESS(result.message))
         self._write_counts(result.counts)
