@@ -1,0 +1,141 @@
+"""The Luna world as a whole (every Luna row except staff accounts) and the demo world in it.
+
+`manage.py seed` is a thin layer over these functions and venues.synthetic.
+
+- The demo world is `fixtures/demo_world.json`, loaded with loaddata (raw
+  saves, so no business signal fires). Its plans are stored as starting N days
+  after their created_at; loading moves them to N days after now.
+- Worlds are only loaded into an empty world; `world_reset` empties it.
+  Loading the demo world over other data is a no-op with a message;
+  generating a synthetic world over it is an error.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management import call_command
+from django.db import transaction
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from luna.errors import Conflict
+from plans.models import Booking, Plan, PlanParticipant
+from social.models import SocialEdge
+from users.models import User
+from venues.models import Interaction, Venue
+
+DEMO_FIXTURE = Path(settings.BASE_DIR) / "fixtures" / "demo_world.json"
+
+
+# --- The world as a whole -------------------------------------------------------
+
+
+def _world_querysets() -> dict[str, object]:
+    # In deletion order: rows that point at others go first.
+    return {
+        "bookings": Booking.objects.all(),
+        "plan participants": PlanParticipant.objects.all(),
+        "plans": Plan.objects.all(),
+        "social edges": SocialEdge.objects.all(),
+        "interactions": Interaction.objects.all(),
+        "venues": Venue.objects.all(),
+        "users (not staff)": User.objects.filter(is_staff=False),
+    }
+
+
+def world_counts() -> dict[str, int]:
+    """Rows per Luna table; staff accounts are not part of the world and are not counted."""
+    querysets = _world_querysets()
+    return {label: querysets[label].count() for label in reversed(querysets)}
+
+
+def world_is_empty() -> bool:
+    return not any(queryset.exists() for queryset in _world_querysets().values())
+
+
+@transaction.atomic
+def world_reset() -> dict[str, int]:
+    """Delete every Luna row except staff accounts; returns what was deleted per table."""
+    deleted = world_counts()
+    for queryset in _world_querysets().values():
+        queryset.delete()
+    return deleted
+
+
+def _describe(counts: dict[str, int]) -> str:
+    return ", ".join(f"{count:,} {label}" for label, count in counts.items() if count)
+
+
+def world_require_empty() -> None:
+    if not world_is_empty():
+        raise Conflict(
+            f"The database already holds Luna data ({_describe(world_counts())}). Run seed with --reset to replace it."
+        )
+
+
+# --- The demo world -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DemoWorldResult:
+    loaded: bool
+    message: str
+    counts: dict[str, int]
+
+
+def _demo_objects() -> list[dict]:
+    return json.loads(DEMO_FIXTURE.read_text(encoding="utf-8"))
+
+
+def demo_world_load(*, now: datetime | None = None) -> DemoWorldResult:
+    """Load the demo world into an empty world; otherwise change nothing and say why.
+
+    The demo world counts as present when any of its users is stored: it may
+    have been edited since, and those edits are kept.
+    """
+    objects = _demo_objects()
+    users = [item for item in objects if item["model"] == "users.user"]
+    found = User.objects.filter(id__in=[item["pk"] for item in users]).count()
+    if found:
+        message = (
+            f"The demo world is already present ({found} of its {len(users)} users found); nothing changed. "
+            "Run seed --reset to load it afresh."
+        )
+        return DemoWorldResult(loaded=False, message=message, counts=world_counts())
+    if not world_is_empty():
+        # Not an error: `make run` seeds on every start, also over a synthetic or imported world.
+        counts = world_counts()
+        message = (
+            f"The database holds other Luna data ({_describe(counts)}); the demo world was not loaded. "
+            "Run seed --reset to replace that data with it."
+        )
+        return DemoWorldResult(loaded=False, message=message, counts=counts)
+    handles = {item["fields"]["handle"].lower() for item in users}
+    taken = sorted(
+        User.objects.annotate(handle_lower=Lower("handle"))
+        .filter(handle_lower__in=handles)
+        .values_list("handle", flat=True)
+    )
+    if taken:
+        raise Conflict(f"Staff accounts use demo handles ({', '.join(taken)}); rename them to load the demo world.")
+
+    plan_ids = [item["pk"] for item in objects if item["model"] == "plans.plan"]
+    with transaction.atomic():
+        call_command("loaddata", str(DEMO_FIXTURE), verbosity=0)
+        _move_plans_ahead(plan_ids, now or timezone.now())
+    message = "Loaded the demo world; its plans start 1 to 7 days from now."
+    return DemoWorldResult(loaded=True, message=message, counts=world_counts())
+
+
+def _move_plans_ahead(plan_ids: list[str], now: datetime) -> None:
+    # The fixture stores each start as created_at + N days; the plan should start N days from now.
+    for plan_id, start_time, created_at in Plan.objects.filter(id__in=plan_ids).values_list(
+        "id", "start_time", "created_at"
+    ):
+        # update() does not send post_save: moving a demo plan is not a business event.
+        Plan.objects.filter(id=plan_id).update(start_time=now + (start_time - created_at))
