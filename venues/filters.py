@@ -1,0 +1,122 @@
+"""Query parameters of the venue and interaction lists."""
+
+from __future__ import annotations
+
+import re
+
+from django import forms
+from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework.filters import OrderingFilter
+
+from luna.api.filters import without_nul
+from venues.models import Interaction, Venue
+from venues.selectors import venues_within
+
+MAX_RADIUS_KM = 20_040.0  # half the earth's circumference: everything is within it
+NEAR_PATTERN = r"^\s*-?[0-9]+(\.[0-9]+)?\s*,\s*-?[0-9]+(\.[0-9]+)?\s*$"
+
+
+class _RepeatedValuesField(forms.Field):
+    widget = forms.SelectMultiple  # reads every occurrence of the parameter
+
+    def to_python(self, value) -> list[str]:
+        values = value if isinstance(value, (list, tuple)) else [value] if value else []
+        return [cleaned for cleaned in (without_nul(str(item)).strip().lower() for item in values) if cleaned]
+
+
+class CategoryFilter(filters.Filter):
+    """`?category=bar&category=cafe`: venues in any of the categories."""
+
+    field_class = _RepeatedValuesField
+
+    def filter(self, queryset, value):
+        return queryset.filter(category__in=value) if value else queryset
+
+
+class _LatLngField(forms.CharField):
+    default_error_messages = {
+        "invalid": "Give near as 'lat,lng' in decimal degrees, lat within -90..90 and lng within -180..180."
+    }
+
+    def to_python(self, value) -> tuple[float, float] | None:
+        value = super().to_python(value)
+        if not value:
+            return None
+        if not re.fullmatch(NEAR_PATTERN, value):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        lat_field = forms.FloatField(min_value=-90, max_value=90)
+        lng_field = forms.FloatField(min_value=-180, max_value=180)
+        try:
+            lat, lng = value.split(",")
+            return lat_field.clean(lat.strip()), lng_field.clean(lng.strip())
+        except forms.ValidationError:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
+class _VenueFilterForm(forms.Form):
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        near, radius = cleaned.get("near"), cleaned.get("radius_km")
+        if near is not None and radius is None and "radius_km" not in self.errors:
+            self.add_error("radius_km", "radius_km is required with near.")
+        if radius is not None and near is None and "near" not in self.errors:
+            self.add_error("near", "near is required with radius_km.")
+        return cleaned
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class NearFilter(filters.Filter):
+    field_class = _LatLngField
+
+
+@extend_schema_field(OpenApiTypes.DOUBLE)
+class RadiusFilter(filters.NumberFilter):
+    pass
+
+
+class VenueFilter(filters.FilterSet):
+    category = CategoryFilter()
+    max_price_level = filters.NumberFilter(field_name="price_level", lookup_expr="lte", min_value=1, max_value=4)
+    min_rating = filters.NumberFilter(field_name="rating", lookup_expr="gte", min_value=0, max_value=5)
+    near = NearFilter(method="_applied_in_filter_queryset")
+    radius_km = RadiusFilter(method="_applied_in_filter_queryset", min_value=0, max_value=MAX_RADIUS_KM)
+
+    class Meta:
+        model = Venue
+        fields = ["category", "max_price_level", "min_rating", "near", "radius_km"]
+        form = _VenueFilterForm
+
+    def _applied_in_filter_queryset(self, queryset, name, value):
+        return queryset  # near and radius_km only make sense together; see filter_queryset
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        near, radius = self.form.cleaned_data.get("near"), self.form.cleaned_data.get("radius_km")
+        if near is not None and radius is not None:
+            queryset = venues_within(queryset, lat=near[0], lng=near[1], radius_km=float(radius))
+        return queryset
+
+
+class VenueOrderingFilter(OrderingFilter):
+    """`?ordering=` by name, rating or price_level; nearest first by default when `near` is given.
+
+    The id is always the last key so that pages never repeat or skip a venue.
+    """
+
+    def get_ordering(self, request, queryset, view) -> list[str]:
+        if not request.query_params.get(self.ordering_param) and "distance_km" in queryset.query.annotations:
+            ordering = ["distance_km", "name"]
+        else:
+            ordering = list(super().get_ordering(request, queryset, view) or [])
+        return [*ordering, "id"]
+
+
+class InteractionFilter(filters.FilterSet):
+    venue = filters.UUIDFilter(field_name="venue_id", help_text="Only interactions with this venue.")
+    interaction_type = filters.ChoiceFilter(choices=Interaction.Type.choices, help_text="Only this type.")
+
+    class Meta:
+        model = Interaction
+        fields = ["venue", "interaction_type"]
