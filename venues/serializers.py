@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from luna.api.serializers import StrictModelSerializer
@@ -8,11 +9,8 @@ from venues.models import Interaction, Venue
 
 
 class VenueSerializer(StrictModelSerializer):
-    distance_km = serializers.FloatField(
-        read_only=True,
-        allow_null=True,
-        default=None,
-        help_text="Distance from `near` in km when the list was filtered by `near`; otherwise null.",
+    distance_km = serializers.SerializerMethodField(
+        help_text="Distance from `near` in km when the list was filtered by `near`; otherwise null."
     )
 
     class Meta:
@@ -38,6 +36,10 @@ class VenueSerializer(StrictModelSerializer):
 
     def validate_category(self, value: str) -> str:
         return value.lower()
+
+    @extend_schema_field(serializers.FloatField(allow_null=True))
+    def get_distance_km(self, venue: Venue) -> float | None:
+        return getattr(venue, "distance_km", None)
 
 
 class InteractionSerializer(serializers.ModelSerializer):

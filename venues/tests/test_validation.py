@@ -134,7 +134,7 @@ def test_staff_naming_an_unknown_user_get_a_400(client_for, staff):
 
 
 def test_a_user_naming_an_unknown_user_is_refused_like_anyone_else(client_for, alice):
-    # Not a 400: a non-staff caller may not learn which ids exist.
+    # Naming anyone else is refused before the id is even looked up.
     venue = VenueFactory()
     body = {"interaction_type": "view", "user_id": str(uuid.uuid4())}
     assert client_for(alice).post(f"/venues/{venue.id}/interactions/", body, format="json").status_code == 403
