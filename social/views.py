@@ -62,10 +62,13 @@ class SocialEdgeViewSet(
     serializer_class = SocialEdgeSerializer
     permission_classes = [SocialEdgeAccess]
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    # Any path segment reaches the view, so an id it cannot parse is a JSON 404 like an unknown one.
+    lookup_value_regex = "[^/]+"
 
     def get_queryset(self):
         if self.action == "list":
-            query = SocialEdgeListQuerySerializer(data=self.request.query_params)
+            # A plain dict, so that an empty `?user=` is malformed rather than absent.
+            query = SocialEdgeListQuerySerializer(data=self.request.query_params.dict())
             query.is_valid(raise_exception=True)
             return social_edge_list(owner_id=query.validated_data.get("user", self.request.user.pk))
         # Someone else's edge is found, then refused by SocialEdgeAccess (403, not 404).

@@ -43,13 +43,13 @@ DEACTIVATION = (
         description="Open signup. Without a password the account exists but cannot get a token. "
         "A taken handle (in any case) is a 400 whose `detail` is `Handle already taken.`.",
         request=UserCreateSerializer,
-        responses={201: UserSerializer, **error_responses(400, 415, 429)},
+        responses={201: UserSerializer, **error_responses(400, 401, 415, 429)},
         auth=[],
     ),
     list=extend_schema(
         summary="List users",
         parameters=[OpenApiParameter("search", OpenApiTypes.STR, description="Words matched in handle and name.")],
-        responses={200: UserSerializer(many=True), **error_responses(401)},
+        responses={200: UserSerializer(many=True), **error_responses(400, 401)},
     ),
     retrieve=extend_schema(
         summary="One user", parameters=[USER_ID], responses={200: UserSerializer, **error_responses(401, 404)}
@@ -82,6 +82,8 @@ class UserViewSet(
     search_fields = ["handle", "name"]
     throttle_scope = "signup"
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    # Any path segment reaches the view, so an id it cannot parse is a JSON 404 like an unknown one.
+    lookup_value_regex = "[^/]+"
 
     def get_queryset(self):
         return user_list(viewer=self.request.user)
@@ -145,7 +147,7 @@ class AuthTokenView(APIView):
         description="Send the token back as `Authorization: Token <key>`. Wrong credentials are a 400 that does "
         "not say whether the handle or the password was wrong.",
         request=TokenRequestSerializer,
-        responses={200: TokenSerializer, **error_responses(400, 415, 429)},
+        responses={200: TokenSerializer, **error_responses(400, 401, 415, 429)},
         auth=[],
     )
     def post(self, request) -> Response:

@@ -15,7 +15,44 @@ from venues.models import Interaction, Venue
 from venues.selectors import venues_within
 
 MAX_RADIUS_KM = 20_040.0  # half the earth's circumference: everything is within it
-NEAR_PATTERN = r"^\s*-?[0-9]+(\.[0-9]+)?\s*,\s*-?[0-9]+(\.[0-9]+)?\s*$"
+DEFAULT_RADIUS_KM = 10.0
+# "lat,lng" in decimal degrees; the pattern itself keeps lat within -90..90 and lng within -180..180.
+_LAT = r"-?(?:90(?:\.0+)?|[1-8]?[0-9](?:\.[0-9]+)?)"
+_LNG = r"-?(?:180(?:\.0+)?|(?:1[0-7][0-9]|[1-9]?[0-9])(?:\.[0-9]+)?)"
+NEAR_PATTERN = rf"^\s*{_LAT}\s*,\s*{_LNG}\s*$"
+
+
+class _RejectBlank:
+    """A parameter given as `?name=` is malformed, not absent."""
+
+    def to_python(self, value):
+        if isinstance(value, str) and not value.strip():
+            raise forms.ValidationError("Give a value or leave the parameter out.", code="blank")
+        return super().to_python(value)
+
+
+class _NumberField(_RejectBlank, forms.DecimalField):
+    pass
+
+
+class _UUIDField(_RejectBlank, forms.UUIDField):
+    pass
+
+
+class _ChoiceField(_RejectBlank, forms.ChoiceField):
+    pass
+
+
+class NumberFilter(filters.NumberFilter):
+    field_class = _NumberField
+
+
+class UUIDFilter(filters.UUIDFilter):
+    field_class = _UUIDField
+
+
+class ChoiceFilter(filters.ChoiceFilter):
+    field_class = _ChoiceField
 
 
 class _RepeatedValuesField(forms.Field):
@@ -35,7 +72,7 @@ class CategoryFilter(filters.Filter):
         return queryset.filter(category__in=value) if value else queryset
 
 
-class _LatLngField(forms.CharField):
+class _LatLngField(_RejectBlank, forms.CharField):
     default_error_messages = {
         "invalid": "Give near as 'lat,lng' in decimal degrees, lat within -90..90 and lng within -180..180."
     }
@@ -46,24 +83,8 @@ class _LatLngField(forms.CharField):
             return None
         if not re.fullmatch(NEAR_PATTERN, value):
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
-        lat_field = forms.FloatField(min_value=-90, max_value=90)
-        lng_field = forms.FloatField(min_value=-180, max_value=180)
-        try:
-            lat, lng = value.split(",")
-            return lat_field.clean(lat.strip()), lng_field.clean(lng.strip())
-        except forms.ValidationError:
-            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
-
-
-class _VenueFilterForm(forms.Form):
-    def clean(self) -> dict:
-        cleaned = super().clean()
-        near, radius = cleaned.get("near"), cleaned.get("radius_km")
-        if near is not None and radius is None and "radius_km" not in self.errors:
-            self.add_error("radius_km", "radius_km is required with near.")
-        if radius is not None and near is None and "near" not in self.errors:
-            self.add_error("near", "near is required with radius_km.")
-        return cleaned
+        lat, lng = value.split(",")
+        return float(lat), float(lng)
 
 
 @extend_schema_field(OpenApiTypes.STR)
@@ -72,30 +93,30 @@ class NearFilter(filters.Filter):
 
 
 @extend_schema_field(OpenApiTypes.DOUBLE)
-class RadiusFilter(filters.NumberFilter):
+class RadiusFilter(NumberFilter):
     pass
 
 
 class VenueFilter(filters.FilterSet):
     category = CategoryFilter()
-    max_price_level = filters.NumberFilter(field_name="price_level", lookup_expr="lte", min_value=1, max_value=4)
-    min_rating = filters.NumberFilter(field_name="rating", lookup_expr="gte", min_value=0, max_value=5)
+    max_price_level = NumberFilter(field_name="price_level", lookup_expr="lte", min_value=1, max_value=4)
+    min_rating = NumberFilter(field_name="rating", lookup_expr="gte", min_value=0, max_value=5)
     near = NearFilter(method="_applied_in_filter_queryset")
     radius_km = RadiusFilter(method="_applied_in_filter_queryset", min_value=0, max_value=MAX_RADIUS_KM)
 
     class Meta:
         model = Venue
         fields = ["category", "max_price_level", "min_rating", "near", "radius_km"]
-        form = _VenueFilterForm
 
     def _applied_in_filter_queryset(self, queryset, name, value):
-        return queryset  # near and radius_km only make sense together; see filter_queryset
+        return queryset  # near and radius_km act together; see filter_queryset
 
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)
         near, radius = self.form.cleaned_data.get("near"), self.form.cleaned_data.get("radius_km")
-        if near is not None and radius is not None:
-            queryset = venues_within(queryset, lat=near[0], lng=near[1], radius_km=float(radius))
+        if near is not None:
+            radius_km = DEFAULT_RADIUS_KM if radius is None else float(radius)
+            queryset = venues_within(queryset, lat=near[0], lng=near[1], radius_km=radius_km)
         return queryset
 
 
@@ -114,8 +135,8 @@ class VenueOrderingFilter(OrderingFilter):
 
 
 class InteractionFilter(filters.FilterSet):
-    venue = filters.UUIDFilter(field_name="venue_id", help_text="Only interactions with this venue.")
-    interaction_type = filters.ChoiceFilter(choices=Interaction.Type.choices, help_text="Only this type.")
+    venue = UUIDFilter(field_name="venue_id", help_text="Only interactions with this venue.")
+    interaction_type = ChoiceFilter(choices=Interaction.Type.choices, help_text="Only this type.")
 
     class Meta:
         model = Interaction

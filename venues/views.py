@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from luna.api.filters import SearchFilter
 from luna.api.schema import error_responses
 from venues import services
-from venues.filters import NEAR_PATTERN, VenueFilter, VenueOrderingFilter
+from venues.filters import DEFAULT_RADIUS_KM, NEAR_PATTERN, VenueFilter, VenueOrderingFilter
 from venues.permissions import VenueAccess
 from venues.selectors import venue_list
 from venues.serializers import InteractionCreateSerializer, InteractionSerializer, VenueSerializer
@@ -40,12 +40,12 @@ LIST_PARAMETERS = [
         OpenApiTypes.STR,
         pattern=NEAR_PATTERN,
         description="`lat,lng`: only venues within `radius_km` of this point (great-circle distance); "
-        "results are then nearest first unless `ordering` is given, and carry `distance_km`. Needs `radius_km`.",
+        "results are then nearest first unless `ordering` is given, and carry `distance_km`.",
     ),
     OpenApiParameter(
         "radius_km",
-        {"type": "number", "minimum": 0, "maximum": 20040},
-        description="Radius around `near` in km (0-20040). Needs `near`.",
+        {"type": "number", "minimum": 0, "maximum": 20040, "default": DEFAULT_RADIUS_KM},
+        description="Radius around `near` in km (0-20040); ignored without `near`.",
     ),
     OpenApiParameter("search", OpenApiTypes.STR, description="Words that must all appear in the name or description."),
     OpenApiParameter(
@@ -61,11 +61,14 @@ LIST_PARAMETERS = [
     list=extend_schema(
         summary="List venues",
         parameters=LIST_PARAMETERS,
-        responses={200: VenueSerializer(many=True), **error_responses(400)},
+        responses={200: VenueSerializer(many=True), **error_responses(400, 401)},
         auth=[],
     ),
     retrieve=extend_schema(
-        summary="One venue", parameters=[VENUE_ID], responses={200: VenueSerializer, **error_responses(404)}, auth=[]
+        summary="One venue",
+        parameters=[VENUE_ID],
+        responses={200: VenueSerializer, **error_responses(401, 404)},
+        auth=[],
     ),
     create=extend_schema(
         summary="Add a venue (staff)",
@@ -101,6 +104,8 @@ class VenueViewSet(
     ordering_fields = ["name", "rating", "price_level"]
     ordering = ["name"]
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    # Any path segment reaches the view, so an id it cannot parse is a JSON 404 like an unknown one.
+    lookup_value_regex = "[^/]+"
 
     def get_queryset(self):
         return venue_list()

@@ -98,7 +98,7 @@ def test_posts_work_with_and_without_the_trailing_slash(client_for, api_client, 
     assert client.post("/social/edges" + slash, {"other_user_id": str(bob.id)}, format="json").status_code == 201
 
 
-BAD_IDS = ["not-a-uuid", "12345", str(uuid.uuid4()), "%20", "0x1f"]
+BAD_IDS = ["not-a-uuid", "12345", str(uuid.uuid4()), "%20", "0x1f", "0.5", "me.json"]
 ID_PATHS = [
     ("get", "/users/{id}/"),
     ("patch", "/users/{id}/"),

@@ -120,7 +120,7 @@ def test_a_user_cannot_create_an_edge_for_someone_else(client_for, alice, bob, c
     assert not SocialEdge.objects.exists()
 
 
-@pytest.mark.parametrize("edge_id", ["abc", "12x", "99999999999999999999999999", "0", "-1"])
+@pytest.mark.parametrize("edge_id", ["abc", "12x", "99999999999999999999999999", "0", "-1", "1.5"])
 def test_a_malformed_or_unknown_edge_id_is_a_404(client_for, alice, edge_id):
     client = client_for(alice)
     assert client.get(f"/social/edges/{edge_id}/").status_code == 404

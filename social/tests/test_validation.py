@@ -67,7 +67,8 @@ def test_changing_an_edge_rejects_bad_input_and_changes_nothing(client_for, alic
     assert (edge.strength, edge.relationship_type) == (0.4, "friend")
 
 
-def test_staff_listing_with_a_malformed_user_is_a_400(client_for, staff):
-    response = client_for(staff).get("/social/edges/?user=nobody")
+@pytest.mark.parametrize("user", ["nobody", ""])
+def test_staff_listing_with_a_malformed_user_is_a_400(client_for, staff, user):
+    response = client_for(staff).get(f"/social/edges/?user={user}")
     assert response.status_code == 400
     assert "user" in response.json()

@@ -268,7 +268,7 @@ class TestUserInteractions:
         assert [item["id"] for item in by_both["results"]] == [wanted.id]
         assert client.get(f"/users/{alice.id}/interactions/?venue={cafe.id}").json()["count"] == 2
 
-    @pytest.mark.parametrize("query", ["venue=not-a-uuid", "interaction_type=love"])
+    @pytest.mark.parametrize("query", ["venue=not-a-uuid", "venue=", "interaction_type=love", "interaction_type="])
     def test_a_malformed_filter_is_a_400(self, client_for, alice, query):
         response = client_for(alice).get(f"/users/{alice.id}/interactions/?{query}")
         assert response.status_code == 400

@@ -72,3 +72,19 @@ def test_other_filters_combine_with_near(api_client):
     VenueFactory(name="Bar", category="bar", lat=40.01, lng=-74.0)
     VenueFactory(name="Cafe", category="cafe", lat=40.01, lng=-74.0)
     assert names(api_client, "near=40,-74&radius_km=5&category=cafe") == ["Cafe"]
+
+
+def test_near_without_radius_uses_ten_km(api_client):
+    VenueFactory(name="Nine km", lat=40.0 + 9 / 111.195, lng=-74.0)
+    VenueFactory(name="Eleven km", lat=40.0 + 11 / 111.195, lng=-74.0)
+    assert names(api_client, "near=40,-74") == ["Nine km"]
+
+
+def test_radius_without_near_filters_nothing(api_client):
+    VenueFactory(name="Far away", lat=-33.0, lng=151.0)
+    assert names(api_client, "radius_km=1") == ["Far away"]
+
+
+@pytest.mark.parametrize("near", ["90,180", "-90,-180", "-90.0,180.000", " 12.5 , -7 "])
+def test_the_extreme_coordinates_are_accepted(api_client, near):
+    assert api_client.get("/venues/", {"near": near, "radius_km": 1}).status_code == 200
