@@ -8,6 +8,7 @@ from django import forms
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
+from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
 
 from luna.api.filters import without_nul
@@ -121,17 +122,22 @@ class VenueFilter(filters.FilterSet):
 
 
 class VenueOrderingFilter(OrderingFilter):
-    """`?ordering=` by name, rating or price_level; nearest first by default when `near` is given.
+    """`?ordering=` one of name, rating, price_level (`-` for descending); nearest first by default with `near`.
 
-    The id is always the last key so that pages never repeat or skip a venue.
+    An unknown key is a 400 rather than silently ignored. The id is always the last key so
+    that pages never repeat or skip a venue.
     """
 
     def get_ordering(self, request, queryset, view) -> list[str]:
-        if not request.query_params.get(self.ordering_param) and "distance_km" in queryset.query.annotations:
-            ordering = ["distance_km", "name"]
-        else:
-            ordering = list(super().get_ordering(request, queryset, view) or [])
-        return [*ordering, "id"]
+        requested = request.query_params.get(self.ordering_param)
+        if requested is not None:
+            allowed = {prefix + field for field in view.ordering_fields for prefix in ("", "-")}
+            if requested not in allowed:
+                raise ValidationError({self.ordering_param: [f"Use one of: {', '.join(sorted(allowed))}."]})
+            return [requested, "id"]
+        if "distance_km" in queryset.query.annotations:
+            return ["distance_km", "name", "id"]
+        return [*view.ordering, "id"]
 
 
 class InteractionFilter(filters.FilterSet):
