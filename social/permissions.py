@@ -11,6 +11,8 @@ class SocialEdgeAccess(BasePermission):
     message = "Only the edge's owner or staff may do this."
 
     def has_permission(self, request, view) -> bool:
+        if getattr(view, "action", None) is None:
+            return True  # a method with no action (TRACE, PUT, OPTIONS): the view answers 405 or metadata
         if not (request.user and request.user.is_authenticated):
             return False
         if request.user.is_staff:

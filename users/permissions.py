@@ -17,6 +17,8 @@ class UserAccess(BasePermission):
     """
 
     def has_permission(self, request, view) -> bool:
+        if getattr(view, "action", None) is None:
+            return True  # a method with no action (TRACE, PUT, OPTIONS): the view answers 405 or metadata
         if getattr(view, "action", None) == "create":
             return True
         return bool(request.user and request.user.is_authenticated)

@@ -15,6 +15,8 @@ class VenueAccess(BasePermission):
     message = "Only staff may change venues."
 
     def has_permission(self, request, view) -> bool:
+        if getattr(view, "action", None) is None:
+            return True  # a method with no action (TRACE, PUT, OPTIONS): the view answers 405 or metadata
         action = getattr(view, "action", None)
         if action in {"list", "retrieve"}:
             return True

@@ -92,7 +92,6 @@ class VenueViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
     mixins.DestroyModelMixin,
     viewsets.GenericViewSet,
 ):
@@ -113,8 +112,12 @@ class VenueViewSet(
     def perform_create(self, serializer) -> None:
         serializer.instance = services.venue_create(**serializer.validated_data)
 
-    def perform_update(self, serializer) -> None:
-        serializer.instance = services.venue_update(venue=serializer.instance, **serializer.validated_data)
+    def partial_update(self, request, *args, **kwargs) -> Response:
+        venue = self.get_object()
+        serializer = VenueSerializer(venue, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        venue = services.venue_update(venue=venue, **serializer.validated_data)
+        return Response(VenueSerializer(venue).data)
 
     def perform_destroy(self, instance) -> None:
         services.venue_delete(venue=instance)

@@ -131,3 +131,11 @@ def test_anonymous_requests_get_a_401_with_the_token_scheme(api_client):
     response = api_client.get("/users/")
     assert response.status_code == 401
     assert response["WWW-Authenticate"] == "Token"
+
+
+@pytest.mark.parametrize("path", ["/users/", "/users/{alice}/", "/venues/{venue}/", "/social/edges/{edge}/"])
+@pytest.mark.parametrize("method", ["TRACE", "PUT"])
+def test_an_undeclared_method_is_a_405_for_anyone(client_for, api_client, alice, world, path, method):
+    for client in (api_client, client_for(alice)):
+        response = client.generic(method, path.format(**world), "{}", content_type="application/json")
+        assert response.status_code == 405
