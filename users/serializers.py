@@ -16,13 +16,30 @@ from users.validators import validate_handle
 HOME_TOGETHER = "Give home_lat and home_lng together, or neither."
 
 
+PRIVATE_FIELDS = ("age", "home_lat", "home_lng")
+
+
 class UserSerializer(StrictModelSerializer):
-    """A user as the API shows it; never the password or its hash."""
+    """A user as the API shows it; never the password or its hash.
+
+    With a `viewer` in the context, age and home location are null unless the viewer is
+    that user or staff: other people see who someone is, not where they live.
+    """
 
     class Meta:
         model = User
         fields = ["id", "handle", "name", "age", "home_lat", "home_lng", "is_active", "is_staff", "created_at"]
         read_only_fields = fields
+        extra_kwargs = {
+            field: {"help_text": "Null unless the caller is this user or staff."} for field in PRIVATE_FIELDS
+        }
+
+    def to_representation(self, user: User) -> dict:
+        data = super().to_representation(user)
+        viewer = self.context.get("viewer")
+        if viewer is not None and not (viewer.is_staff or viewer.pk == user.pk):
+            data.update(dict.fromkeys(PRIVATE_FIELDS))
+        return data
 
 
 class _ProfileInputSerializer(StrictModelSerializer):

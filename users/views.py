@@ -96,6 +96,9 @@ class UserViewSet(
         user = services.user_create(**serializer.validated_data)
         return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
 
+    def get_serializer_context(self) -> dict:
+        return {**super().get_serializer_context(), "viewer": self.request.user}
+
     def partial_update(self, request, *args, **kwargs) -> Response:
         user = self.get_object()
         serializer = UserUpdateSerializer(user, data=request.data, partial=True)

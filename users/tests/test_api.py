@@ -273,3 +273,15 @@ class TestUserInteractions:
         response = client_for(alice).get(f"/users/{alice.id}/interactions/?{query}")
         assert response.status_code == 400
         assert query.split("=")[0] in response.json()
+
+
+def test_others_see_who_someone_is_but_not_their_age_or_home(client_for, alice, bob, staff):
+    seen_by_bob = client_for(bob).get(f"/users/{alice.id}/").json()
+    assert (seen_by_bob["handle"], seen_by_bob["name"]) == ("alice", "Alice Chen")
+    assert (seen_by_bob["age"], seen_by_bob["home_lat"], seen_by_bob["home_lng"]) == (None, None, None)
+    listed = {user["handle"]: user for user in client_for(bob).get("/users/").json()["results"]}
+    assert listed["alice"]["home_lat"] is None
+    assert listed["bob"]["home_lat"] == 40.7306
+    for viewer in (alice, staff):
+        seen = client_for(viewer).get(f"/users/{alice.id}/").json()
+        assert (seen["age"], seen["home_lat"], seen["home_lng"]) == (25, 40.7306, -73.9352)

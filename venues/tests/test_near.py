@@ -88,3 +88,11 @@ def test_radius_without_near_filters_nothing(api_client):
 @pytest.mark.parametrize("near", ["90,180", "-90,-180", "-90.0,180.000", " 12.5 , -7 "])
 def test_the_extreme_coordinates_are_accepted(api_client, near):
     assert api_client.get("/venues/", {"near": near, "radius_km": 1}).status_code == 200
+
+
+def test_a_near_page_costs_two_queries_whatever_the_catalogue_size(api_client, django_assert_num_queries):
+    for n in range(30):
+        VenueFactory(name=f"V{n:02}", lat=40.0 + n * 0.001, lng=-74.0)
+    with django_assert_num_queries(2):  # the count and the page
+        response = api_client.get("/venues/?near=40,-74&radius_km=50&limit=10")
+    assert response.json()["count"] == 30
