@@ -30,7 +30,13 @@ class VenueSerializer(StrictModelSerializer):
         ]
         read_only_fields = ["id", "created_at", "updated_at"]
         extra_kwargs = {
-            "rating": {"help_text": "0.0 to 5.0 with at most one decimal, e.g. 4.5."},
+            "rating": {
+                "help_text": "0.0 to 5.0 with at most one decimal, e.g. 4.5.",
+                "error_messages": dict.fromkeys(
+                    ["max_digits", "max_decimal_places", "max_whole_digits"],
+                    "Give a rating from 0.0 to 5.0 with at most one decimal, e.g. 4.5.",
+                ),
+            },
             "category": {"help_text": "Slug such as bar, cafe, music; stored in lower case."},
         }
 

@@ -81,6 +81,14 @@ def test_creating_a_venue_rejects_non_finite_and_malformed_json(client_for, staf
     assert Venue.objects.count() == 0
 
 
+@pytest.mark.parametrize("rating", [4.55, 12, 0.05])
+def test_a_rating_with_more_than_one_decimal_says_so(client_for, staff, rating):
+    response = client_for(staff).post("/venues/", with_(rating=rating), format="json")
+    assert response.status_code == 400
+    assert response.json()["rating"] == ["Give a rating from 0.0 to 5.0 with at most one decimal, e.g. 4.5."]
+    assert Venue.objects.count() == 0
+
+
 @pytest.mark.parametrize(
     "body, field",
     [
