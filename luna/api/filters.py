@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rest_framework import filters
+from rest_framework.exceptions import ValidationError
 
 
 def without_nul(text: str) -> str:
@@ -11,7 +12,14 @@ def without_nul(text: str) -> str:
 
 
 class SearchFilter(filters.SearchFilter):
-    """DRF's `?search=` (every word must match one of the view's `search_fields`)."""
+    """DRF's `?search=` (every word must match one of the view's `search_fields`).
+
+    DRF refuses a NUL character with a bare list as the body; here the error names the
+    parameter like every other 400.
+    """
 
     def get_search_terms(self, request) -> list[str]:
-        return [term for term in (without_nul(t) for t in super().get_search_terms(request)) if term]
+        try:
+            return super().get_search_terms(request)
+        except ValidationError as exc:
+            raise ValidationError({self.search_param: exc.detail}) from None

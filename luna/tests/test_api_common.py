@@ -139,3 +139,26 @@ def test_an_undeclared_method_is_a_405_for_anyone(client_for, api_client, alice,
     for client in (api_client, client_for(alice)):
         response = client.generic(method, path.format(**world), "{}", content_type="application/json")
         assert response.status_code == 405
+
+
+def test_a_body_over_the_upload_limit_is_a_json_413(api_client, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    body = '{"handle": "dana", "name": "' + "x" * 2000 + '"}'
+    response = api_client.generic("POST", "/users/", body, content_type="application/json")
+    assert response.status_code == 413
+    assert response.json() == {"detail": "The request body is too large."}
+
+
+@pytest.mark.parametrize("path", ["/venues/", "/users/"])
+@pytest.mark.parametrize("search", ["%00", "a%00b"])
+def test_a_nul_character_in_search_is_a_400_naming_the_parameter(client_for, alice, path, search):
+    response = client_for(alice).get(f"{path}?search={search}")
+    assert response.status_code == 400
+    assert response.json() == {"search": ["Null characters are not allowed."]}
+
+
+def test_a_nul_character_in_a_category_never_reaches_the_database(api_client):
+    VenueFactory(category="bar")
+    response = api_client.get("/venues/?category=%00bar")
+    assert response.status_code == 200
+    assert response.json()["count"] == 1
