@@ -28,6 +28,12 @@ class TcpProxy:
         """Refuse new connections and cut every open one."""
         with self._lock:
             if self._listener is not None:
+                # close() alone leaves a thread blocked in accept() holding the socket open on
+                # Linux, so one more connection would still get through; shutdown() wakes it.
+                try:
+                    self._listener.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
                 self._listener.close()
                 self._listener = None
             for sock in self._sockets:
