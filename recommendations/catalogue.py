@@ -1,0 +1,194 @@
+"""The venue catalogue each process keeps in memory for scoring.
+
+Coordinates, categories, price levels, names and popularity counts of every
+venue, as arrays indexed by position. Positions follow venue id order (the
+UUID's 128-bit value, which is also the order of its canonical string), so a
+position doubles as the id tie-break.
+
+Staleness bound (settings.LUNA_RECO["CACHE_STALENESS_SECONDS"]):
+- every request first reads two watermarks (the highest interaction id and the
+  latest venue `updated_at`, both answered from an index);
+- new interactions are added to the popularity counts from that delta
+  (`id > last seen`), so an interaction saved before the request is counted;
+- any venue created or changed (its `updated_at` moves) reloads the catalogue;
+- deletions, and rows whose transaction committed after a later id was
+  already seen, are picked up by a full reload that happens at least every
+  CACHE_STALENESS_SECONDS;
+- `catalogue_invalidate()` forces every process sharing the Django cache to
+  reload on its next request.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+import numpy as np
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Count, Max, Subquery
+
+from venues.models import Interaction, Venue
+
+GENERATION_CACHE_KEY = "recommendations:catalogue-generation"
+
+# Beyond this many new interactions one GROUP BY is cheaper than reading the delta row by row.
+MAX_DELTA_INTERACTIONS = 20_000
+
+# Monotonic seconds; tests replace it to move time forward.
+clock: Callable[[], float] = time.monotonic
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    ids: list[uuid.UUID]
+    position: dict[uuid.UUID, int]
+    names: list[str]
+    lat: np.ndarray
+    lng: np.ndarray
+    categories: list[str]  # category code -> slug ("" for venues without one)
+    category_code: np.ndarray
+    price_level: np.ndarray  # 0 when unknown
+    positive_counts: np.ndarray
+    last_interaction_id: int
+    venue_mark: datetime | None
+    generation: str
+    loaded_at: float
+
+    @property
+    def size(self) -> int:
+        return len(self.ids)
+
+    @property
+    def max_positive_count(self) -> int:
+        return int(self.positive_counts.max()) if self.size else 0
+
+    def code_of(self, category: str) -> int | None:
+        try:
+            return self.categories.index(category)
+        except ValueError:
+            return None
+
+    def nbytes(self) -> int:
+        """Memory held by this catalogue: arrays, ids, names and the id index."""
+        arrays = (self.lat, self.lng, self.category_code, self.price_level, self.positive_counts)
+        total = sum(array.nbytes for array in arrays)
+        total += sys.getsizeof(self.ids) + sys.getsizeof(self.position) + sys.getsizeof(self.names)
+        total += sum(sys.getsizeof(venue_id) + sys.getsizeof(venue_id.int) for venue_id in self.ids)
+        total += sum(sys.getsizeof(name) for name in self.names)
+        total += sum(sys.getsizeof(slug) for slug in self.categories)
+        return total
+
+
+_lock = threading.Lock()
+_current: Catalogue | None = None
+
+
+def _generation() -> str:
+    generation = cache.get(GENERATION_CACHE_KEY)
+    if generation is None:
+        cache.add(GENERATION_CACHE_KEY, uuid.uuid4().hex, timeout=None)
+        generation = cache.get(GENERATION_CACHE_KEY)
+    return generation
+
+
+def _watermarks() -> tuple[int, datetime | None]:
+    last_interaction_id = Interaction.objects.order_by().aggregate(last=Max("id"))["last"] or 0
+    venue_mark = Venue.objects.order_by().aggregate(last=Max("updated_at"))["last"]
+    return last_interaction_id, venue_mark
+
+
+def _load(*, venue_mark: datetime | None, generation: str) -> Catalogue:
+    rows = list(Venue.objects.order_by("id").values_list("id", "name", "lat", "lng", "category", "price_level"))
+    rows.sort(key=lambda row: row[0])  # already sorted by the database; this makes the order not depend on it
+    ids = [row[0] for row in rows]
+    position = {venue_id: index for index, venue_id in enumerate(ids)}
+    categories: list[str] = []
+    codes: dict[str, int] = {}
+    category_code = np.empty(len(rows), dtype=np.int32)
+    for index, row in enumerate(rows):
+        code = codes.get(row[4])
+        if code is None:
+            code = codes[row[4]] = len(categories)
+            categories.append(row[4])
+        category_code[index] = code
+
+    # The counts and the interaction watermark come from one statement, hence one snapshot:
+    # every positive interaction up to the watermark is counted, none after it.
+    last_interaction_id = Interaction.objects.order_by().aggregate(last=Max("id"))["last"] or 0
+    popularity = (
+        Interaction.objects.filter(interaction_type__in=Interaction.POSITIVE_TYPES)
+        .order_by()
+        .values("venue_id")
+        .annotate(count=Count("*"), last_id=Subquery(Interaction.objects.order_by("-id").values("id")[:1]))
+        .values_list("venue_id", "count", "last_id")
+    )
+    counts = np.zeros(len(rows), dtype=np.int64)
+    for venue_id, count, last_id in popularity:
+        last_interaction_id = last_id
+        index = position.get(venue_id)
+        if index is not None:
+            counts[index] = count
+    return Catalogue(
+        ids=ids,
+        position=position,
+        names=[row[1] for row in rows],
+        lat=np.array([row[2] for row in rows], dtype=np.float64),
+        lng=np.array([row[3] for row in rows], dtype=np.float64),
+        categories=categories,
+        category_code=category_code,
+        price_level=np.array([row[5] or 0 for row in rows], dtype=np.int8),
+        positive_counts=counts,
+        last_interaction_id=last_interaction_id,
+        venue_mark=venue_mark,
+        generation=generation,
+        loaded_at=clock(),
+    )
+
+
+def _with_new_interactions(catalogue: Catalogue, *, up_to_id: int) -> Catalogue:
+    """The catalogue plus the positive interactions with ids in (last seen, up_to_id]."""
+    venue_ids = Interaction.objects.filter(
+        id__gt=catalogue.last_interaction_id,
+        id__lte=up_to_id,
+        interaction_type__in=Interaction.POSITIVE_TYPES,
+    ).values_list("venue_id", flat=True)
+    indexes = [catalogue.position.get(venue_id) for venue_id in venue_ids.order_by()]
+    counts = catalogue.positive_counts.copy()  # readers in other threads keep the old array
+    np.add.at(counts, np.array([index for index in indexes if index is not None], dtype=np.intp), 1)
+    return replace(catalogue, positive_counts=counts, last_interaction_id=up_to_id)
+
+
+def catalogue_current() -> Catalogue:
+    """The catalogue, brought up to date as described in the module docstring."""
+    global _current
+    generation = _generation()
+    last_interaction_id, venue_mark = _watermarks()
+    with _lock:
+        catalogue = _current
+        if (
+            catalogue is None
+            or catalogue.generation != generation
+            or catalogue.venue_mark != venue_mark
+            or clock() - catalogue.loaded_at >= settings.LUNA_RECO["CACHE_STALENESS_SECONDS"]
+            or last_interaction_id < catalogue.last_interaction_id
+            or last_interaction_id - catalogue.last_interaction_id > MAX_DELTA_INTERACTIONS
+        ):
+            catalogue = _load(venue_mark=venue_mark, generation=generation)
+        elif last_interaction_id > catalogue.last_interaction_id:
+            catalogue = _with_new_interactions(catalogue, up_to_id=last_interaction_id)
+        _current = catalogue
+        return catalogue
+
+
+def catalogue_invalidate() -> None:
+    """Make every process sharing the Django cache reload its catalogue on its next request."""
+    global _current
+    cache.delete(GENERATION_CACHE_KEY)
+    with _lock:
+        _current = None
