@@ -96,4 +96,7 @@ def friend_venue_totals(*, user_id: uuid.UUID, venue: Venue) -> list[FriendTotal
 
 
 def venue_get(*, venue_id: uuid.UUID) -> Venue | None:
-    return Venue.objects.filter(pk=venue_id).first()
+    try:
+        return Venue.objects.get(pk=venue_id)
+    except Venue.DoesNotExist:
+        return None
