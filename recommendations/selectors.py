@@ -7,6 +7,7 @@ one user's friends, never the size of the catalogue.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db.models import Count, Q, Sum, Value
@@ -68,8 +69,11 @@ def user_friends(*, user_id: uuid.UUID) -> list[Friend]:
     return [Friend(*row) for row in rows]
 
 
-def friend_venue_totals(*, user_id: uuid.UUID, venue: Venue) -> list[FriendTotals]:
-    """Totals of the active friends of `user_id` who interacted with `venue` or with its category."""
+def friend_venue_totals(*, friend_ids: Sequence[uuid.UUID], venue: Venue) -> list[FriendTotals]:
+    """Totals of these users with `venue` and with its category (only those who interacted with either).
+
+    Driven by the ids, so the database walks each friend's rows in the (user, venue) index.
+    """
     direct = Q(venue_id=venue.id)
     totals = {
         "direct_positive_count": Count("id", filter=direct & _POSITIVE),
@@ -86,7 +90,7 @@ def friend_venue_totals(*, user_id: uuid.UUID, venue: Venue) -> list[FriendTotal
         totals["category_positive_count"] = Value(0)
         totals["category_dwell_seconds"] = Value(0)
     rows = (
-        Interaction.objects.filter(scope, user__edges_in__user_id=user_id, user__is_active=True)
+        Interaction.objects.filter(scope, user_id__in=friend_ids)
         .order_by()
         .values("user_id")
         .annotate(**totals)

@@ -156,7 +156,7 @@ def recommend_people(user: User, *, venue: Venue | None = None, limit: int) -> l
     category = np.zeros(count, dtype=np.float64)
     if venue is not None and count:
         index_of = {friend.user_id: index for index, friend in enumerate(friends)}
-        totals = [row for row in friend_venue_totals(user_id=user.id, venue=venue) if row.user_id in index_of]
+        totals = friend_venue_totals(friend_ids=list(index_of), venue=venue)
         indexes = np.array([index_of[row.user_id] for row in totals], dtype=np.intp)
         direct[indexes] = scoring.preference_feature(
             np.array([row.direct_positive_count for row in totals], dtype=np.float64),
