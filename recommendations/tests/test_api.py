@@ -48,7 +48,7 @@ class TestWhoMaySee:
         assert "detail" in response.json()
 
     @pytest.mark.parametrize("path", ["/reco/venues/{}/", "/reco/people/{}/"])
-    @pytest.mark.parametrize("bad_id", ["not-a-uuid", "123", "alice"])
+    @pytest.mark.parametrize("bad_id", ["not-a-uuid", "123", "alice", "a.b", "%00"])
     def test_it_answers_404_for_a_malformed_user_id(self, client_for, staff, path, bad_id):
         response = client_for(staff).get(path.format(bad_id))
         assert response.status_code == 404
