@@ -206,6 +206,8 @@ LUNA_RECO = {
     # Longest time a process may serve venue features or popularity that miss a
     # write made through another process (seconds).
     "CACHE_STALENESS_SECONDS": env_number("LUNA_RECO_CACHE_SECONDS", 5.0, float, minimum=0),
+    # Reload in a background thread once half of that has passed, so no request waits for it.
+    "REFRESH_IN_BACKGROUND": env_bool("LUNA_RECO_REFRESH_IN_BACKGROUND", default=True),
 }
 
 # --- Booking agent --------------------------------------------------------

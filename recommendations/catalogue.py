@@ -13,13 +13,15 @@ Staleness bound (settings.LUNA_RECO["CACHE_STALENESS_SECONDS"]):
 - any venue created or changed (its `updated_at` moves) reloads the catalogue;
 - deletions, and rows whose transaction committed after a later id was
   already seen, are picked up by a full reload that happens at least every
-  CACHE_STALENESS_SECONDS;
+  CACHE_STALENESS_SECONDS: in a background thread once half of it has passed
+  (LUNA_RECO["REFRESH_IN_BACKGROUND"]), on the request path when all of it has;
 - `catalogue_invalidate()` forces every process sharing the Django cache to
   reload on its next request.
 """
 
 from __future__ import annotations
 
+import logging
 import sys
 import threading
 import time
@@ -31,9 +33,12 @@ from datetime import datetime
 import numpy as np
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connections
 from django.db.models import Count, Max, Subquery
 
 from venues.models import Interaction, Venue
+
+logger = logging.getLogger(__name__)
 
 GENERATION_CACHE_KEY = "recommendations:catalogue-generation"
 
@@ -87,6 +92,7 @@ class Catalogue:
 
 _lock = threading.Lock()
 _current: Catalogue | None = None
+_refreshing = threading.Event()  # set while a background reload runs
 
 
 def _generation() -> str:
@@ -104,6 +110,7 @@ def _watermarks() -> tuple[int, datetime | None]:
 
 
 def _load(*, venue_mark: datetime | None, generation: str) -> Catalogue:
+    started = clock()  # the age of what is loaded counts from before its queries
     rows = list(Venue.objects.order_by("id").values_list("id", "name", "lat", "lng", "category", "price_level"))
     rows.sort(key=lambda row: row[0])  # already sorted by the database; this makes the order not depend on it
     ids = [row[0] for row in rows]
@@ -147,7 +154,7 @@ def _load(*, venue_mark: datetime | None, generation: str) -> Catalogue:
         last_interaction_id=last_interaction_id,
         venue_mark=venue_mark,
         generation=generation,
-        loaded_at=clock(),
+        loaded_at=started,
     )
 
 
@@ -169,21 +176,63 @@ def catalogue_current() -> Catalogue:
     global _current
     generation = _generation()
     last_interaction_id, venue_mark = _watermarks()
+    bound = settings.LUNA_RECO["CACHE_STALENESS_SECONDS"]
+    refresh_ahead = False
     with _lock:
         catalogue = _current
         if (
             catalogue is None
             or catalogue.generation != generation
             or catalogue.venue_mark != venue_mark
-            or clock() - catalogue.loaded_at >= settings.LUNA_RECO["CACHE_STALENESS_SECONDS"]
+            or clock() - catalogue.loaded_at >= bound
             or last_interaction_id < catalogue.last_interaction_id
             or last_interaction_id - catalogue.last_interaction_id > MAX_DELTA_INTERACTIONS
         ):
             catalogue = _load(venue_mark=venue_mark, generation=generation)
-        elif last_interaction_id > catalogue.last_interaction_id:
-            catalogue = _with_new_interactions(catalogue, up_to_id=last_interaction_id)
+        else:
+            if last_interaction_id > catalogue.last_interaction_id:
+                catalogue = _with_new_interactions(catalogue, up_to_id=last_interaction_id)
+            # Past half the bound, reload off the request path so that no request has to wait
+            # for the full reload at the bound itself.
+            if (
+                settings.LUNA_RECO.get("REFRESH_IN_BACKGROUND", True)
+                and clock() - catalogue.loaded_at >= bound / 2
+                and not _refreshing.is_set()
+            ):
+                _refreshing.set()
+                refresh_ahead = True
         _current = catalogue
-        return catalogue
+    if refresh_ahead:
+        start_refresh_ahead()
+    return catalogue
+
+
+def _refresh_ahead() -> None:
+    """Load a new catalogue and swap it in, unless a newer one was loaded meanwhile."""
+    global _current
+    try:
+        generation = _generation()
+        _, venue_mark = _watermarks()
+        fresh = _load(venue_mark=venue_mark, generation=generation)
+        with _lock:
+            if _current is not None and fresh.loaded_at > _current.loaded_at:
+                _current = fresh
+    except Exception:
+        # The request path still reloads synchronously once the bound is reached.
+        logger.exception("Reloading the recommendation catalogue in the background failed")
+    finally:
+        _refreshing.clear()
+
+
+def _refresh_ahead_in_thread() -> None:
+    try:
+        _refresh_ahead()
+    finally:
+        connections.close_all()  # this thread's own connections
+
+
+def start_refresh_ahead() -> None:
+    threading.Thread(target=_refresh_ahead_in_thread, name="reco-catalogue-refresh", daemon=True).start()
 
 
 def catalogue_invalidate() -> None:

@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, Sum, Value
+from django.db.models import Count, Q, Sum
 
 from social.models import SocialEdge
 from venues.models import Interaction, Venue
@@ -39,14 +39,13 @@ class Friend:
 
 
 @dataclass(frozen=True)
-class FriendTotals:
-    """One friend's interactions with a venue (`direct_*`) and with its category (`category_*`)."""
+class FriendVenueTotals:
+    """One friend's interactions with one venue."""
 
     user_id: uuid.UUID
-    direct_positive_count: int
-    direct_dwell_seconds: int
-    category_positive_count: int
-    category_dwell_seconds: int
+    venue_id: uuid.UUID
+    positive_count: int
+    dwell_seconds: int
 
 
 def user_venue_totals(*, user_id: uuid.UUID) -> list[VenueTotals]:
@@ -69,34 +68,20 @@ def user_friends(*, user_id: uuid.UUID) -> list[Friend]:
     return [Friend(*row) for row in rows]
 
 
-def friend_venue_totals(*, friend_ids: Sequence[uuid.UUID], venue: Venue) -> list[FriendTotals]:
-    """Totals of these users with `venue` and with its category (only those who interacted with either).
+def friend_venue_totals(*, friend_ids: Sequence[uuid.UUID]) -> list[FriendVenueTotals]:
+    """Each friend's totals per venue, read through the (user, venue) index.
 
-    Driven by the ids, so the database walks each friend's rows in the (user, venue) index.
+    No join with venues: their categories come from the catalogue, which keeps the cost
+    independent of how many venues share a category.
     """
-    direct = Q(venue_id=venue.id)
-    totals = {
-        "direct_positive_count": Count("id", filter=direct & _POSITIVE),
-        "direct_dwell_seconds": Sum("dwell_time_seconds", filter=direct, default=0),
-    }
-    scope = direct
-    if venue.category:
-        same_category = Q(venue__category=venue.category)
-        scope = direct | same_category
-        totals["category_positive_count"] = Count("id", filter=same_category & _POSITIVE)
-        totals["category_dwell_seconds"] = Sum("dwell_time_seconds", filter=same_category, default=0)
-    else:
-        # No category: the category feature is 0, so only the venue itself is read.
-        totals["category_positive_count"] = Value(0)
-        totals["category_dwell_seconds"] = Value(0)
     rows = (
-        Interaction.objects.filter(scope, user_id__in=friend_ids)
+        Interaction.objects.filter(user_id__in=friend_ids)
         .order_by()
-        .values("user_id")
-        .annotate(**totals)
-        .values_list("user_id", *totals)
+        .values("user_id", "venue_id")
+        .annotate(positive_count=Count("id", filter=_POSITIVE), dwell_seconds=Sum("dwell_time_seconds", default=0))
+        .values_list("user_id", "venue_id", "positive_count", "dwell_seconds")
     )
-    return [FriendTotals(*row) for row in rows]
+    return [FriendVenueTotals(*row) for row in rows]
 
 
 def venue_get(*, venue_id: uuid.UUID) -> Venue | None:

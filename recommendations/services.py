@@ -155,19 +155,34 @@ def recommend_people(user: User, *, venue: Venue | None = None, limit: int) -> l
     direct = np.zeros(count, dtype=np.float64)
     category = np.zeros(count, dtype=np.float64)
     if venue is not None and count:
+        catalogue = catalogue_current()
         index_of = {friend.user_id: index for index, friend in enumerate(friends)}
-        totals = friend_venue_totals(friend_ids=list(index_of), venue=venue)
-        indexes = np.array([index_of[row.user_id] for row in totals], dtype=np.intp)
-        direct[indexes] = scoring.preference_feature(
-            np.array([row.direct_positive_count for row in totals], dtype=np.float64),
-            np.array([row.direct_dwell_seconds for row in totals], dtype=np.float64),
+        totals = friend_venue_totals(friend_ids=list(index_of))
+        friend_index = np.array([index_of[row.user_id] for row in totals], dtype=np.intp)
+        positive = np.array([row.positive_count for row in totals], dtype=np.float64)
+        dwell = np.array([row.dwell_seconds for row in totals], dtype=np.float64)
+        on_venue = np.array([row.venue_id == venue.id for row in totals], dtype=bool)
+
+        def per_friend(rows: np.ndarray, values: np.ndarray) -> np.ndarray:
+            return np.bincount(friend_index[rows], weights=values[rows], minlength=count)
+
+        direct = scoring.preference_feature(
+            per_friend(on_venue, positive),
+            per_friend(on_venue, dwell),
             per_positive=config["PREFERENCE_PER_POSITIVE"],
             dwell_scale_seconds=config["PREFERENCE_DWELL_SECONDS"],
         )
         if venue.category:
-            category[indexes] = scoring.preference_feature(
-                np.array([row.category_positive_count for row in totals], dtype=np.float64),
-                np.array([row.category_dwell_seconds for row in totals], dtype=np.float64),
+            # C: every venue of v's category, v included (its category is read fresh with v).
+            in_category = on_venue.copy()
+            code = catalogue.code_of(venue.category)
+            if code is not None:
+                positions = np.array([catalogue.position.get(row.venue_id, -1) for row in totals], dtype=np.intp)
+                known = positions >= 0
+                in_category[known] |= catalogue.category_code[positions[known]] == code
+            category = scoring.preference_feature(
+                per_friend(in_category, positive),
+                per_friend(in_category, dwell),
                 per_positive=config["CATEGORY_PER_POSITIVE"],
                 dwell_scale_seconds=config["CATEGORY_DWELL_SECONDS"],
             )

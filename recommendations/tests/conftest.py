@@ -32,3 +32,9 @@ def friends_of_alice(alice, bob, charlie):
         SocialEdgeFactory(user=alice, other_user=charlie, strength=0.4, relationship_type="suggested"),
         SocialEdgeFactory(user=alice, other_user=ghost, strength=1.0, relationship_type="mutual"),
     ]
+
+
+@pytest.fixture(autouse=True)
+def _catalogue_reloads_on_the_request_path(settings):
+    # A background thread would read through its own connection, outside the test's transaction.
+    settings.LUNA_RECO = {**settings.LUNA_RECO, "REFRESH_IN_BACKGROUND": False}

@@ -131,3 +131,30 @@ def test_edges_and_deactivations_are_always_fresh(alice, bob, charlie, clock):
     bob.is_active = False
     bob.save()
     assert recommend_people(alice, limit=10) == []
+
+
+def test_past_half_the_bound_a_reload_starts_off_the_request_path(
+    alice, bob, venues_near_alice, clock, settings, monkeypatch
+):
+    settings.LUNA_RECO = {**settings.LUNA_RECO, "REFRESH_IN_BACKGROUND": True}
+    started = []
+    # Run the reload right after the request instead of in a thread, which would not see this test's rows.
+    monkeypatch.setattr(catalogue, "start_refresh_ahead", lambda: started.append(catalogue._refresh_ahead()))
+    InteractionFactory(user=bob, venue=venues_near_alice[0], interaction_type="like")
+    InteractionFactory(user=bob, venue=venues_near_alice[1], interaction_type="like")
+    InteractionFactory(user=bob, venue=venues_near_alice[1], interaction_type="like")
+    InteractionFactory(user=bob, venue=venues_near_alice[1], interaction_type="view")
+    assert popularity_by_name(alice)["Near Bar"] == 0.5
+    Interaction.objects.filter(venue=venues_near_alice[1], interaction_type="like").first().delete()
+
+    clock.now += settings.LUNA_RECO["CACHE_STALENESS_SECONDS"] / 2 - 0.01
+    assert popularity_by_name(alice)["Near Bar"] == 0.5
+    assert started == []
+
+    clock.now += 0.01
+    # This request is answered from the catalogue it has and starts the reload...
+    assert popularity_by_name(alice)["Near Bar"] == 0.5
+    assert len(started) == 1
+    # ...which the next request sees, long before the bound.
+    assert popularity_by_name(alice)["Near Bar"] == 1.0
+    assert len(started) == 1
