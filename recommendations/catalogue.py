@@ -93,6 +93,7 @@ class Catalogue:
 _lock = threading.Lock()
 _current: Catalogue | None = None
 _refreshing = threading.Event()  # set while a background reload runs
+full_loads = 0  # full loads done by this process, for benchmarks
 
 
 def _generation() -> str:
@@ -110,6 +111,8 @@ def _watermarks() -> tuple[int, datetime | None]:
 
 
 def _load(*, venue_mark: datetime | None, generation: str) -> Catalogue:
+    global full_loads
+    full_loads += 1
     started = clock()  # the age of what is loaded counts from before its queries
     rows = list(Venue.objects.order_by("id").values_list("id", "name", "lat", "lng", "category", "price_level"))
     rows.sort(key=lambda row: row[0])  # already sorted by the database; this makes the order not depend on it

@@ -33,10 +33,6 @@ def popularity_by_name(user) -> dict[str, float]:
     return {row.venue_name: row.features.popularity for row in recommend_venues(user, limit=100)}
 
 
-def test_the_bound_is_the_documented_setting_and_defaults_to_five_seconds():
-    assert settings.LUNA_RECO["CACHE_STALENESS_SECONDS"] == 5.0
-
-
 def test_a_new_interaction_counts_in_the_next_recommendation(alice, bob, venues_near_alice, clock):
     near_bar, middle_bar = venues_near_alice[:2]
     InteractionFactory(user=bob, venue=near_bar, interaction_type="like")
