@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 from django.db.models import Count, Q, Sum
 
 from social.models import SocialEdge
@@ -40,12 +41,12 @@ class Friend:
 
 @dataclass(frozen=True)
 class FriendVenueTotals:
-    """One friend's interactions with one venue."""
+    """Friends' interactions per (friend, venue), one entry per pair, as columns."""
 
-    user_id: uuid.UUID
-    venue_id: uuid.UUID
-    positive_count: int
-    dwell_seconds: int
+    user_ids: list[uuid.UUID]
+    venue_ids: list[uuid.UUID]
+    positive_counts: np.ndarray
+    dwell_seconds: np.ndarray
 
 
 def user_venue_totals(*, user_id: uuid.UUID) -> list[VenueTotals]:
@@ -68,20 +69,29 @@ def user_friends(*, user_id: uuid.UUID) -> list[Friend]:
     return [Friend(*row) for row in rows]
 
 
-def friend_venue_totals(*, friend_ids: Sequence[uuid.UUID]) -> list[FriendVenueTotals]:
+def friend_venue_totals(*, friend_ids: Sequence[uuid.UUID]) -> FriendVenueTotals:
     """Each friend's totals per venue, read through the (user, venue) index.
 
     No join with venues: their categories come from the catalogue, which keeps the cost
     independent of how many venues share a category.
     """
-    rows = (
+    rows = list(
         Interaction.objects.filter(user_id__in=friend_ids)
         .order_by()
         .values("user_id", "venue_id")
-        .annotate(positive_count=Count("id", filter=_POSITIVE), dwell_seconds=Sum("dwell_time_seconds", default=0))
+        .annotate(
+            positive_count=Count("interaction_type", filter=_POSITIVE),
+            dwell_seconds=Sum("dwell_time_seconds", default=0),
+        )
         .values_list("user_id", "venue_id", "positive_count", "dwell_seconds")
     )
-    return [FriendVenueTotals(*row) for row in rows]
+    user_ids, venue_ids, positive_counts, dwell_seconds = zip(*rows, strict=True) if rows else ((), (), (), ())
+    return FriendVenueTotals(
+        user_ids=list(user_ids),
+        venue_ids=list(venue_ids),
+        positive_counts=np.array(positive_counts, dtype=np.float64),
+        dwell_seconds=np.array(dwell_seconds, dtype=np.float64),
+    )
 
 
 def venue_get(*, venue_id: uuid.UUID) -> Venue | None:

@@ -158,10 +158,9 @@ def recommend_people(user: User, *, venue: Venue | None = None, limit: int) -> l
         catalogue = catalogue_current()
         index_of = {friend.user_id: index for index, friend in enumerate(friends)}
         totals = friend_venue_totals(friend_ids=list(index_of))
-        friend_index = np.array([index_of[row.user_id] for row in totals], dtype=np.intp)
-        positive = np.array([row.positive_count for row in totals], dtype=np.float64)
-        dwell = np.array([row.dwell_seconds for row in totals], dtype=np.float64)
-        on_venue = np.array([row.venue_id == venue.id for row in totals], dtype=bool)
+        friend_index = np.array([index_of[user_id] for user_id in totals.user_ids], dtype=np.intp)
+        positive, dwell = totals.positive_counts, totals.dwell_seconds
+        on_venue = np.array([venue_id == venue.id for venue_id in totals.venue_ids], dtype=bool)
 
         def per_friend(rows: np.ndarray, values: np.ndarray) -> np.ndarray:
             return np.bincount(friend_index[rows], weights=values[rows], minlength=count)
@@ -177,7 +176,8 @@ def recommend_people(user: User, *, venue: Venue | None = None, limit: int) -> l
             in_category = on_venue.copy()
             code = catalogue.code_of(venue.category)
             if code is not None:
-                positions = np.array([catalogue.position.get(row.venue_id, -1) for row in totals], dtype=np.intp)
+                position = catalogue.position
+                positions = np.array([position.get(venue_id, -1) for venue_id in totals.venue_ids], dtype=np.intp)
                 known = positions >= 0
                 in_category[known] |= catalogue.category_code[positions[known]] == code
             category = scoring.preference_feature(
