@@ -35,6 +35,11 @@ run: seed
 	@echo ""
 	$(BIN)/gunicorn -c gunicorn.conf.py luna.wsgi
 
+# The booking agent on Celery: set CELERY_BROKER_URL (e.g. redis://127.0.0.1:6379/0)
+# here and for the web processes.
+worker: migrate
+	$(BIN)/celery -A luna.celery worker --loglevel=INFO
+
 test: install
 	$(BIN)/pytest
 

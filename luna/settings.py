@@ -83,6 +83,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "luna.middleware.RequestLogMiddleware",
+    "luna.middleware.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -131,7 +133,10 @@ AUTH_USER_MODEL = "users.User"
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ("handle", "name")},
+    },
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
@@ -166,7 +171,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["luna.api.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "luna.api.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -190,6 +195,13 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "ENUM_NAME_OVERRIDES": {
+        "HealthStatusEnum": ["healthy", "unhealthy"],
+        "PlanStatusEnum": "plans.models.Plan.Status",
+        "ParticipantStatusEnum": "plans.models.PlanParticipant.Status",
+        "InvitationAnswerEnum": ["accepted", "declined"],
+        "BookingStatusEnum": "plans.models.Booking.Status",
+    },
 }
 
 # --- Recommendations ------------------------------------------------------
@@ -216,6 +228,19 @@ LUNA_RECO = {
 LUNA_BOOKING_PROVIDER = os.environ.get("LUNA_BOOKING_PROVIDER", "plans.providers.MockProvider")
 LUNA_BOOKING_TIMEOUT_SECONDS = env_number("LUNA_BOOKING_TIMEOUT_SECONDS", 10.0, float, minimum=0.1)
 LUNA_BOOKING_MAX_ATTEMPTS = env_number("LUNA_BOOKING_MAX_ATTEMPTS", 5, int, minimum=1)
+# On a worker, a provider error is retried after this many seconds, doubling each time.
+LUNA_BOOKING_RETRY_BACKOFF_SECONDS = env_number("LUNA_BOOKING_RETRY_BACKOFF_SECONDS", 2.0, float, minimum=0)
+
+# --- Task queue (optional) ------------------------------------------------
+# With a broker (Redis), the booking agent runs on Celery workers; without one
+# it runs in the web process right after the commit.
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "").strip()
+if CELERY_BROKER_URL and "://" not in CELERY_BROKER_URL:
+    raise ImproperlyConfigured(f"CELERY_BROKER_URL={CELERY_BROKER_URL!r}: use a URL such as redis://127.0.0.1:6379/0.")
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_ACKS_LATE = True  # a worker that dies mid-task leaves the message for another
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 
 # --- Security (production) ------------------------------------------------
 X_FRAME_OPTIONS = "DENY"
@@ -232,10 +257,22 @@ if PRODUCTION:
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
+# --- Requests -------------------------------------------------------------
+# Bodies over this size are refused with 413 before they are read.
+LUNA_MAX_REQUEST_BYTES = env_number("LUNA_MAX_REQUEST_BYTES", 1_048_576, int, minimum=1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = LUNA_MAX_REQUEST_BYTES
+# One structured line per request (method, path, status, duration, request id).
+LUNA_REQUEST_LOG = env_bool("LUNA_REQUEST_LOG", default=PRODUCTION)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "luna.log.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "json" if PRODUCTION else "plain"},
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 
+from luna.errors import Conflict
 from plans.models import Booking, Plan, PlanParticipant
+from plans.services import booking_retry, plan_cancel, plan_confirm
 
 
 class PlanParticipantInline(admin.TabularInline):
     model = PlanParticipant
+    verbose_name_plural = "Participants"
     extra = 0
     autocomplete_fields = ("user",)
     readonly_fields = ("created_at", "updated_at")
@@ -14,9 +17,19 @@ class PlanParticipantInline(admin.TabularInline):
 
 class BookingInline(admin.StackedInline):
     model = Booking
+    verbose_name_plural = "Booking"
     extra = 0
     can_delete = False
-    readonly_fields = ("provider", "external_ref", "status", "attempts", "last_error", "created_at", "updated_at")
+    readonly_fields = (
+        "provider",
+        "external_ref",
+        "status",
+        "attempts",
+        "last_error",
+        "claimed_at",
+        "created_at",
+        "updated_at",
+    )
     fields = readonly_fields
 
     def has_add_permission(self, request, obj=None) -> bool:
@@ -31,9 +44,31 @@ class PlanAdmin(admin.ModelAdmin):
     search_fields = ("organizer__handle", "organizer__name", "venue__name")
     autocomplete_fields = ("organizer", "venue")
     list_select_related = ("organizer", "venue")
-    readonly_fields = ("id", "created_at", "updated_at")
+    # Status changes go through the services (the actions below), so the booking agent sees them.
+    readonly_fields = ("id", "status", "created_at", "updated_at")
     date_hierarchy = "start_time"
     inlines = (PlanParticipantInline, BookingInline)
+    actions = ("confirm_plans", "cancel_plans")
+
+    @admin.action(description="Confirm selected plans and book their venues")
+    def confirm_plans(self, request, queryset) -> None:
+        for plan in queryset:
+            try:
+                booking = plan_confirm(plan=plan)
+            except Conflict as exc:
+                self.message_user(request, f"{plan}: not confirmed. {exc.message}", messages.WARNING)
+                continue
+            level = messages.SUCCESS if booking.status == Booking.Status.BOOKED else messages.WARNING
+            detail = booking.external_ref or booking.last_error or "waiting for the booking agent"
+            self.message_user(request, f"{plan}: confirmed; booking {booking.status} ({detail}).", level)
+
+    @admin.action(description="Cancel selected plans and their bookings")
+    def cancel_plans(self, request, queryset) -> None:
+        for plan in queryset:
+            plan = plan_cancel(plan=plan)
+            booking = getattr(plan, "booking", None)
+            outcome = f"; booking {booking.status}" if booking else ""
+            self.message_user(request, f"{plan}: cancelled{outcome}.", messages.SUCCESS)
 
 
 @admin.register(PlanParticipant)
@@ -54,3 +89,16 @@ class BookingAdmin(admin.ModelAdmin):
     autocomplete_fields = ("plan",)
     list_select_related = ("plan__organizer", "plan__venue")
     readonly_fields = ("id", "claimed_at", "created_at", "updated_at")
+    actions = ("retry_bookings",)
+
+    @admin.action(description="Retry selected failed bookings")
+    def retry_bookings(self, request, queryset) -> None:
+        for booking in queryset.select_related("plan"):
+            try:
+                booking = booking_retry(booking=booking)
+            except Conflict as exc:
+                self.message_user(request, f"{booking}: not retried. {exc.message}", messages.WARNING)
+                continue
+            level = messages.SUCCESS if booking.status == Booking.Status.BOOKED else messages.WARNING
+            detail = booking.external_ref or booking.last_error or "waiting for the booking agent"
+            self.message_user(request, f"Booking for {booking.plan}: {booking.status} ({detail}).", level)

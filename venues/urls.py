@@ -1,5 +1,7 @@
 from luna.api.routers import OptionalSlashRouter
+from venues.views import VenueViewSet
 
 router = OptionalSlashRouter()
+router.register("venues", VenueViewSet, basename="venue")
 
 urlpatterns = [*router.urls]

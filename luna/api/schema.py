@@ -27,6 +27,7 @@ _DESCRIPTIONS = {
     404: "No such object (or not visible to the caller).",
     409: "The object's current state does not allow this.",
     413: "The request body is too large.",
+    415: "The request body is not JSON: send `Content-Type: application/json`.",
     429: "Too many requests; retry later.",
     503: "The database is unavailable; retry later.",
 }

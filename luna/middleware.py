@@ -1,0 +1,65 @@
+"""Request-level guards and logging that every endpoint shares."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+
+from django.conf import settings
+from django.http import JsonResponse
+
+request_logger = logging.getLogger("luna.request")
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+
+
+class BodySizeLimitMiddleware:
+    """Refuse bodies over LUNA_MAX_REQUEST_BYTES with 413 before anything reads them."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request):
+        limit = settings.LUNA_MAX_REQUEST_BYTES
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return JsonResponse({"detail": "Content-Length must be a number of bytes."}, status=400)
+        if length > limit:
+            return JsonResponse({"detail": f"Request body is {length} bytes; the limit is {limit} bytes."}, status=413)
+        return self.get_response(request)
+
+
+class RequestLogMiddleware:
+    """One structured log line per request, tagged with a request id.
+
+    The id comes from the client's X-Request-ID when it is a sane token (so a
+    proxy's id follows the request through), otherwise a new one; either way it
+    is echoed back in the response's X-Request-ID.
+    """
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request):
+        incoming = request.META.get("HTTP_X_REQUEST_ID", "")
+        request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request.request_id = request_id
+        started = time.perf_counter()
+        response = self.get_response(request)
+        duration_ms = (time.perf_counter() - started) * 1000
+        response["X-Request-ID"] = request_id
+        if settings.LUNA_REQUEST_LOG:
+            request_logger.info(
+                "request",
+                extra={
+                    "request_id": request_id,
+                    "method": request.method,
+                    "path": request.path,
+                    "status": response.status_code,
+                    "duration_ms": round(duration_ms, 2),
+                },
+            )
+        return response

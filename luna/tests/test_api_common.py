@@ -1,0 +1,164 @@
+"""Behaviour shared by every endpoint: health, JSON errors, trailing slashes, 404s for bad ids."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from django.db import OperationalError
+
+from social.tests.factories import SocialEdgeFactory
+from venues.tests.factories import VenueFactory
+
+pytestmark = pytest.mark.django_db
+
+
+class _UnreachableDatabase:
+    def cursor(self):
+        raise OperationalError("could not connect to server: Connection refused")
+
+
+@pytest.mark.parametrize("path", ["/health/", "/health"])
+def test_health_reports_a_reachable_database(api_client, path):
+    response = api_client.get(path)
+    assert response.status_code == 200
+    assert response.json() == {"status": "healthy", "service": "Luna API Service", "database": "ok"}
+
+
+def test_health_needs_no_credentials_even_when_a_bad_token_is_sent(api_client):
+    api_client.credentials(HTTP_AUTHORIZATION="Token not-a-real-token")
+    assert api_client.get("/health/").status_code == 200
+
+
+def test_health_is_503_when_the_database_is_unreachable(api_client, monkeypatch):
+    monkeypatch.setattr("luna.api.views.connection", _UnreachableDatabase())
+    response = api_client.get("/health/")
+    assert response.status_code == 503
+    assert response.json() == {"status": "unhealthy", "service": "Luna API Service", "database": "unavailable"}
+
+
+def test_any_endpoint_answers_503_json_when_the_database_goes_away(api_client, monkeypatch):
+    def unreachable():
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr("venues.views.venue_list", unreachable)
+    response = api_client.get("/venues/")
+    assert response.status_code == 503
+    assert response.json() == {"detail": "The database is unavailable; try again shortly."}
+
+
+@pytest.mark.parametrize("path", ["/nowhere/", "/users/x/y/z/", "/venues/abc/nope/"])
+def test_unknown_routes_are_a_json_404(api_client, path):
+    response = api_client.get(path)
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "Not found."}
+
+
+@pytest.fixture
+def world(alice, bob):
+    venue = VenueFactory()
+    edge = SocialEdgeFactory(user=alice, other_user=bob)
+    return {"alice": alice.id, "venue": venue.id, "edge": edge.id}
+
+
+GET_PATHS = [
+    "/users",
+    "/users/me",
+    "/users/{alice}",
+    "/users/{alice}/interactions",
+    "/venues",
+    "/venues/{venue}",
+    "/social/edges",
+    "/social/edges/{edge}",
+    "/schema",
+    "/health",
+]
+
+
+@pytest.mark.parametrize("slash", ["", "/"], ids=["without-slash", "with-slash"])
+@pytest.mark.parametrize("path", GET_PATHS)
+def test_every_path_works_with_and_without_the_trailing_slash(client_for, staff, world, path, slash):
+    response = client_for(staff).get(path.format(**world) + slash)
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("slash", ["", "/"], ids=["without-slash", "with-slash"])
+def test_posts_work_with_and_without_the_trailing_slash(client_for, api_client, alice, bob, slash):
+    venue = VenueFactory()
+    assert (
+        api_client.post("/users" + slash, {"handle": f"d{len(slash)}ana", "name": "D"}, format="json").status_code
+        == 201
+    )
+    client = client_for(alice)
+    assert (
+        client.post(f"/venues/{venue.id}/interactions{slash}", {"interaction_type": "view"}, format="json").status_code
+        == 201
+    )
+    assert client.post("/social/edges" + slash, {"other_user_id": str(bob.id)}, format="json").status_code == 201
+
+
+BAD_IDS = ["not-a-uuid", "12345", str(uuid.uuid4()), "%20", "0x1f", "0.5", "me.json"]
+ID_PATHS = [
+    ("get", "/users/{id}/"),
+    ("patch", "/users/{id}/"),
+    ("delete", "/users/{id}/"),
+    ("get", "/users/{id}/interactions/"),
+    ("get", "/venues/{id}/"),
+    ("patch", "/venues/{id}/"),
+    ("delete", "/venues/{id}/"),
+    ("post", "/venues/{id}/interactions/"),
+    ("post", "/venues/{id}/interact"),
+]
+
+
+@pytest.mark.parametrize("bad_id", BAD_IDS)
+@pytest.mark.parametrize("method, path", ID_PATHS)
+def test_malformed_or_unknown_ids_in_paths_are_a_json_404(client_for, staff, method, path, bad_id):
+    body = {"interaction_type": "view", "name": "x"} if method in ("post", "patch") else None
+    response = getattr(client_for(staff), method)(path.format(id=bad_id), body, format="json")
+    assert response.status_code == 404
+    assert set(response.json()) == {"detail"}
+
+
+def test_an_unsupported_method_is_a_json_405(client_for, staff, world):
+    response = client_for(staff).put(f"/venues/{world['venue']}/", {"name": "x"}, format="json")
+    assert response.status_code == 405
+    assert response.json() == {"detail": 'Method "PUT" not allowed.'}
+
+
+def test_anonymous_requests_get_a_401_with_the_token_scheme(api_client):
+    response = api_client.get("/users/")
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Token"
+
+
+@pytest.mark.parametrize("path", ["/users/", "/users/{alice}/", "/venues/{venue}/", "/social/edges/{edge}/"])
+@pytest.mark.parametrize("method", ["TRACE", "PUT"])
+def test_an_undeclared_method_is_a_405_for_anyone(client_for, api_client, alice, world, path, method):
+    for client in (api_client, client_for(alice)):
+        response = client.generic(method, path.format(**world), "{}", content_type="application/json")
+        assert response.status_code == 405
+
+
+def test_a_body_over_the_upload_limit_is_a_json_413(api_client, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    body = '{"handle": "dana", "name": "' + "x" * 2000 + '"}'
+    response = api_client.generic("POST", "/users/", body, content_type="application/json")
+    assert response.status_code == 413
+    assert response.json() == {"detail": "The request body is too large."}
+
+
+@pytest.mark.parametrize("path", ["/venues/", "/users/"])
+@pytest.mark.parametrize("search", ["%00", "a%00b"])
+def test_a_nul_character_in_search_is_a_400_naming_the_parameter(client_for, alice, path, search):
+    response = client_for(alice).get(f"{path}?search={search}")
+    assert response.status_code == 400
+    assert response.json() == {"search": ["Null characters are not allowed."]}
+
+
+def test_a_nul_character_in_a_category_never_reaches_the_database(api_client):
+    VenueFactory(category="bar")
+    response = api_client.get("/venues/?category=%00bar")
+    assert response.status_code == 200
+    assert response.json()["count"] == 1

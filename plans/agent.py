@@ -1,0 +1,169 @@
+"""The booking agent: brings one booking in line with its plan.
+
+A confirmed plan's pending booking is booked with the provider; a cancelled
+plan's booking is cancelled (through the provider when it was booked). Every
+run first claims the booking with a conditional update, so however many
+runners start for the same booking (retries, a second worker, the retry
+command), only one of them calls the provider at a time.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+from typing import TypeVar
+
+from django.conf import settings
+from django.db.models import F
+from django.utils import timezone
+
+from plans.models import Booking, Plan, PlanParticipant
+from plans.providers import get_provider
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# A run that books and then finds the plan cancelled meanwhile goes round once more to cancel.
+MAX_PASSES = 3
+ERROR_MAX_LENGTH = 2000
+
+
+class ProviderTimeout(Exception):
+    pass
+
+
+def booking_run(booking_id: uuid.UUID) -> Booking | None:
+    """Do whatever the booking needs now; safe to call any number of times, from anywhere."""
+    for _ in range(MAX_PASSES):
+        if not _run_once(booking_id):
+            break
+    return Booking.objects.filter(pk=booking_id).first()
+
+
+def booking_reopen(booking_id: uuid.UUID) -> bool:
+    """Put a failed booking back in line for the next run; False if it has moved on meanwhile."""
+    reopened = Booking.objects.filter(pk=booking_id, status=Booking.Status.FAILED, claimed_at__isnull=True).update(
+        status=Booking.Status.PENDING, updated_at=timezone.now()
+    )
+    return reopened == 1
+
+
+def stale_claim_age() -> timedelta:
+    """How long a claim may be held before its runner is presumed dead.
+
+    A live runner holds its claim for one provider call, bounded by the timeout.
+    """
+    return timedelta(seconds=2 * settings.LUNA_BOOKING_TIMEOUT_SECONDS)
+
+
+def release_stale_claims() -> list[uuid.UUID]:
+    """Free bookings whose runner died while holding them; returns their ids."""
+    stale = Booking.objects.filter(claimed_at__lt=timezone.now() - stale_claim_age())
+    booking_ids = list(stale.values_list("pk", flat=True))
+    stale.filter(pk__in=booking_ids).update(claimed_at=None, updated_at=timezone.now())
+    return booking_ids
+
+
+def _run_once(booking_id: uuid.UUID) -> bool:
+    booking = Booking.objects.select_related("plan__venue").filter(pk=booking_id).first()
+    if booking is None or booking.claimed_at is not None:
+        return False
+    plan_status = booking.plan.status
+    if plan_status == Plan.Status.CONFIRMED and booking.status == Booking.Status.PENDING:
+        work = _book
+    elif plan_status == Plan.Status.CANCELLED and booking.status != Booking.Status.CANCELLED:
+        work = _cancel
+    else:
+        return False
+
+    claim = timezone.now()
+    changes: dict = {"claimed_at": claim}
+    if work is _book:
+        changes["attempts"] = F("attempts") + 1
+    # Another runner may have claimed this booking, or moved it on, since we read
+    # it, so the update can match zero rows; then that runner owns the work.
+    claimed = Booking.objects.filter(pk=booking.pk, status=booking.status, claimed_at__isnull=True).update(**changes)
+    if claimed != 1:
+        return False
+
+    outcome: dict = {}
+    try:
+        outcome = work(booking)
+    finally:
+        # Always release the claim. If it went stale and another runner took the
+        # booking over, this matches nothing and the newer runner's result stands.
+        Booking.objects.filter(pk=booking.pk, claimed_at=claim).update(
+            claimed_at=None, updated_at=timezone.now(), **outcome
+        )
+    return True
+
+
+def _book(booking: Booking) -> dict:
+    plan = booking.plan
+    party_size = plan.participants.filter(status=PlanParticipant.Status.ACCEPTED).count()
+    provider_name = ""
+    try:
+        provider = get_provider()
+        provider_name = provider.name
+        reference = _call_with_timeout(
+            lambda: provider.book(
+                booking_id=booking.pk,
+                venue_name=plan.venue.name if plan.venue_id else "",
+                start_time=plan.start_time,
+                party_size=max(party_size, 1),
+            )
+        )
+        if not isinstance(reference, str) or not reference.strip() or len(reference) > 200:
+            raise ValueError(f"the provider returned an unusable reference: {reference!r:.100}")
+    except Exception as exc:  # any provider failure ends as a failed booking, never an error for the caller
+        logger.warning("booking %s failed: %s", booking.pk, _describe(exc))
+        return {"status": Booking.Status.FAILED, "provider": provider_name, "last_error": _describe(exc)}
+    return {"status": Booking.Status.BOOKED, "provider": provider_name, "external_ref": reference, "last_error": ""}
+
+
+def _cancel(booking: Booking) -> dict:
+    if booking.status != Booking.Status.BOOKED:
+        return {"status": Booking.Status.CANCELLED}
+    try:
+        provider = get_provider()
+        _call_with_timeout(lambda: provider.cancel(external_ref=booking.external_ref))
+    except Exception as exc:
+        # Still booked at the provider; the retry command tries the cancellation again.
+        logger.warning("cancelling booking %s failed: %s", booking.pk, _describe(exc))
+        return {"last_error": f"Cancelling failed: {_describe(exc)}"}
+    return {"status": Booking.Status.CANCELLED, "last_error": ""}
+
+
+def _call_with_timeout(call: Callable[[], T]) -> T:
+    """Run a provider call in its own thread and stop waiting after the timeout.
+
+    A thread cannot be killed: a provider that hangs keeps its (daemon) thread
+    until it returns, but the caller moves on and records the timeout.
+    """
+    timeout = settings.LUNA_BOOKING_TIMEOUT_SECONDS
+    result: dict = {}
+    done = threading.Event()
+
+    def target() -> None:
+        try:
+            result["value"] = call()
+        except BaseException as exc:
+            result["error"] = exc
+        finally:
+            done.set()
+
+    threading.Thread(target=target, name="booking-provider", daemon=True).start()
+    if not done.wait(timeout):
+        raise ProviderTimeout(f"the provider did not answer within {timeout:g} s")
+    if "error" in result:
+        raise result["error"]
+    return result["value"]
+
+
+def _describe(exc: Exception) -> str:
+    label = "Timed out" if isinstance(exc, ProviderTimeout) else type(exc).__name__
+    return f"{label}: {exc}"[:ERROR_MAX_LENGTH]

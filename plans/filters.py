@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+import django_filters
+
+from plans.models import Booking, Plan
+
+
+class PlanFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=Plan.Status.choices)
+
+    class Meta:
+        model = Plan
+        fields = ["status"]
+
+
+class BookingFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=Booking.Status.choices)
+
+    class Meta:
+        model = Booking
+        fields = ["status"]

@@ -1,0 +1,118 @@
+from __future__ import annotations
+
+from django.utils.dateparse import parse_datetime
+from rest_framework import serializers
+
+from plans.models import Booking, Plan, PlanParticipant
+from users.models import User
+from venues.models import Venue
+
+MAX_INVITEES = 100
+
+
+class ZonedDateTimeField(serializers.DateTimeField):
+    """An ISO 8601 date-time that must say its time zone (`Z` or `+02:00`)."""
+
+    default_error_messages = {"naive": "Include a time zone, e.g. 2030-05-01T19:30:00+02:00 or 2030-05-01T17:30:00Z."}
+
+    def to_internal_value(self, value):
+        if isinstance(value, str):
+            try:
+                parsed = parse_datetime(value.strip())
+            except ValueError:
+                parsed = None  # well-formed but impossible; the parent reports it
+            if parsed is not None and parsed.tzinfo is None:
+                self.fail("naive")
+        return super().to_internal_value(value)
+
+
+class PlanPersonSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["id", "handle", "name"]
+        read_only_fields = fields
+
+
+class PlanVenueSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Venue
+        fields = ["id", "name", "category"]
+        read_only_fields = fields
+
+
+class ParticipantSerializer(serializers.ModelSerializer):
+    user = PlanPersonSerializer(read_only=True)
+
+    class Meta:
+        model = PlanParticipant
+        fields = ["user", "status", "updated_at"]
+        read_only_fields = fields
+
+
+class BookingSerializer(serializers.ModelSerializer):
+    plan_id = serializers.UUIDField(read_only=True)
+
+    class Meta:
+        model = Booking
+        fields = [
+            "id",
+            "plan_id",
+            "status",
+            "provider",
+            "external_ref",
+            "attempts",
+            "last_error",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class PlanSerializer(serializers.ModelSerializer):
+    organizer = PlanPersonSerializer(read_only=True)
+    venue = PlanVenueSerializer(read_only=True, allow_null=True, help_text="Null when the venue was removed.")
+    participants = ParticipantSerializer(many=True, read_only=True)
+    booking = BookingSerializer(read_only=True, allow_null=True, help_text="Null until the plan is confirmed.")
+
+    class Meta:
+        model = Plan
+        fields = [
+            "id",
+            "organizer",
+            "venue",
+            "start_time",
+            "status",
+            "participants",
+            "booking",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class PlanCreateSerializer(serializers.Serializer):
+    venue_id = serializers.UUIDField()
+    start_time = ZonedDateTimeField(help_text="ISO 8601 with a time zone; must be in the future.")
+    invitee_ids = serializers.ListField(
+        child=serializers.UUIDField(), required=False, default=list, max_length=MAX_INVITEES
+    )
+    organizer_id = serializers.UUIDField(
+        required=False, help_text="Defaults to the caller; only staff may set another."
+    )
+
+
+class PlanInviteSerializer(serializers.Serializer):
+    user_ids = serializers.ListField(child=serializers.UUIDField(), allow_empty=False, max_length=MAX_INVITEES)
+
+
+class PlanRespondSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=[PlanParticipant.Status.ACCEPTED, PlanParticipant.Status.DECLINED])
+
+
+class PlanConfirmationSerializer(serializers.Serializer):
+    """The answer to a confirmation, built from the plan's booking."""
+
+    plan_id = serializers.UUIDField(read_only=True)
+    booking_id = serializers.UUIDField(source="id", read_only=True)
+    status = serializers.ChoiceField(choices=Plan.Status.choices, source="plan.status", read_only=True)
+    booking = BookingSerializer(source="*", read_only=True)

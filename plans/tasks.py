@@ -1,0 +1,39 @@
+"""The booking agent as a Celery task, for when CELERY_BROKER_URL is set."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import DatabaseError
+
+from luna.celery import app
+from plans.agent import booking_reopen, booking_run
+from plans.models import Booking
+
+MAX_BACKOFF_SECONDS = 600.0
+
+
+def retry_delay(attempts: int) -> float:
+    """Seconds to wait before the next attempt after `attempts` failed ones: doubling, capped."""
+    return min(settings.LUNA_BOOKING_RETRY_BACKOFF_SECONDS * 2 ** max(attempts - 1, 0), MAX_BACKOFF_SECONDS)
+
+
+@app.task(
+    bind=True,
+    name="plans.run_booking_agent",
+    autoretry_for=(DatabaseError,),
+    retry_backoff=True,
+    retry_backoff_max=int(MAX_BACKOFF_SECONDS),
+    max_retries=20,
+)
+def run_booking_agent(self, booking_id: str) -> str | None:
+    """Run the booking agent; a provider error is retried with exponential backoff up to the attempt limit."""
+    if self.request.retries:
+        booking_reopen(uuid.UUID(booking_id))
+    booking = booking_run(uuid.UUID(booking_id))
+    if booking is None:
+        return None
+    if booking.status == Booking.Status.FAILED and booking.attempts < settings.LUNA_BOOKING_MAX_ATTEMPTS:
+        raise self.retry(countdown=retry_delay(booking.attempts))
+    return booking.status

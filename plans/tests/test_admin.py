@@ -1,0 +1,104 @@
+"""The plan page in the admin, and the actions that go through the services."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.messages import get_messages
+from django.urls import reverse
+from django.utils import timezone
+
+from plans.models import Booking, Plan
+from plans.tests.factories import BookingFactory
+from users.tests.factories import UserFactory
+
+
+@pytest.fixture
+def admin_client(client, db):
+    client.force_login(UserFactory(handle="boss", is_staff=True, is_superuser=True))
+    return client
+
+
+def messages_of(response) -> list[str]:
+    return [str(message) for message in get_messages(response.wsgi_request)]
+
+
+@pytest.mark.django_db
+def test_the_plan_page_shows_participants_and_the_booking(admin_client, agreed_plan):
+    Plan.objects.filter(pk=agreed_plan.pk).update(status=Plan.Status.CONFIRMED)
+    BookingFactory(plan=agreed_plan, status=Booking.Status.BOOKED, external_ref="mock-1234", attempts=1)
+
+    page = admin_client.get(reverse("admin:plans_plan_change", args=[agreed_plan.pk]))
+
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Participants" in html and "Booking" in html
+    participants = page.context["inline_admin_formsets"][0].formset.queryset
+    assert sorted(participants.values_list("user__handle", "status")) == [("alice", "accepted"), ("bob", "accepted")]
+    assert "mock-1234" in html
+
+
+@pytest.mark.django_db(transaction=True)
+def test_confirming_from_the_admin_goes_through_the_service_and_reports_each_plan(admin_client, agreed_plan, plan):
+    past = Plan.objects.create(
+        organizer=agreed_plan.organizer, venue=agreed_plan.venue, start_time=timezone.now() - timedelta(hours=1)
+    )
+
+    response = admin_client.post(
+        reverse("admin:plans_plan_changelist"),
+        {"action": "confirm_plans", "_selected_action": [str(agreed_plan.pk), str(past.pk)]},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    notes = messages_of(response)
+    assert any("confirmed; booking booked (mock-" in note for note in notes)
+    assert any("not confirmed. The plan's start time has passed." in note for note in notes)
+    assert Booking.objects.get().plan_id == agreed_plan.pk
+    assert Plan.objects.get(pk=past.pk).status == Plan.Status.PENDING
+
+
+@pytest.mark.django_db(transaction=True)
+def test_retrying_from_the_admin_books_failed_bookings_and_skips_others(admin_client, agreed_plan, provider):
+    Plan.objects.filter(pk=agreed_plan.pk).update(status=Plan.Status.CONFIRMED)
+    failed = BookingFactory(plan=agreed_plan, status=Booking.Status.FAILED, attempts=2)
+    booked = BookingFactory(
+        plan=Plan.objects.create(
+            organizer=agreed_plan.organizer,
+            venue=agreed_plan.venue,
+            start_time=agreed_plan.start_time,
+            status=Plan.Status.CONFIRMED,
+        ),
+        status=Booking.Status.BOOKED,
+        external_ref="rec-0",
+    )
+
+    response = admin_client.post(
+        reverse("admin:plans_booking_changelist"),
+        {"action": "retry_bookings", "_selected_action": [str(failed.pk), str(booked.pk)]},
+        follow=True,
+    )
+
+    notes = messages_of(response)
+    failed.refresh_from_db()
+    assert (failed.status, failed.attempts, failed.external_ref) == (Booking.Status.BOOKED, 3, "rec-1")
+    assert any(": booked (rec-1)." in note for note in notes)
+    assert any("Only a failed booking can be retried; this one is booked." in note for note in notes)
+    assert provider.booked == [failed.pk]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cancelling_from_the_admin_cancels_the_booking_too(admin_client, agreed_plan, provider):
+    Plan.objects.filter(pk=agreed_plan.pk).update(status=Plan.Status.CONFIRMED)
+    BookingFactory(plan=agreed_plan, status=Booking.Status.BOOKED, external_ref="rec-9")
+
+    response = admin_client.post(
+        reverse("admin:plans_plan_changelist"),
+        {"action": "cancel_plans", "_selected_action": [str(agreed_plan.pk)]},
+        follow=True,
+    )
+
+    assert any("cancelled; booking cancelled." in note for note in messages_of(response))
+    assert Booking.objects.get().status == Booking.Status.CANCELLED
+    assert provider.cancelled == ["rec-9"]

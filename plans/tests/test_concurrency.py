@@ -1,0 +1,97 @@
+"""Many requests at once on real PostgreSQL connections: still one booking, one provider call."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+
+from plans.agent import booking_run
+from plans.models import Booking, Plan
+from plans.tests.factories import BookingFactory
+
+THREADS = 20
+
+pytestmark = [
+    pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="concurrency needs PostgreSQL row locks and real parallel connections; SQLite serializes all writers",
+    ),
+    pytest.mark.django_db(transaction=True),
+]
+
+
+def run_together(count: int, work) -> list:
+    """Run `work(i)` in `count` threads released at the same moment; each closes its own connection."""
+    barrier = threading.Barrier(count, timeout=30)
+    results: list = [None] * count
+    errors: list[BaseException] = []
+
+    def target(index: int) -> None:
+        try:
+            barrier.wait()
+            results[index] = work(index)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=target, args=(index,)) for index in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads), "a thread did not finish"
+    assert errors == []
+    return results
+
+
+def test_twenty_concurrent_confirmations_make_one_booking_and_one_provider_call(alice, agreed_plan, provider):
+    clients = []
+    for _ in range(THREADS):
+        client = APIClient()
+        client.force_authenticate(alice)
+        clients.append(client)
+
+    responses = run_together(THREADS, lambda index: clients[index].post(f"/plans/{agreed_plan.pk}/confirm/"))
+
+    assert [response.status_code for response in responses] == [200] * THREADS
+    assert len({response.json()["booking_id"] for response in responses}) == 1
+    assert Booking.objects.count() == 1
+    booking = Booking.objects.get()
+    assert provider.booked == [booking.pk]
+    assert (booking.status, booking.attempts, booking.external_ref) == (Booking.Status.BOOKED, 1, "rec-1")
+    assert {response.json()["booking_id"] for response in responses} == {str(booking.pk)}
+    assert Plan.objects.get(pk=agreed_plan.pk).status == Plan.Status.CONFIRMED
+
+
+def test_twenty_agent_runs_started_together_call_the_provider_once(agreed_plan, use_provider):
+    record = use_provider("SlowProvider")
+    Plan.objects.filter(pk=agreed_plan.pk).update(status=Plan.Status.CONFIRMED)
+    booking = BookingFactory(plan=agreed_plan)
+
+    run_together(THREADS, lambda index: booking_run(booking.pk))
+
+    booking.refresh_from_db()
+    assert record.booked == [booking.pk]
+    assert (booking.status, booking.attempts, booking.claimed_at) == (Booking.Status.BOOKED, 1, None)
+
+
+def test_concurrent_retries_of_a_failed_booking_book_it_once(staff, agreed_plan, provider):
+    Plan.objects.filter(pk=agreed_plan.pk).update(status=Plan.Status.CONFIRMED)
+    booking = BookingFactory(plan=agreed_plan, status=Booking.Status.FAILED, attempts=1)
+    clients = []
+    for _ in range(THREADS):
+        client = APIClient()
+        client.force_authenticate(staff)
+        clients.append(client)
+
+    responses = run_together(THREADS, lambda index: clients[index].post(f"/bookings/{booking.pk}/retry/"))
+
+    codes = sorted(response.status_code for response in responses)
+    assert codes == [200] + [409] * (THREADS - 1)
+    booking.refresh_from_db()
+    assert provider.booked == [booking.pk]
+    assert (booking.status, booking.attempts) == (Booking.Status.BOOKED, 2)

@@ -1,0 +1,167 @@
+from __future__ import annotations
+
+from django.http import Http404
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+
+from luna.api.schema import error_responses
+from plans import services
+from plans.filters import BookingFilter, PlanFilter
+from plans.models import Booking, Plan
+from plans.permissions import CanViewBooking, CanViewPlan, IsPlanInvitee, IsPlanOrganizerOrStaff, IsStaff
+from plans.selectors import booking_list_visible, plan_list_visible, plan_queryset
+from plans.serializers import (
+    BookingSerializer,
+    PlanConfirmationSerializer,
+    PlanCreateSerializer,
+    PlanInviteSerializer,
+    PlanRespondSerializer,
+    PlanSerializer,
+)
+
+PLAN_PERMISSIONS = {
+    "list": [IsAuthenticated],
+    "create": [IsAuthenticated],
+    "retrieve": [IsAuthenticated, CanViewPlan],
+    "booking": [IsAuthenticated, CanViewPlan],
+    "participants": [IsAuthenticated, IsPlanOrganizerOrStaff],
+    "confirm": [IsAuthenticated, IsPlanOrganizerOrStaff],
+    "cancel": [IsAuthenticated, IsPlanOrganizerOrStaff],
+    "respond": [IsAuthenticated, IsPlanInvitee],
+}
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Plans the caller organizes or is invited to (staff: all plans)",
+        responses={200: PlanSerializer(many=True), **error_responses(400, 401)},
+    ),
+    retrieve=extend_schema(summary="One plan", responses={200: PlanSerializer, **error_responses(401, 403, 404)}),
+)
+class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = PlanSerializer
+    filterset_class = PlanFilter
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Plan.objects.none()
+        if self.action == "list":
+            return plan_list_visible(user=self.request.user)
+        # Every plan, so that somebody else's plan answers 403 rather than 404.
+        return plan_queryset()
+
+    def get_permissions(self):
+        return [permission() for permission in PLAN_PERMISSIONS.get(self.action, [IsAuthenticated])]
+
+    @extend_schema(
+        summary="Make a plan and invite people",
+        request=PlanCreateSerializer,
+        responses={201: PlanSerializer, **error_responses(400, 401, 403)},
+    )
+    def create(self, request):
+        params = PlanCreateSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        plan = services.plan_create(created_by=request.user, **params.validated_data)
+        return Response(PlanSerializer(plan).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Invite more people (organizer or staff; pending plans only)",
+        request=PlanInviteSerializer,
+        responses={200: PlanSerializer, **error_responses(400, 401, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["post"])
+    def participants(self, request, pk=None):
+        plan = self.get_object()
+        params = PlanInviteSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        plan = services.plan_invite(plan=plan, user_ids=params.validated_data["user_ids"])
+        return Response(PlanSerializer(plan).data)
+
+    @extend_schema(
+        summary="Accept or decline an invitation (the invited person, for themselves)",
+        request=PlanRespondSerializer,
+        responses={200: PlanSerializer, **error_responses(400, 401, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["post"])
+    def respond(self, request, pk=None):
+        plan = self.get_object()
+        params = PlanRespondSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        plan = services.plan_respond(plan=plan, user=request.user, status=params.validated_data["status"])
+        return Response(PlanSerializer(plan).data)
+
+    @extend_schema(
+        summary="Confirm the plan and book the venue (organizer or staff; idempotent)",
+        description=(
+            "Locks the plan, checks it can be confirmed and confirms it; the booking agent then books the venue. "
+            "A provider failure or timeout leaves the plan confirmed and the booking `failed`. "
+            "Confirming a confirmed plan returns the same booking. 409 when the plan is cancelled, its start "
+            "time has passed, its venue is gone, or nobody besides the organizer has accepted."
+        ),
+        request=None,
+        responses={200: PlanConfirmationSerializer, **error_responses(401, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["post"])
+    def confirm(self, request, pk=None):
+        booking = services.plan_confirm(plan=self.get_object())
+        return Response(PlanConfirmationSerializer(booking).data)
+
+    @extend_schema(
+        summary="Cancel the plan and its booking (organizer or staff; idempotent)",
+        request=None,
+        responses={200: PlanSerializer, **error_responses(401, 403, 404)},
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        plan = services.plan_cancel(plan=self.get_object())
+        return Response(PlanSerializer(plan).data)
+
+    @extend_schema(
+        summary="The plan's booking",
+        description="404 until the plan has been confirmed.",
+        responses={200: BookingSerializer, **error_responses(401, 403, 404)},
+    )
+    @action(detail=True, methods=["get"])
+    def booking(self, request, pk=None):
+        plan = self.get_object()
+        booking = Booking.objects.filter(plan=plan).first()
+        if booking is None:
+            raise Http404("This plan has no booking yet.")
+        return Response(BookingSerializer(booking).data)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Bookings of the plans the caller can see (staff: all)",
+        responses={200: BookingSerializer(many=True), **error_responses(400, 401)},
+    ),
+    retrieve=extend_schema(summary="One booking", responses={200: BookingSerializer, **error_responses(401, 403, 404)}),
+)
+class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = BookingSerializer
+    filterset_class = BookingFilter
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Booking.objects.none()
+        if self.action == "list":
+            return booking_list_visible(user=self.request.user)
+        return Booking.objects.select_related("plan")
+
+    def get_permissions(self):
+        if self.action == "retry":
+            return [IsAuthenticated(), IsStaff()]
+        return [IsAuthenticated(), CanViewBooking()]
+
+    @extend_schema(
+        summary="Retry a failed booking (staff)",
+        request=None,
+        responses={200: BookingSerializer, **error_responses(401, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["post"])
+    def retry(self, request, pk=None):
+        booking = services.booking_retry(booking=self.get_object())
+        return Response(BookingSerializer(booking).data)

@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.response import Response
+
+from luna.api.schema import error_responses
+from social import services
+from social.models import SocialEdge
+from social.permissions import SocialEdgeAccess
+from social.selectors import social_edge_list
+from social.serializers import (
+    SocialEdgeCreateSerializer,
+    SocialEdgeListQuerySerializer,
+    SocialEdgeSerializer,
+    SocialEdgeUpdateSerializer,
+)
+
+EDGE_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The edge's id.")
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Outgoing social edges",
+        description="The caller's outgoing edges, strongest first; staff may pass `?user=` for someone else's.",
+        parameters=[SocialEdgeListQuerySerializer],
+        responses={200: SocialEdgeSerializer(many=True), **error_responses(400, 401, 403)},
+    ),
+    retrieve=extend_schema(
+        summary="One social edge (owner or staff)",
+        parameters=[EDGE_ID],
+        responses={200: SocialEdgeSerializer, **error_responses(401, 403, 404)},
+    ),
+    create=extend_schema(
+        summary="Create a social edge",
+        description="The edge starts at the caller (staff may pass `user_id`). An edge to yourself or a second "
+        "edge to the same user is a 400.",
+        request=SocialEdgeCreateSerializer,
+        responses={201: SocialEdgeSerializer, **error_responses(400, 401, 403, 415)},
+    ),
+    partial_update=extend_schema(
+        summary="Change a social edge (owner or staff)",
+        parameters=[EDGE_ID],
+        request=SocialEdgeUpdateSerializer,
+        responses={200: SocialEdgeSerializer, **error_responses(400, 401, 403, 404, 415)},
+    ),
+    destroy=extend_schema(
+        summary="Delete a social edge (owner or staff)",
+        parameters=[EDGE_ID],
+        responses={204: None, **error_responses(401, 403, 404)},
+    ),
+)
+class SocialEdgeViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = SocialEdgeSerializer
+    permission_classes = [SocialEdgeAccess]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    # Any path segment reaches the view, so an id it cannot parse is a JSON 404 like an unknown one.
+    lookup_value_regex = "[^/]+"
+
+    def get_queryset(self):
+        if self.action == "list":
+            # A plain dict, so that an empty `?user=` is malformed rather than absent.
+            query = SocialEdgeListQuerySerializer(data=self.request.query_params.dict())
+            query.is_valid(raise_exception=True)
+            return social_edge_list(owner_id=query.validated_data.get("user", self.request.user.pk))
+        # Someone else's edge is found, then refused by SocialEdgeAccess (403, not 404).
+        return SocialEdge.objects.all()
+
+    def create(self, request, *args, **kwargs) -> Response:
+        serializer = SocialEdgeCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        fields = dict(serializer.validated_data)
+        fields.setdefault("user", request.user)
+        edge = services.social_edge_create(**fields)
+        return Response(SocialEdgeSerializer(edge).data, status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request, *args, **kwargs) -> Response:
+        edge = self.get_object()
+        serializer = SocialEdgeUpdateSerializer(edge, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        edge = services.social_edge_update(edge=edge, **serializer.validated_data)
+        return Response(SocialEdgeSerializer(edge).data)
+
+    def perform_destroy(self, instance) -> None:
+        services.social_edge_delete(edge=instance)

@@ -1,0 +1,29 @@
+"""Who may do what with accounts (see the API table in the design)."""
+
+from __future__ import annotations
+
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+
+
+def is_self_or_staff(request, user) -> bool:
+    return request.user.is_staff or request.user.pk == user.pk
+
+
+class UserAccess(BasePermission):
+    """Signup is open; everything else needs a signed-in caller.
+
+    Any signed-in user may read a profile; changing or closing an account, and reading
+    its interactions, is for that user or staff.
+    """
+
+    def has_permission(self, request, view) -> bool:
+        if getattr(view, "action", None) is None:
+            return True  # a method with no action (TRACE, PUT, OPTIONS): the view answers 405 or metadata
+        if getattr(view, "action", None) == "create":
+            return True
+        return bool(request.user and request.user.is_authenticated)
+
+    def has_object_permission(self, request, view, obj) -> bool:
+        if request.method in SAFE_METHODS and view.action == "retrieve":
+            return True
+        return is_self_or_staff(request, obj)

@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from users.models import User
+
+
+def handle_taken(handle: str, *, exclude: User | None = None) -> bool:
+    users = User.objects.filter(handle__iexact=handle)
+    if exclude is not None:
+        users = users.exclude(pk=exclude.pk)
+    return users.exists()
+
+
+def user_list(*, viewer: User) -> QuerySet[User]:
+    """Users the viewer may see: everyone for staff, active accounts for the rest."""
+    users = User.objects.all()
+    if not (viewer.is_authenticated and viewer.is_staff):
+        users = users.filter(is_active=True)
+    return users.order_by("handle", "id")

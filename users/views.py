@@ -1,0 +1,168 @@
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from luna.api.filters import SearchFilter
+from luna.api.schema import error_responses
+from luna.api.throttles import ScopedRateThrottle
+from users import services
+from users.permissions import UserAccess
+from users.selectors import user_list
+from users.serializers import (
+    TokenRequestSerializer,
+    TokenSerializer,
+    UserCreateSerializer,
+    UserSerializer,
+    UserUpdateSerializer,
+)
+from venues.filters import InteractionFilter
+from venues.models import Interaction
+from venues.selectors import interaction_list
+from venues.serializers import InteractionSerializer
+
+USER_ID = OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The user's id.")
+
+DEACTIVATION = (
+    "Closes the account: it is deactivated, not deleted, so plans, bookings and interactions that name the "
+    "user keep their history. A deactivated user cannot sign in (the token is revoked), is hidden from "
+    "non-staff listings and lookups, and is never recommended. Staff can reactivate with "
+    '`PATCH {"is_active": true}`.'
+)
+
+
+@extend_schema_view(
+    create=extend_schema(
+        summary="Sign up",
+        description="Open signup. Without a password the account exists but cannot get a token. "
+        "A taken handle (in any case) is a 400 whose `detail` is `Handle already taken.`.",
+        request=UserCreateSerializer,
+        responses={201: UserSerializer, **error_responses(400, 401, 415, 429)},
+        auth=[],
+    ),
+    list=extend_schema(
+        summary="List users",
+        parameters=[OpenApiParameter("search", OpenApiTypes.STR, description="Words matched in handle and name.")],
+        responses={200: UserSerializer(many=True), **error_responses(400, 401)},
+    ),
+    retrieve=extend_schema(
+        summary="One user", parameters=[USER_ID], responses={200: UserSerializer, **error_responses(401, 404)}
+    ),
+    partial_update=extend_schema(
+        summary="Change a profile (that user or staff)",
+        description="Only staff may change `is_staff` or `is_active` (403 otherwise).",
+        parameters=[USER_ID],
+        request=UserUpdateSerializer,
+        responses={200: UserSerializer, **error_responses(400, 401, 403, 404, 415)},
+    ),
+    destroy=extend_schema(
+        summary="Close an account (that user or staff)",
+        description=DEACTIVATION,
+        parameters=[USER_ID],
+        responses={204: OpenApiResponse(description="Deactivated."), **error_responses(401, 403, 404)},
+    ),
+)
+class UserViewSet(
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = UserSerializer
+    permission_classes = [UserAccess]
+    filter_backends = [SearchFilter]
+    search_fields = ["handle", "name"]
+    throttle_scope = "signup"
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    # Any path segment reaches the view, so an id it cannot parse is a JSON 404 like an unknown one.
+    lookup_value_regex = "[^/]+"
+
+    def get_queryset(self):
+        return user_list(viewer=self.request.user)
+
+    def get_throttles(self):
+        return [ScopedRateThrottle()] if self.action == "create" else []
+
+    def create(self, request, *args, **kwargs) -> Response:
+        serializer = UserCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = services.user_create(**serializer.validated_data)
+        return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
+
+    def get_serializer_context(self) -> dict:
+        return {**super().get_serializer_context(), "viewer": self.request.user}
+
+    def partial_update(self, request, *args, **kwargs) -> Response:
+        user = self.get_object()
+        serializer = UserUpdateSerializer(user, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        user = services.user_update(actor=request.user, user=user, **serializer.validated_data)
+        return Response(UserSerializer(user).data)
+
+    def perform_destroy(self, instance) -> None:
+        services.user_deactivate(user=instance)
+
+    @extend_schema(summary="The signed-in user", responses={200: UserSerializer, **error_responses(401)})
+    @action(detail=False, methods=["get"], url_path="me", filter_backends=[])
+    def me(self, request) -> Response:
+        return Response(UserSerializer(request.user).data)
+
+    @extend_schema(
+        summary="A user's interactions (that user or staff)",
+        parameters=[
+            USER_ID,
+            OpenApiParameter("venue", OpenApiTypes.UUID, description="Only interactions with this venue."),
+            OpenApiParameter(
+                "interaction_type", OpenApiTypes.STR, enum=Interaction.Type.values, description="Only this type."
+            ),
+        ],
+        responses={200: InteractionSerializer(many=True), **error_responses(400, 401, 403, 404)},
+    )
+    @action(detail=True, methods=["get"], url_path="interactions", filter_backends=[])
+    def interactions(self, request, pk=None) -> Response:
+        user = self.get_object()
+        filterset = InteractionFilter(request.query_params, queryset=interaction_list(user=user), request=request)
+        if not filterset.is_valid():
+            raise ValidationError(filterset.errors)
+        page = self.paginate_queryset(filterset.qs)
+        return self.get_paginated_response(InteractionSerializer(page, many=True).data)
+
+
+class AuthTokenView(APIView):
+    """Exchange handle + password for an API token, or revoke the caller's token."""
+
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "token"
+
+    def get_permissions(self):
+        return [AllowAny()] if self.request.method == "POST" else [IsAuthenticated()]
+
+    @extend_schema(
+        summary="Get an API token",
+        description="Send the token back as `Authorization: Token <key>`. Wrong credentials are a 400 that does "
+        "not say whether the handle or the password was wrong.",
+        request=TokenRequestSerializer,
+        responses={200: TokenSerializer, **error_responses(400, 401, 415, 429)},
+        auth=[],
+    )
+    def post(self, request) -> Response:
+        serializer = TokenRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        token = services.auth_token_issue(request=request, **serializer.validated_data)
+        return Response(TokenSerializer(token).data)
+
+    @extend_schema(
+        summary="Revoke the caller's token",
+        request=None,
+        responses={204: OpenApiResponse(description="Revoked."), **error_responses(401, 429)},
+    )
+    def delete(self, request) -> Response:
+        services.auth_token_revoke(user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

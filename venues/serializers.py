@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from luna.api.serializers import StrictModelSerializer
+from users.models import User
+from venues.models import Interaction, Venue
+
+
+class VenueSerializer(StrictModelSerializer):
+    distance_km = serializers.SerializerMethodField(
+        help_text="Distance from `near` in km when the list was filtered by `near`; otherwise null."
+    )
+
+    class Meta:
+        model = Venue
+        fields = [
+            "id",
+            "name",
+            "description",
+            "category",
+            "lat",
+            "lng",
+            "price_level",
+            "rating",
+            "created_at",
+            "updated_at",
+            "distance_km",
+        ]
+        read_only_fields = ["id", "created_at", "updated_at"]
+        extra_kwargs = {
+            "rating": {
+                "help_text": "0.0 to 5.0 with at most one decimal, e.g. 4.5.",
+                "error_messages": dict.fromkeys(
+                    ["max_digits", "max_decimal_places", "max_whole_digits"],
+                    "Give a rating from 0.0 to 5.0 with at most one decimal, e.g. 4.5.",
+                ),
+            },
+            "category": {"help_text": "Slug such as bar, cafe, music; stored in lower case."},
+        }
+
+    def validate_category(self, value: str) -> str:
+        return value.lower()
+
+    @extend_schema_field(serializers.FloatField(allow_null=True))
+    def get_distance_km(self, venue: Venue) -> float | None:
+        return getattr(venue, "distance_km", None)
+
+
+class InteractionSerializer(serializers.ModelSerializer):
+    user_id = serializers.UUIDField(read_only=True)
+    venue_id = serializers.UUIDField(read_only=True)
+
+    class Meta:
+        model = Interaction
+        fields = ["id", "user_id", "venue_id", "interaction_type", "dwell_time_seconds", "created_at"]
+        read_only_fields = fields
+
+
+class InteractionCreateSerializer(StrictModelSerializer):
+    user_id = serializers.PrimaryKeyRelatedField(
+        source="user",
+        queryset=User.objects.filter(is_active=True),
+        required=False,
+        help_text="Whose interaction this is; defaults to the caller. Only staff may name someone else.",
+    )
+
+    class Meta:
+        model = Interaction
+        fields = ["interaction_type", "dwell_time_seconds", "user_id"]

@@ -1,0 +1,159 @@
+from __future__ import annotations
+
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from luna.api.filters import SearchFilter
+from luna.api.schema import error_responses
+from venues import services
+from venues.filters import DEFAULT_RADIUS_KM, NEAR_PATTERN, VenueFilter, VenueOrderingFilter
+from venues.permissions import VenueAccess
+from venues.selectors import venue_list
+from venues.serializers import InteractionCreateSerializer, InteractionSerializer, VenueSerializer
+
+VENUE_ID = OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The venue's id.")
+
+LIST_PARAMETERS = [
+    OpenApiParameter(
+        "category",
+        OpenApiTypes.STR,
+        many=True,
+        explode=True,
+        description="Only venues in these categories; repeat the parameter for several: `?category=bar&category=cafe`.",
+    ),
+    OpenApiParameter(
+        "max_price_level",
+        {"type": "integer", "minimum": 1, "maximum": 4},
+        description="Only venues whose price level is at most this (1-4).",
+    ),
+    OpenApiParameter(
+        "min_rating",
+        {"type": "number", "minimum": 0, "maximum": 5},
+        description="Only venues rated at least this (0-5); unrated ones are left out.",
+    ),
+    OpenApiParameter(
+        "near",
+        OpenApiTypes.STR,
+        pattern=NEAR_PATTERN,
+        description="`lat,lng`: only venues within `radius_km` of this point (great-circle distance); "
+        "results are then nearest first unless `ordering` is given, and carry `distance_km`.",
+    ),
+    OpenApiParameter(
+        "radius_km",
+        {"type": "number", "minimum": 0, "maximum": 20040, "default": DEFAULT_RADIUS_KM},
+        description="Radius around `near` in km (0-20040); ignored without `near`.",
+    ),
+    OpenApiParameter("search", OpenApiTypes.STR, description="Words that must all appear in the name or description."),
+    OpenApiParameter(
+        "ordering",
+        OpenApiTypes.STR,
+        enum=["name", "-name", "rating", "-rating", "price_level", "-price_level"],
+        description="Sort key; prefix with `-` for descending. Default: name (nearest first with `near`).",
+    ),
+]
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List venues",
+        parameters=LIST_PARAMETERS,
+        responses={200: VenueSerializer(many=True), **error_responses(400, 401)},
+        auth=[],
+    ),
+    retrieve=extend_schema(
+        summary="One venue",
+        parameters=[VENUE_ID],
+        responses={200: VenueSerializer, **error_responses(401, 404)},
+        auth=[],
+    ),
+    create=extend_schema(
+        summary="Add a venue (staff)",
+        request=VenueSerializer,
+        responses={201: VenueSerializer, **error_responses(400, 401, 403, 415)},
+    ),
+    partial_update=extend_schema(
+        summary="Change a venue (staff)",
+        parameters=[VENUE_ID],
+        request=VenueSerializer,
+        responses={200: VenueSerializer, **error_responses(400, 401, 403, 404, 415)},
+    ),
+    destroy=extend_schema(
+        summary="Remove a venue (staff)",
+        description="Deletes the venue and its interactions; plans made for it stay, without a venue.",
+        parameters=[VENUE_ID],
+        responses={204: None, **error_responses(401, 403, 404)},
+    ),
+)
+class VenueViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = VenueSerializer
+    permission_classes = [VenueAccess]
+    filter_backends = [DjangoFilterBackend, SearchFilter, VenueOrderingFilter]
+    filterset_class = VenueFilter
+    search_fields = ["name", "description"]
+    ordering_fields = ["name", "rating", "price_level"]
+    ordering = ["name"]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    # Any path segment reaches the view, so an id it cannot parse is a JSON 404 like an unknown one.
+    lookup_value_regex = "[^/]+"
+
+    def get_queryset(self):
+        return venue_list()
+
+    def perform_create(self, serializer) -> None:
+        serializer.instance = services.venue_create(**serializer.validated_data)
+
+    def partial_update(self, request, *args, **kwargs) -> Response:
+        venue = self.get_object()
+        serializer = VenueSerializer(venue, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        venue = services.venue_update(venue=venue, **serializer.validated_data)
+        return Response(VenueSerializer(venue).data)
+
+    def perform_destroy(self, instance) -> None:
+        services.venue_delete(venue=instance)
+
+    def _record_interaction(self, request) -> Response:
+        venue = self.get_object()
+        serializer = InteractionCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        fields = serializer.validated_data
+        interaction = services.interaction_record(
+            user=fields.get("user", request.user),
+            venue=venue,
+            interaction_type=fields["interaction_type"],
+            dwell_time_seconds=fields.get("dwell_time_seconds", 0),
+        )
+        return Response(InteractionSerializer(interaction).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Record an interaction with a venue",
+        description="The interaction belongs to the caller; only staff may pass another user's `user_id`.",
+        parameters=[VENUE_ID],
+        request=InteractionCreateSerializer,
+        responses={201: InteractionSerializer, **error_responses(400, 401, 403, 404, 415)},
+    )
+    @action(detail=True, methods=["post"], url_path="interactions")
+    def interactions(self, request, pk=None) -> Response:
+        return self._record_interaction(request)
+
+    @extend_schema(
+        summary="Record an interaction (the reference design's path)",
+        description="Same as `POST /venues/{id}/interactions/`.",
+        parameters=[VENUE_ID],
+        request=InteractionCreateSerializer,
+        responses={201: InteractionSerializer, **error_responses(400, 401, 403, 404, 415)},
+        deprecated=True,
+    )
+    @action(detail=True, methods=["post"], url_path="interact")
+    def interact(self, request, pk=None) -> Response:
+        return self._record_interaction(request)
