@@ -54,7 +54,10 @@ def user_venue_totals(*, user_id: uuid.UUID) -> list[VenueTotals]:
         Interaction.objects.filter(user_id=user_id)
         .order_by()
         .values("venue_id")
-        .annotate(positive_count=Count("id", filter=_POSITIVE), dwell_seconds=Sum("dwell_time_seconds", default=0))
+        .annotate(
+            positive_count=Count("interaction_type", filter=_POSITIVE),
+            dwell_seconds=Sum("dwell_time_seconds", default=0),
+        )
         .values_list("venue_id", "positive_count", "dwell_seconds")
     )
     return [VenueTotals(venue_id, positive_count, dwell_seconds) for venue_id, positive_count, dwell_seconds in rows]
