@@ -29,18 +29,20 @@ from typing import Any
 
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
+from django.core.validators import ProhibitNullCharactersValidator
 from django.db import models, transaction
 from django.db.models.functions import Lower
 
 from social.models import SocialEdge
 from users.models import User
-from venues.bulk import RowWriter
+from venues.bulk import RowWriter, refresh_statistics
 from venues.models import Interaction, Venue
 
 MAX_REPORTED_ERRORS = 100
 PROGRESS_EVERY = 100_000
 
 Progress = Callable[[str, int], None]
+Rows = Iterator[tuple[int, dict[str, str]]]  # (line number, cells by column)
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,9 @@ class _FieldCell:
         self.field = model._meta.get_field(name)
         self.lower = lower
         self.validators = list(self.field.validators)
+        if isinstance(self.field, models.CharField | models.TextField):
+            # As the API's serializer fields do; PostgreSQL cannot store NUL in text either.
+            self.validators.append(ProhibitNullCharactersValidator())
         self.choices = {str(value) for value, _ in self.field.flatchoices} if self.field.choices else None
         self.numeric = isinstance(self.field, models.FloatField | models.DecimalField)
 
@@ -309,38 +314,61 @@ FILE_NAMES = tuple(spec.name for spec in FILE_SPECS)
 # --- Import ----------------------------------------------------------------------------
 
 
-def _rows(path: Path, spec: _FileSpec, report: FileReport) -> Iterator[tuple[int, dict[str, str]]]:
+def _first_line_not_utf8(path: Path) -> int:
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError:
+                return number
+    return 1
+
+
+def _rows(path: Path, spec: _FileSpec, report: FileReport) -> Rows:
     with path.open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.reader(handle)
-        header = [column.strip() for column in next(reader, [])]
-        missing = [column for column in spec.required_columns if column not in header]
-        known = set(spec.required_columns) | set(spec.optional_columns)
-        unknown = [column for column in header if column not in known]
-        duplicated = sorted({column for column in header if header.count(column) > 1})
-        if not header or missing or unknown or duplicated:
-            problems = []
-            if missing:
-                problems.append(f"missing column(s) {', '.join(missing)}")
-            if unknown:
-                problems.append(f"unknown column(s) {', '.join(unknown)}")
-            if duplicated:
-                problems.append(f"repeated column(s) {', '.join(duplicated)}")
-            expected = ",".join((*spec.optional_columns, *spec.required_columns))
-            message = f"bad header ({'; '.join(problems) or 'empty file'}); expected {expected}."
-            report.add_error(RowError(spec.name, 1, "", message))
+        try:
+            yield from _checked_rows(reader, spec, report)
+        except UnicodeDecodeError:
+            # Text is decoded a buffer at a time; find the offending line only when there is one.
+            line = _first_line_not_utf8(path)
+            report.add_error(RowError(spec.name, line, "", "not UTF-8 text; the file cannot be read."))
             report.header_invalid = True
-            return
-        width = len(header)
-        for cells in reader:
-            if not cells:
-                continue  # a blank line
-            if len(cells) != width:
-                report.rows += 1
-                report.bad_rows += 1
-                message = f"{len(cells)} cells, but the header has {width}."
-                report.add_error(RowError(spec.name, reader.line_num, "", message))
-                continue
-            yield reader.line_num, dict(zip(header, (cell.strip() for cell in cells), strict=True))
+        except csv.Error as error:
+            report.add_error(RowError(spec.name, reader.line_num, "", f"not valid CSV ({error})."))
+            report.header_invalid = True
+
+
+def _checked_rows(reader: Any, spec: _FileSpec, report: FileReport) -> Rows:
+    header = [column.strip() for column in next(reader, [])]
+    missing = [column for column in spec.required_columns if column not in header]
+    known = set(spec.required_columns) | set(spec.optional_columns)
+    unknown = [column for column in header if column not in known]
+    duplicated = sorted({column for column in header if header.count(column) > 1})
+    if not header or missing or unknown or duplicated:
+        problems = []
+        if missing:
+            problems.append(f"missing column(s) {', '.join(missing)}")
+        if unknown:
+            problems.append(f"unknown column(s) {', '.join(unknown)}")
+        if duplicated:
+            problems.append(f"repeated column(s) {', '.join(duplicated)}")
+        expected = ",".join((*spec.optional_columns, *spec.required_columns))
+        message = f"bad header ({'; '.join(problems) or 'empty file'}); expected {expected}."
+        report.add_error(RowError(spec.name, 1, "", message))
+        report.header_invalid = True
+        return
+    width = len(header)
+    for cells in reader:
+        if not cells:
+            continue  # a blank line
+        if len(cells) != width:
+            report.rows += 1
+            report.bad_rows += 1
+            message = f"{len(cells)} cells, but the header has {width}."
+            report.add_error(RowError(spec.name, reader.line_num, "", message))
+            continue
+        yield reader.line_num, dict(zip(header, (cell.strip() for cell in cells), strict=True))
 
 
 def _import_file(path: Path, spec: _FileSpec, *, skip_invalid: bool, progress: Progress) -> FileReport:
@@ -366,6 +394,7 @@ def _import_file(path: Path, spec: _FileSpec, *, skip_invalid: bool, progress: P
                 if report.header_invalid or (report.bad_rows and not skip_invalid):
                     raise _Rejected
             report.loaded = writer.written
+            refresh_statistics(spec.model)
     except _Rejected:
         report.rejected = True
         report.loaded = 0

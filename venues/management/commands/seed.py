@@ -1,28 +1,25 @@
-"""Load the demo world, or generate a synthetic world at scale (see venues.world)."""
+"""Load the demo world, or generate a synthetic world at scale (see venues.world and venues.synthetic)."""
 
 from __future__ import annotations
 
 import time
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from luna.errors import Conflict
-from venues.world import (
-    SyntheticWorldSpec,
-    demo_world_load,
-    synthetic_world_generate,
-    world_counts,
-    world_reset,
-)
+from venues.synthetic import SyntheticWorldSpec, synthetic_world_generate
+from venues.world import demo_world_load, world_counts, world_reset
 
 SYNTHETIC_DEFAULTS = {"users": 1_000, "venues": 1_000, "interactions": 20_000, "degree": 20, "random_seed": 42}
 
 
 class Command(BaseCommand):
     help = (
-        "Load the demo world (running it again changes nothing), or with --users/--venues/--interactions/"
-        "--degree generate a synthetic world around New York. Both need an empty world unless --reset is given."
+        "Load the demo world, or with --users/--venues/--interactions/--degree generate a synthetic world "
+        "around New York. The demo world is loaded only into an empty world (otherwise nothing changes); "
+        "a synthetic world is refused over existing data unless --reset is given. Staff accounts are kept."
     )
 
     def add_arguments(self, parser) -> None:
@@ -44,22 +41,33 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options) -> None:
-        synthetic = any(options[name] is not None for name in ("users", "venues", "interactions", "degree"))
-        if options["random_seed"] is not None and not synthetic:
-            raise CommandError("--random-seed applies to a synthetic world: add --users/--venues/--interactions.")
         started = time.monotonic()
         try:
+            spec = self._synthetic_spec(options)
             # One transaction: if loading fails after --reset, the old world is still there.
             with transaction.atomic():
                 if options["reset"]:
                     self._reset()
-                if synthetic:
-                    self._synthetic(options)
+                if spec:
+                    self._synthetic(spec)
                 else:
                     self._demo()
+        except ValidationError as error:
+            raise CommandError(" ".join(error.messages)) from None
         except Conflict as error:
             raise CommandError(error.message) from None
         self.stdout.write(f"Done in {time.monotonic() - started:.1f} s.")
+
+    def _synthetic_spec(self, options: dict) -> SyntheticWorldSpec | None:
+        values = {name: options[name] for name in SYNTHETIC_DEFAULTS if options[name] is not None}
+        if not values.keys() - {"random_seed"}:
+            if values:
+                raise CommandError("--random-seed applies to a synthetic world: add --users/--venues/--interactions.")
+            return None
+        if "degree" not in values:
+            users = values.get("users", SYNTHETIC_DEFAULTS["users"])
+            values["degree"] = min(SYNTHETIC_DEFAULTS["degree"], max(users - 1, 0))
+        return SyntheticWorldSpec(**{**SYNTHETIC_DEFAULTS, **values})
 
     def _reset(self) -> None:
         counts = world_counts()
@@ -72,19 +80,12 @@ class Command(BaseCommand):
     def _demo(self) -> None:
         result = demo_world_load()
         if not result.loaded:
-            self.stdout.write(
-                f"The demo world is already present ({result.demo_users_found} of its users found); "
-                "nothing changed. Use --reset to load it afresh."
-            )
+            self.stdout.write(self.style.WARNING(result.message))
             return
-        self.stdout.write(self.style.SUCCESS("Loaded the demo world; its plans start 1 to 7 days from now:"))
+        self.stdout.write(self.style.SUCCESS(result.message))
         self._write_counts(result.counts)
 
-    def _synthetic(self, options: dict) -> None:
-        values = {name: options[name] for name in SYNTHETIC_DEFAULTS if options[name] is not None}
-        if "degree" not in values:
-            values["degree"] = min(SYNTHETIC_DEFAULTS["degree"], max(values.get("users", 1_000) - 1, 0))
-        spec = SyntheticWorldSpec(**{**SYNTHETIC_DEFAULTS, **values})
+    def _synthetic(self, spec: SyntheticWorldSpec) -> None:
         self.stdout.write(
             f"Generating a synthetic world (random seed {spec.random_seed}): {spec.users:,} users, "
             f"{spec.venues:,} venues, {spec.interactions:,} interactions, {spec.degree} edges per user."
@@ -99,6 +100,8 @@ class Command(BaseCommand):
         counts = synthetic_world_generate(spec=spec, progress=progress)
         self.stdout.write(self.style.SUCCESS("Generated the synthetic world:"))
         self._write_counts(counts)
+        # Foreign keys are checked at commit time, which takes a while for millions of rows.
+        self.stdout.write("Committing (the database checks every reference now)...")
 
     def _write_counts(self, counts: dict[str, int]) -> None:
         for label, count in counts.items():
