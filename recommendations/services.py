@@ -78,7 +78,7 @@ def recommend_venues(
     catalogue = catalogue_current()
     totals = user_venue_totals(user_id=user.id)
 
-    touched = np.array([catalogue.position.get(row.venue_id, -1) for row in totals], dtype=np.intp)
+    touched = catalogue.positions_of(row.venue_id for row in totals)
     known = touched >= 0
     touched = touched[known]
     preference = np.zeros(catalogue.size, dtype=np.float64)
@@ -127,7 +127,7 @@ def recommend_venues(
         venue_distance = float(distance[index])
         results.append(
             VenueRecommendation(
-                venue_id=catalogue.ids[position],
+                venue_id=catalogue.venue_id_at(position),
                 venue_name=catalogue.names[position],
                 category=catalogue.categories[catalogue.category_code[position]],
                 score=float(score[index]),
@@ -176,8 +176,7 @@ def recommend_people(user: User, *, venue: Venue | None = None, limit: int) -> l
             in_category = on_venue.copy()
             code = catalogue.code_of(venue.category)
             if code is not None:
-                position = catalogue.position
-                positions = np.array([position.get(venue_id, -1) for venue_id in totals.venue_ids], dtype=np.intp)
+                positions = catalogue.positions_of(totals.venue_ids)
                 known = positions >= 0
                 in_category[known] |= catalogue.category_code[positions[known]] == code
             category = scoring.preference_feature(
