@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import random
 import resource
@@ -54,6 +55,12 @@ class Command(BaseCommand):
         parser.add_argument("--calls", type=int, default=500, help="timed calls per endpoint")
         parser.add_argument("--warmup", type=int, default=30, help="untimed calls per endpoint first")
         parser.add_argument("--limit", type=int, default=10, help="the limit query parameter")
+        parser.add_argument(
+            "--gc-freeze",
+            action="store_true",
+            help="after warming up, move every live object out of the garbage collector's reach (gc.freeze()), "
+            "as a server would do once its workers have loaded the app",
+        )
         parser.add_argument(
             "--reseed",
             action="store_true",
@@ -137,6 +144,10 @@ class Command(BaseCommand):
     def _bench(self, label: str, call: Callable[[int], None], options: dict) -> None:
         for index in range(options["warmup"]):
             call(index)
+        if options["gc_freeze"]:
+            gc.collect()
+            gc.freeze()
+        full_before = gc.get_stats()[2]["collections"]
         with CaptureQueriesContext(connection) as captured:
             call(options["warmup"])
         timings = np.empty(options["calls"], dtype=np.float64)
@@ -144,10 +155,12 @@ class Command(BaseCommand):
             started = time.perf_counter_ns()
             call(options["warmup"] + 1 + index)
             timings[index] = (time.perf_counter_ns() - started) / 1e6
+        full_collections = gc.get_stats()[2]["collections"] - full_before
         p50, p95, p99 = np.percentile(timings, [50, 95, 99])
         self.stdout.write(
             f"{label:<34} calls {options['calls']:>5}  p50 {p50:7.2f} ms  p95 {p95:7.2f} ms  "
-            f"p99 {p99:7.2f} ms  max {timings.max():7.2f} ms  queries/call {len(captured)}"
+            f"p99 {p99:7.2f} ms  max {timings.max():7.2f} ms  queries/call {len(captured)}  "
+            f"full gc collections {full_collections}"
         )
 
     def _ensure_world(self, options: dict) -> None:
