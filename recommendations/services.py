@@ -156,11 +156,16 @@ def recommend_people(user: User, *, venue: Venue | None = None, limit: int) -> l
     category = np.zeros(count, dtype=np.float64)
     if venue is not None and count:
         catalogue = catalogue_current()
-        index_of = {friend.user_id: index for index, friend in enumerate(friends)}
-        totals = friend_venue_totals(friend_ids=list(index_of))
-        friend_index = np.array([index_of[user_id] for user_id in totals.user_ids], dtype=np.intp)
+        index_of = {friend.user_id.int: index for index, friend in enumerate(friends)}
+        totals = friend_venue_totals(friend_ids=[friend.user_id for friend in friends])
+        friend_index = np.array([index_of[user_id.int] for user_id in totals.user_ids], dtype=np.intp)
         positive, dwell = totals.positive_counts, totals.dwell_seconds
-        on_venue = np.array([venue_id == venue.id for venue_id in totals.venue_ids], dtype=bool)
+        positions = catalogue.positions_of(totals.venue_ids)
+        venue_position = catalogue.position.get(venue.id.int, -1)
+        if venue_position >= 0:
+            on_venue = positions == venue_position
+        else:  # saved after the catalogue's last look
+            on_venue = np.array([venue_id == venue.id for venue_id in totals.venue_ids], dtype=bool)
 
         def per_friend(rows: np.ndarray, values: np.ndarray) -> np.ndarray:
             return np.bincount(friend_index[rows], weights=values[rows], minlength=count)
@@ -176,7 +181,6 @@ def recommend_people(user: User, *, venue: Venue | None = None, limit: int) -> l
             in_category = on_venue.copy()
             code = catalogue.code_of(venue.category)
             if code is not None:
-                positions = catalogue.positions_of(totals.venue_ids)
                 known = positions >= 0
                 in_category[known] |= catalogue.category_code[positions[known]] == code
             category = scoring.preference_feature(

@@ -14,13 +14,13 @@ from venues.models import Interaction, Venue
 
 pytestmark = pytest.mark.django_db
 
-# Catalogue load included: generation check is in the cache, then 2 watermarks, venues,
-# the interaction watermark and the popularity GROUP BY, then the user's own totals.
-MAX_VENUE_QUERIES_COLD = 7
-# Warm: 2 watermarks and the user's own totals (plus the lookup of the user in the path).
-MAX_VENUE_QUERIES_WARM = 4
-# The user, the venue, the friends, the catalogue's 2 watermarks, the friends' totals per venue.
-MAX_PEOPLE_QUERIES_WARM = 6
+# The user in the path, the catalogue's watermarks (one query), the catalogue load (venues, the
+# interaction watermark, the popularity GROUP BY), then the user's own totals.
+MAX_VENUE_QUERIES_COLD = 6
+# Warm: the user, the watermarks and the user's own totals.
+MAX_VENUE_QUERIES_WARM = 3
+# The user, the venue, the friends, the catalogue's watermarks, the friends' totals per venue.
+MAX_PEOPLE_QUERIES_WARM = 5
 MAX_PEOPLE_QUERIES_COLD = MAX_VENUE_QUERIES_COLD - MAX_VENUE_QUERIES_WARM + MAX_PEOPLE_QUERIES_WARM
 # The user and the friends.
 MAX_PEOPLE_QUERIES_WITHOUT_VENUE = 2
