@@ -80,8 +80,12 @@ class Catalogue:
 
     def positions_of(self, venue_ids: Iterable[uuid.UUID]) -> np.ndarray:
         """Positions of these venues, -1 for those not in the catalogue."""
+        return self.positions_of_keys(venue_id.int for venue_id in venue_ids)
+
+    def positions_of_keys(self, venue_keys: Iterable[int]) -> np.ndarray:
+        """Like `positions_of`, for ids given as `uuid.UUID.int`."""
         position = self.position
-        return np.array([position.get(venue_id.int, -1) for venue_id in venue_ids], dtype=np.intp)
+        return np.array([position.get(key, -1) for key in venue_keys], dtype=np.intp)
 
     def code_of(self, category: str) -> int | None:
         try:

@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from django.db.models import Count, Q, Sum
+from django.db.models import CharField, Count, Q, Sum
+from django.db.models.functions import Cast
 
 from social.models import SocialEdge
 from venues.models import Interaction, Venue
@@ -41,12 +42,21 @@ class Friend:
 
 @dataclass(frozen=True)
 class FriendVenueTotals:
-    """Friends' interactions per (friend, venue), one entry per pair, as columns."""
+    """Friends' interactions per (friend, venue), one entry per pair, as columns.
 
-    user_ids: list[uuid.UUID]
-    venue_ids: list[uuid.UUID]
+    Ids are UUIDs as 128-bit ints (`uuid.UUID.int`): read as text, they cost far less than
+    thousands of UUID objects per request.
+    """
+
+    user_keys: list[int]
+    venue_keys: list[int]
     positive_counts: np.ndarray
     dwell_seconds: np.ndarray
+
+
+def _uuid_key(text: str) -> int:
+    # PostgreSQL writes a UUID with dashes, SQLite stores 32 hex digits: both read as the same int.
+    return int(text.replace("-", ""), 16)
 
 
 def user_venue_totals(*, user_id: uuid.UUID) -> list[VenueTotals]:
@@ -86,12 +96,12 @@ def friend_venue_totals(*, friend_ids: Sequence[uuid.UUID]) -> FriendVenueTotals
             positive_count=Count("interaction_type", filter=_POSITIVE),
             dwell_seconds=Sum("dwell_time_seconds", default=0),
         )
-        .values_list("user_id", "venue_id", "positive_count", "dwell_seconds")
+        .values_list(Cast("user_id", CharField()), Cast("venue_id", CharField()), "positive_count", "dwell_seconds")
     )
     user_ids, venue_ids, positive_counts, dwell_seconds = zip(*rows, strict=True) if rows else ((), (), (), ())
     return FriendVenueTotals(
-        user_ids=list(user_ids),
-        venue_ids=list(venue_ids),
+        user_keys=[_uuid_key(text) for text in user_ids],
+        venue_keys=[_uuid_key(text) for text in venue_ids],
         positive_counts=np.array(positive_counts, dtype=np.float64),
         dwell_seconds=np.array(dwell_seconds, dtype=np.float64),
     )

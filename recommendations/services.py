@@ -158,14 +158,14 @@ def recommend_people(user: User, *, venue: Venue | None = None, limit: int) -> l
         catalogue = catalogue_current()
         index_of = {friend.user_id.int: index for index, friend in enumerate(friends)}
         totals = friend_venue_totals(friend_ids=[friend.user_id for friend in friends])
-        friend_index = np.array([index_of[user_id.int] for user_id in totals.user_ids], dtype=np.intp)
+        friend_index = np.array([index_of[key] for key in totals.user_keys], dtype=np.intp)
         positive, dwell = totals.positive_counts, totals.dwell_seconds
-        positions = catalogue.positions_of(totals.venue_ids)
+        positions = catalogue.positions_of_keys(totals.venue_keys)
         venue_position = catalogue.position.get(venue.id.int, -1)
         if venue_position >= 0:
             on_venue = positions == venue_position
         else:  # saved after the catalogue's last look
-            on_venue = np.array([venue_id == venue.id for venue_id in totals.venue_ids], dtype=bool)
+            on_venue = np.array([key == venue.id.int for key in totals.venue_keys], dtype=bool)
 
         def per_friend(rows: np.ndarray, values: np.ndarray) -> np.ndarray:
             return np.bincount(friend_index[rows], weights=values[rows], minlength=count)
