@@ -44,19 +44,14 @@ class Friend:
 class FriendVenueTotals:
     """Friends' interactions per (friend, venue), one entry per pair, as columns.
 
-    Ids are UUIDs as 128-bit ints (`uuid.UUID.int`): read as text, they cost far less than
-    thousands of UUID objects per request.
+    `friend_index` points into the `friend_ids` asked for; venues are UUIDs as 128-bit ints
+    (`uuid.UUID.int`). Ids are read as text: far cheaper than thousands of UUID objects per request.
     """
 
-    user_keys: list[int]
+    friend_index: np.ndarray
     venue_keys: list[int]
     positive_counts: np.ndarray
     dwell_seconds: np.ndarray
-
-
-def _uuid_key(text: str) -> int:
-    # PostgreSQL writes a UUID with dashes, SQLite stores 32 hex digits: both read as the same int.
-    return int(text.replace("-", ""), 16)
 
 
 def user_venue_totals(*, user_id: uuid.UUID) -> list[VenueTotals]:
@@ -99,9 +94,11 @@ def friend_venue_totals(*, friend_ids: Sequence[uuid.UUID]) -> FriendVenueTotals
         .values_list(Cast("user_id", CharField()), Cast("venue_id", CharField()), "positive_count", "dwell_seconds")
     )
     user_ids, venue_ids, positive_counts, dwell_seconds = zip(*rows, strict=True) if rows else ((), (), (), ())
+    # PostgreSQL writes a UUID with dashes, SQLite stores its 32 hex digits.
+    index_of = {text: index for index, friend_id in enumerate(friend_ids) for text in (str(friend_id), friend_id.hex)}
     return FriendVenueTotals(
-        user_keys=[_uuid_key(text) for text in user_ids],
-        venue_keys=[_uuid_key(text) for text in venue_ids],
+        friend_index=np.array([index_of[text] for text in user_ids], dtype=np.intp),
+        venue_keys=[int(text.replace("-", ""), 16) for text in venue_ids],
         positive_counts=np.array(positive_counts, dtype=np.float64),
         dwell_seconds=np.array(dwell_seconds, dtype=np.float64),
     )

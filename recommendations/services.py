@@ -156,9 +156,8 @@ def recommend_people(user: User, *, venue: Venue | None = None, limit: int) -> l
     category = np.zeros(count, dtype=np.float64)
     if venue is not None and count:
         catalogue = catalogue_current()
-        index_of = {friend.user_id.int: index for index, friend in enumerate(friends)}
         totals = friend_venue_totals(friend_ids=[friend.user_id for friend in friends])
-        friend_index = np.array([index_of[key] for key in totals.user_keys], dtype=np.intp)
+        friend_index = totals.friend_index
         positive, dwell = totals.positive_counts, totals.dwell_seconds
         positions = catalogue.positions_of_keys(totals.venue_keys)
         venue_position = catalogue.position.get(venue.id.int, -1)
