@@ -36,6 +36,13 @@ class _ForOneUserViewSet(viewsets.GenericViewSet):
     pagination_class = None
     filter_backends: list = []
 
+    def get_object(self) -> User:
+        # Asking for one's own recommendations is the common case: the signed-in user is already loaded.
+        if str(self.request.user.pk) == self.kwargs[self.lookup_url_kwarg]:
+            self.check_object_permissions(self.request, self.request.user)
+            return self.request.user
+        return super().get_object()
+
 
 class VenueRecommendationViewSet(_ForOneUserViewSet):
     @extend_schema(
