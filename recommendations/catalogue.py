@@ -34,8 +34,10 @@ import numpy as np
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connections
-from django.db.models import Count, Max, Subquery
+from django.db.models import CharField, Count, Max, Subquery
+from django.db.models.functions import Cast
 
+from recommendations.selectors import plain_rows, uuid_key
 from venues.models import Interaction, Venue
 
 logger = logging.getLogger(__name__)
@@ -136,9 +138,15 @@ def _load(*, venue_mark: datetime | None, generation: str) -> Catalogue:
     global full_loads
     full_loads += 1
     started = clock()  # the age of what is loaded counts from before its queries
-    rows = list(Venue.objects.order_by("id").values_list("id", "name", "lat", "lng", "category", "price_level"))
-    rows.sort(key=lambda row: row[0])  # already sorted by the database; this makes the order not depend on it
-    ids = [row[0].int for row in rows]
+    rows = plain_rows(
+        Venue.objects.order_by("id").values_list(
+            Cast("id", CharField()), "name", "lat", "lng", "category", "price_level"
+        )
+    )
+    ids = [uuid_key(row[0]) for row in rows]
+    order = sorted(range(len(rows)), key=ids.__getitem__)  # id order, whatever the database's collation
+    rows = [rows[index] for index in order]
+    ids = [ids[index] for index in order]
     position = {venue_id: index for index, venue_id in enumerate(ids)}
     categories: list[str] = []
     codes: dict[str, int] = {}
@@ -153,17 +161,17 @@ def _load(*, venue_mark: datetime | None, generation: str) -> Catalogue:
     # The counts and the interaction watermark come from one statement, hence one snapshot:
     # every positive interaction up to the watermark is counted, none after it.
     last_interaction_id = Interaction.objects.order_by().aggregate(last=Max("id"))["last"] or 0
-    popularity = (
+    popularity = plain_rows(
         Interaction.objects.filter(interaction_type__in=Interaction.POSITIVE_TYPES)
         .order_by()
         .values("venue_id")
         .annotate(count=Count("*"), last_id=Subquery(Interaction.objects.order_by("-id").values("id")[:1]))
-        .values_list("venue_id", "count", "last_id")
+        .values_list(Cast("venue_id", CharField()), "count", "last_id")
     )
     counts = np.zeros(len(rows), dtype=np.int64)
     for venue_id, count, last_id in popularity:
         last_interaction_id = last_id
-        index = position.get(venue_id.int)
+        index = position.get(uuid_key(venue_id))
         if index is not None:
             counts[index] = count
     return Catalogue(
