@@ -6,11 +6,12 @@ UUID's 128-bit value, which is also the order of its canonical string), so a
 position doubles as the id tie-break.
 
 Staleness bound (settings.LUNA_RECO["CACHE_STALENESS_SECONDS"]):
-- every request first reads two watermarks (the highest interaction id and the
-  latest venue `updated_at`, both answered from an index);
+- every request first reads two watermarks in one query (the highest
+  interaction id and the latest venue `updated_at`, each the end of an index);
 - new interactions are added to the popularity counts from that delta
   (`id > last seen`), so an interaction saved before the request is counted;
-- any venue created or changed (its `updated_at` moves) reloads the catalogue;
+- any venue created or changed (its `updated_at` moves) reloads the catalogue
+  on the request path (venues change rarely; about 0.6 s at 100,000 venues);
 - deletions, and rows whose transaction committed after a later id was
   already seen, are picked up by a full reload that happens at least every
   CACHE_STALENESS_SECONDS: in a background thread once half of it has passed
@@ -159,7 +160,8 @@ def _load(*, venue_mark: datetime | None, generation: str) -> Catalogue:
         category_code[index] = code
 
     # The counts and the interaction watermark come from one statement, hence one snapshot:
-    # every positive interaction up to the watermark is counted, none after it.
+    # every positive interaction up to the watermark is counted, none after it. The watermark
+    # read first only stands when no interaction is positive (the statement returns no row).
     last_interaction_id = Interaction.objects.order_by().aggregate(last=Max("id"))["last"] or 0
     popularity = plain_rows(
         Interaction.objects.filter(interaction_type__in=Interaction.POSITIVE_TYPES)
