@@ -192,7 +192,7 @@ class Command(BaseCommand):
         ]
         if not empty:
             command.append("--reset")
-        self.stdout.write("Seeding: " + " ".join(command[1:]))
+        self.stdout.write("Seeding: manage.py " + " ".join(command[2:]))
         # A separate process, so seeding's memory does not count in this process's peak.
         if subprocess.run(command, check=False).returncode != 0:
             raise CommandError("seed failed; see its output above.")
