@@ -76,8 +76,11 @@ class Interaction(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
-            # "All of one user's interactions", grouped by venue.
-            models.Index(fields=["user", "venue"], name="interaction_user_venue_idx"),
+            # "All of one user's interactions", grouped by venue; it holds the type and dwell too,
+            # so recommendations read a user's or their friends' totals from the index alone.
+            models.Index(
+                fields=["user", "venue", "interaction_type", "dwell_time_seconds"], name="interaction_user_venue_idx"
+            ),
             # "Positive interactions per venue" (popularity).
             models.Index(
                 fields=["venue"],

@@ -1,0 +1,278 @@
+"""The venue catalogue each process keeps in memory for scoring.
+
+Coordinates, categories, price levels, names and popularity counts of every
+venue, as arrays indexed by position. Positions follow venue id order (the
+UUID's 128-bit value, which is also the order of its canonical string), so a
+position doubles as the id tie-break.
+
+Staleness bound (settings.LUNA_RECO["CACHE_STALENESS_SECONDS"]):
+- every request first reads two watermarks in one query (the highest
+  interaction id and the latest venue `updated_at`, each the end of an index);
+- new interactions are added to the popularity counts from that delta
+  (`id > last seen`), so an interaction saved before the request is counted;
+- any venue created or changed (its `updated_at` moves) reloads the catalogue
+  on the request path (venues change rarely; about 0.6 s at 100,000 venues);
+- deletions, and rows whose transaction committed after a later id was
+  already seen, are picked up by a full reload that happens at least every
+  CACHE_STALENESS_SECONDS: in a background thread once half of it has passed
+  (LUNA_RECO["REFRESH_IN_BACKGROUND"]), on the request path when all of it has;
+- `catalogue_invalidate()` forces every process sharing the Django cache to
+  reload on its next request.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+import numpy as np
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connections
+from django.db.models import CharField, Count, Max, Subquery
+from django.db.models.functions import Cast
+
+from recommendations.selectors import plain_rows, uuid_key
+from venues.models import Interaction, Venue
+
+logger = logging.getLogger(__name__)
+
+GENERATION_CACHE_KEY = "recommendations:catalogue-generation"
+
+# Beyond this many new interactions one GROUP BY is cheaper than reading the delta row by row.
+MAX_DELTA_INTERACTIONS = 20_000
+
+# Monotonic seconds; tests replace it to move time forward.
+clock: Callable[[], float] = time.monotonic
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    # Venue ids as 128-bit ints: unlike UUID objects, ints are not tracked by the garbage
+    # collector, so a catalogue of 100,000 venues adds nothing to every full collection.
+    ids: list[int]
+    position: dict[int, int]
+    names: list[str]
+    lat: np.ndarray
+    lng: np.ndarray
+    categories: list[str]  # category code -> slug ("" for venues without one)
+    category_code: np.ndarray
+    price_level: np.ndarray  # 0 when unknown
+    positive_counts: np.ndarray
+    last_interaction_id: int
+    venue_mark: datetime | None
+    generation: str
+    loaded_at: float
+
+    @property
+    def size(self) -> int:
+        return len(self.ids)
+
+    @property
+    def max_positive_count(self) -> int:
+        return int(self.positive_counts.max()) if self.size else 0
+
+    def venue_id_at(self, position: int) -> uuid.UUID:
+        return uuid.UUID(int=self.ids[position])
+
+    def positions_of(self, venue_ids: Iterable[uuid.UUID]) -> np.ndarray:
+        """Positions of these venues, -1 for those not in the catalogue."""
+        return self.positions_of_keys(venue_id.int for venue_id in venue_ids)
+
+    def positions_of_keys(self, venue_keys: Iterable[int]) -> np.ndarray:
+        """Like `positions_of`, for ids given as `uuid.UUID.int`."""
+        position = self.position
+        return np.array([position.get(key, -1) for key in venue_keys], dtype=np.intp)
+
+    def code_of(self, category: str) -> int | None:
+        try:
+            return self.categories.index(category)
+        except ValueError:
+            return None
+
+    def nbytes(self) -> int:
+        """Memory held by this catalogue: arrays, ids, names and the id index."""
+        arrays = (self.lat, self.lng, self.category_code, self.price_level, self.positive_counts)
+        total = sum(array.nbytes for array in arrays)
+        total += sys.getsizeof(self.ids) + sys.getsizeof(self.position) + sys.getsizeof(self.names)
+        total += sum(sys.getsizeof(venue_id) for venue_id in self.ids)
+        total += sum(sys.getsizeof(name) for name in self.names)
+        total += sum(sys.getsizeof(slug) for slug in self.categories)
+        return total
+
+
+_lock = threading.Lock()
+_current: Catalogue | None = None
+_refreshing = threading.Event()  # set while a background reload runs
+full_loads = 0  # full loads done by this process, for benchmarks
+
+
+def _generation() -> str:
+    generation = cache.get(GENERATION_CACHE_KEY)
+    if generation is None:
+        cache.add(GENERATION_CACHE_KEY, uuid.uuid4().hex, timeout=None)
+        generation = cache.get(GENERATION_CACHE_KEY)
+    return generation
+
+
+def _watermarks() -> tuple[int, datetime | None]:
+    """The highest interaction id and the latest venue update, in one query answered from two indexes."""
+    latest_venue_update = Venue.objects.order_by("-updated_at").values("updated_at")[:1]
+    row = (
+        Interaction.objects.order_by("-id")
+        .annotate(venue_mark=Subquery(latest_venue_update))
+        .values_list("id", "venue_mark")
+        .first()
+    )
+    if row is None:  # no interactions yet
+        return 0, Venue.objects.order_by().aggregate(last=Max("updated_at"))["last"]
+    return row
+
+
+def _load(*, venue_mark: datetime | None, generation: str) -> Catalogue:
+    global full_loads
+    full_loads += 1
+    started = clock()  # the age of what is loaded counts from before its queries
+    rows = plain_rows(
+        Venue.objects.order_by("id").values_list(
+            Cast("id", CharField()), "name", "lat", "lng", "category", "price_level"
+        )
+    )
+    ids = [uuid_key(row[0]) for row in rows]
+    order = sorted(range(len(rows)), key=ids.__getitem__)  # id order, whatever the database's collation
+    rows = [rows[index] for index in order]
+    ids = [ids[index] for index in order]
+    position = {venue_id: index for index, venue_id in enumerate(ids)}
+    categories: list[str] = []
+    codes: dict[str, int] = {}
+    category_code = np.empty(len(rows), dtype=np.int32)
+    for index, row in enumerate(rows):
+        code = codes.get(row[4])
+        if code is None:
+            code = codes[row[4]] = len(categories)
+            categories.append(row[4])
+        category_code[index] = code
+
+    # The counts and the interaction watermark come from one statement, hence one snapshot:
+    # every positive interaction up to the watermark is counted, none after it. The watermark
+    # read first only stands when no interaction is positive (the statement returns no row).
+    last_interaction_id = Interaction.objects.order_by().aggregate(last=Max("id"))["last"] or 0
+    popularity = plain_rows(
+        Interaction.objects.filter(interaction_type__in=Interaction.POSITIVE_TYPES)
+        .order_by()
+        .values("venue_id")
+        .annotate(count=Count("*"), last_id=Subquery(Interaction.objects.order_by("-id").values("id")[:1]))
+        .values_list(Cast("venue_id", CharField()), "count", "last_id")
+    )
+    counts = np.zeros(len(rows), dtype=np.int64)
+    for venue_id, count, last_id in popularity:
+        last_interaction_id = last_id
+        index = position.get(uuid_key(venue_id))
+        if index is not None:
+            counts[index] = count
+    return Catalogue(
+        ids=ids,
+        position=position,
+        names=[row[1] for row in rows],
+        lat=np.array([row[2] for row in rows], dtype=np.float64),
+        lng=np.array([row[3] for row in rows], dtype=np.float64),
+        categories=categories,
+        category_code=category_code,
+        price_level=np.array([row[5] or 0 for row in rows], dtype=np.int8),
+        positive_counts=counts,
+        last_interaction_id=last_interaction_id,
+        venue_mark=venue_mark,
+        generation=generation,
+        loaded_at=started,
+    )
+
+
+def _with_new_interactions(catalogue: Catalogue, *, up_to_id: int) -> Catalogue:
+    """The catalogue plus the positive interactions with ids in (last seen, up_to_id]."""
+    venue_ids = Interaction.objects.filter(
+        id__gt=catalogue.last_interaction_id,
+        id__lte=up_to_id,
+        interaction_type__in=Interaction.POSITIVE_TYPES,
+    ).values_list("venue_id", flat=True)
+    positions = catalogue.positions_of(venue_ids.order_by())
+    counts = catalogue.positive_counts.copy()  # readers in other threads keep the old array
+    np.add.at(counts, positions[positions >= 0], 1)
+    return replace(catalogue, positive_counts=counts, last_interaction_id=up_to_id)
+
+
+def catalogue_current() -> Catalogue:
+    """The catalogue, brought up to date as described in the module docstring."""
+    global _current
+    generation = _generation()
+    last_interaction_id, venue_mark = _watermarks()
+    bound = settings.LUNA_RECO["CACHE_STALENESS_SECONDS"]
+    refresh_ahead = False
+    with _lock:
+        catalogue = _current
+        if (
+            catalogue is None
+            or catalogue.generation != generation
+            or catalogue.venue_mark != venue_mark
+            or clock() - catalogue.loaded_at >= bound
+            or last_interaction_id < catalogue.last_interaction_id
+            or last_interaction_id - catalogue.last_interaction_id > MAX_DELTA_INTERACTIONS
+        ):
+            catalogue = _load(venue_mark=venue_mark, generation=generation)
+        else:
+            if last_interaction_id > catalogue.last_interaction_id:
+                catalogue = _with_new_interactions(catalogue, up_to_id=last_interaction_id)
+            # Past half the bound, reload off the request path so that no request has to wait
+            # for the full reload at the bound itself.
+            if (
+                settings.LUNA_RECO.get("REFRESH_IN_BACKGROUND", True)
+                and clock() - catalogue.loaded_at >= bound / 2
+                and not _refreshing.is_set()
+            ):
+                _refreshing.set()
+                refresh_ahead = True
+        _current = catalogue
+    if refresh_ahead:
+        start_refresh_ahead()
+    return catalogue
+
+
+def _refresh_ahead() -> None:
+    """Load a new catalogue and swap it in, unless a newer one was loaded meanwhile."""
+    global _current
+    try:
+        generation = _generation()
+        _, venue_mark = _watermarks()
+        fresh = _load(venue_mark=venue_mark, generation=generation)
+        with _lock:
+            if _current is not None and fresh.loaded_at > _current.loaded_at:
+                _current = fresh
+    except Exception:
+        # The request path still reloads synchronously once the bound is reached.
+        logger.exception("Reloading the recommendation catalogue in the background failed")
+    finally:
+        _refreshing.clear()
+
+
+def _refresh_ahead_in_thread() -> None:
+    try:
+        _refresh_ahead()
+    finally:
+        connections.close_all()  # this thread's own connections
+
+
+def start_refresh_ahead() -> None:
+    threading.Thread(target=_refresh_ahead_in_thread, name="reco-catalogue-refresh", daemon=True).start()
+
+
+def catalogue_invalidate() -> None:
+    """Make every process sharing the Django cache reload its catalogue on its next request."""
+    global _current
+    cache.delete(GENERATION_CACHE_KEY)
+    with _lock:
+        _current = None

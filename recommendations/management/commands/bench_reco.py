@@ -1,0 +1,203 @@
+"""Benchmark the recommendation endpoints in-process, through the API layer, on a synthetic world."""
+
+from __future__ import annotations
+
+import gc
+import os
+import random
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+
+import numpy as np
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIRequestFactory, force_authenticate
+
+from recommendations import catalogue
+from recommendations.views import PeopleRecommendationViewSet, VenueRecommendationViewSet
+from social.models import SocialEdge
+from users.models import User
+from venues.models import Interaction, Venue
+
+SAMPLED_USERS = 500
+
+
+def _memory_kib(field: str) -> int:
+    """A field of /proc/self/status in KiB (VmRSS: now, VmHWM: peak), or 0 where there is no /proc."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+class Command(BaseCommand):
+    help = (
+        "Time GET /reco/venues/{id}/ and GET /reco/people/{id}/?venue_id= in-process (DRF request -> rendered "
+        "JSON) on a synthetic world built by `seed`, reused when its counts already match. "
+        "Prints p50/p95/p99 in ms, queries per call, peak memory and the size of the venue catalogue."
+    )
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--users", type=int, default=1_000)
+        parser.add_argument("--venues", type=int, default=1_000)
+        parser.add_argument("--interactions", type=int, default=20_000)
+        parser.add_argument("--degree", type=int, default=20, help="friends per user")
+        parser.add_argument("--random-seed", type=int, default=42)
+        parser.add_argument("--calls", type=int, default=500, help="timed calls per endpoint")
+        parser.add_argument("--warmup", type=int, default=30, help="untimed calls per endpoint first")
+        parser.add_argument("--limit", type=int, default=10, help="the limit query parameter")
+        parser.add_argument(
+            "--gc-freeze",
+            action="store_true",
+            help="after warming up, move every live object out of the garbage collector's reach (gc.freeze()), "
+            "as a server would do once its workers have loaded the app",
+        )
+        parser.add_argument(
+            "--reseed",
+            action="store_true",
+            help="replace the database's world (seed --reset) when its counts differ from the requested ones",
+        )
+
+    def handle(self, *args, **options) -> None:
+        if options["calls"] < 1 or options["warmup"] < 0:
+            raise CommandError("--calls must be at least 1 and --warmup at least 0.")
+        self._ensure_world(options)
+        rng = random.Random(options["random_seed"])
+        user_ids = list(
+            User.objects.filter(is_staff=False, is_active=True, home_lat__isnull=False)
+            .order_by("id")
+            .values_list("id", flat=True)[: SAMPLED_USERS * 4]
+        )
+        users = list(User.objects.filter(id__in=rng.sample(user_ids, min(SAMPLED_USERS, len(user_ids)))))
+        venue_ids = list(Venue.objects.exclude(category="").order_by("id").values_list("id", flat=True)[:5_000])
+        if not users or not venue_ids:
+            raise CommandError("The world has no users with a home or no venues with a category.")
+        friends = SocialEdge.objects.filter(user__in=users[:50]).count() / min(len(users), 50)
+
+        database = settings.DATABASES["default"]
+        self.stdout.write(
+            f"database: {connection.vendor} {database['NAME']}; world: {User.objects.count():,} users, "
+            f"{Venue.objects.count():,} venues, {Interaction.objects.count():,} interactions, "
+            f"{SocialEdge.objects.count():,} edges ({friends:.1f} friends per sampled user)"
+        )
+        if settings.DEBUG:
+            self.stdout.write("DEBUG is on, so every query is also logged; run with DEBUG=0 for production figures.")
+        self.stdout.write(f"load average before: {' '.join(f'{value:.2f}' for value in os.getloadavg())}")
+
+        catalogue.catalogue_invalidate()
+        started = time.perf_counter()
+        state = catalogue.catalogue_current()
+        bound = settings.LUNA_RECO["CACHE_STALENESS_SECONDS"]
+        background = settings.LUNA_RECO.get("REFRESH_IN_BACKGROUND", True)
+        self.stdout.write(
+            f"catalogue load, cold: {(time.perf_counter() - started) * 1000:.0f} ms (repeated every "
+            f"{bound / 2 if background else bound:g} s{', in the background' if background else ''}); "
+            f"catalogue size: {state.nbytes() / 2**20:.1f} MiB for {state.size:,} venues"
+        )
+
+        factory = APIRequestFactory()
+        venue_view = VenueRecommendationViewSet.as_view({"get": "retrieve"})
+        people_view = PeopleRecommendationViewSet.as_view({"get": "retrieve"})
+        limit = options["limit"]
+
+        def venue_call(index: int) -> None:
+            user = users[index % len(users)]
+            self._call(factory, venue_view, f"/reco/venues/{user.pk}/", {"limit": limit}, user)
+
+        def people_call(index: int) -> None:
+            user = users[index % len(users)]
+            venue_id = venue_ids[(index * 7919) % len(venue_ids)]
+            params = {"venue_id": str(venue_id), "limit": limit}
+            self._call(factory, people_view, f"/reco/people/{user.pk}/", params, user)
+
+        loads_before = catalogue.full_loads
+        self._bench("GET /reco/venues/{id}/", venue_call, options)
+        self._bench("GET /reco/people/{id}/?venue_id=", people_call, options)
+
+        state = catalogue.catalogue_current()
+        self.stdout.write(
+            f"full catalogue loads during the timed run: {catalogue.full_loads - loads_before}; "
+            f"catalogue size after the run: {state.nbytes() / 2**20:.1f} MiB; "
+            f"process memory: peak RSS {_memory_kib('VmHWM') / 1024:.0f} MiB "
+            f"(ru_maxrss {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB), "
+            f"RSS now {_memory_kib('VmRSS') / 1024:.0f} MiB"
+        )
+        self.stdout.write(f"load average after: {' '.join(f'{value:.2f}' for value in os.getloadavg())}")
+
+    def _call(self, factory: APIRequestFactory, view: Callable, url: str, params: dict, user: User) -> None:
+        request = factory.get(url, params)
+        force_authenticate(request, user=user)
+        response = view(request, user_id=str(user.pk))
+        response.render()
+        if response.status_code != 200:
+            raise CommandError(f"{url} answered {response.status_code}: {response.content[:200]!r}")
+
+    def _bench(self, label: str, call: Callable[[int], None], options: dict) -> None:
+        for index in range(options["warmup"]):
+            call(index)
+        if options["gc_freeze"]:
+            gc.collect()
+            gc.freeze()
+        full_before = gc.get_stats()[2]["collections"]
+        with CaptureQueriesContext(connection) as captured:
+            call(options["warmup"])
+        timings = np.empty(options["calls"], dtype=np.float64)
+        for index in range(options["calls"]):
+            started = time.perf_counter_ns()
+            call(options["warmup"] + 1 + index)
+            timings[index] = (time.perf_counter_ns() - started) / 1e6
+        full_collections = gc.get_stats()[2]["collections"] - full_before
+        p50, p95, p99 = np.percentile(timings, [50, 95, 99])
+        self.stdout.write(
+            f"{label:<34} calls {options['calls']:>5}  p50 {p50:7.2f} ms  p95 {p95:7.2f} ms  "
+            f"p99 {p99:7.2f} ms  max {timings.max():7.2f} ms  queries/call {len(captured)}  "
+            f"full gc collections {full_collections}"
+        )
+
+    def _ensure_world(self, options: dict) -> None:
+        wanted = (options["users"], options["venues"], options["interactions"])
+        found = (
+            User.objects.filter(is_staff=False).count(),
+            Venue.objects.count(),
+            Interaction.objects.count(),
+        )
+        if found == wanted:
+            self.stdout.write("Reusing the world already in the database (same counts).")
+            return
+        empty = found == (0, 0, 0)
+        if not empty and not options["reseed"]:
+            raise CommandError(
+                f"The database holds {found[0]:,} users, {found[1]:,} venues and {found[2]:,} interactions, "
+                f"not the requested {wanted[0]:,} / {wanted[1]:,} / {wanted[2]:,}. "
+                "Use another database (DATABASE_URL) or pass --reseed to replace its world."
+            )
+        command = [
+            sys.executable,
+            str(settings.BASE_DIR / "manage.py"),
+            "seed",
+            f"--users={options['users']}",
+            f"--venues={options['venues']}",
+            f"--interactions={options['interactions']}",
+            f"--degree={options['degree']}",
+            f"--random-seed={options['random_seed']}",
+        ]
+        if not empty:
+            command.append("--reset")
+        self.stdout.write("Seeding: manage.py " + " ".join(command[2:]))
+        # A separate process, so seeding's memory does not count in this process's peak.
+        if subprocess.run(command, check=False).returncode != 0:
+            raise CommandError("seed failed; see its output above.")
+        if connection.vendor == "postgresql":
+            # Statistics and visibility maps, as autovacuum would leave them after a while, so the
+            # query plans (index-only scans included) are the ones a settled database uses.
+            with connection.cursor() as cursor:
+                cursor.execute("VACUUM ANALYZE")

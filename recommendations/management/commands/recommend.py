@@ -1,0 +1,129 @@
+"""Print a user's venue and people recommendations with the features behind each score."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from django.core.management.base import BaseCommand, CommandError
+
+from recommendations.services import MAX_LIMIT, recommend_people, recommend_venues
+from users.models import User
+from venues.models import Venue
+
+
+def format_table(headers: Sequence[str], rows: Sequence[Sequence[object]], *, right: set[int]) -> list[str]:
+    """Aligned columns; the columns listed in `right` (numbers) are right-aligned."""
+    cells = [[str(cell) for cell in row] for row in rows]
+    widths = [max(len(headers[column]), *(len(row[column]) for row in cells)) for column in range(len(headers))]
+
+    def line(values: Sequence[str]) -> str:
+        parts = [
+            value.rjust(widths[column]) if column in right else value.ljust(widths[column])
+            for column, value in enumerate(values)
+        ]
+        return "  ".join(parts).rstrip()
+
+    return [line(headers), line(["-" * width for width in widths]), *(line(row) for row in cells)]
+
+
+def _as_uuid(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
+def _number(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4f}"
+
+
+class Command(BaseCommand):
+    help = "Print venue and people recommendations for a user, with the feature breakdown of every score."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("user", metavar="HANDLE_OR_ID", help="the user's handle (any case) or id")
+        parser.add_argument(
+            "--venue",
+            metavar="NAME_OR_ID",
+            help="rank friends for this venue (name, any case, or id); without it people rank by tie strength",
+        )
+        parser.add_argument("--limit", type=int, default=10, help=f"rows per table, 1-{MAX_LIMIT} (default 10)")
+
+    def handle(self, *args, user: str, venue: str | None, limit: int, **options) -> None:
+        if not 1 <= limit <= MAX_LIMIT:
+            raise CommandError(f"--limit must be between 1 and {MAX_LIMIT}.")
+        person = self._user(user)
+        place = self._venue(venue) if venue else None
+
+        home = f"home {person.home_lat}, {person.home_lng}" if person.has_home else "no home location"
+        self.stdout.write(f"Venues for {person.handle} ({person.name}; {home})")
+        venues = recommend_venues(person, limit=limit)
+        self._table(
+            ["#", "venue", "category", "score", "distance_km", "spatial", "preference", "popularity"],
+            [
+                [
+                    rank,
+                    row.venue_name,
+                    row.category or "-",
+                    _number(row.score),
+                    _number(row.distance_km),
+                    _number(row.features.spatial),
+                    _number(row.features.preference),
+                    _number(row.features.popularity),
+                ]
+                for rank, row in enumerate(venues, start=1)
+            ],
+            right={0, 3, 4, 5, 6, 7},
+            empty="(no venues)",
+        )
+
+        self.stdout.write("")
+        if place is None:
+            self.stdout.write(f"People for {person.handle} (no venue: by tie strength; pass --venue for a venue)")
+        else:
+            self.stdout.write(f"People for {person.handle} at {place.name} ({place.category or 'no category'})")
+        people = recommend_people(person, venue=place, limit=limit)
+        self._table(
+            ["#", "handle", "name", "relationship", "score", "strength", "direct", "category"],
+            [
+                [
+                    rank,
+                    row.handle,
+                    row.name,
+                    row.relationship_type,
+                    _number(row.score),
+                    _number(row.features.strength),
+                    _number(row.features.direct),
+                    _number(row.features.category),
+                ]
+                for rank, row in enumerate(people, start=1)
+            ],
+            right={0, 4, 5, 6, 7},
+            empty="(no friends who are active users)",
+        )
+
+    def _table(self, headers: list[str], rows: list[list[object]], *, right: set[int], empty: str) -> None:
+        if not rows:
+            self.stdout.write(empty)
+            return
+        for line in format_table(headers, rows, right=right):
+            self.stdout.write(line)
+
+    def _user(self, value: str) -> User:
+        user_id = _as_uuid(value)
+        found = User.objects.filter(pk=user_id) if user_id else User.objects.filter(handle__iexact=value)
+        user = found.first()
+        if user is None:
+            raise CommandError(f"No user with handle or id {value!r}.")
+        return user
+
+    def _venue(self, value: str) -> Venue:
+        venue_id = _as_uuid(value)
+        found = list(Venue.objects.filter(pk=venue_id) if venue_id else Venue.objects.filter(name__iexact=value)[:6])
+        if not found:
+            raise CommandError(f"No venue with name or id {value!r}.")
+        if len(found) > 1:
+            ids = ", ".join(str(venue.pk) for venue in found[:5])
+            raise CommandError(f"Several venues are named {value!r}; pass one of their ids: {ids}.")
+        return found[0]

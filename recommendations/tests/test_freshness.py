@@ -1,0 +1,156 @@
+"""Writes show up in the next recommendation, or within LUNA_RECO["CACHE_STALENESS_SECONDS"]."""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+
+from recommendations import catalogue
+from recommendations.services import recommend_people, recommend_venues
+from social.tests.factories import SocialEdgeFactory
+from venues.models import Interaction
+from venues.tests.factories import InteractionFactory, VenueFactory
+
+pytestmark = pytest.mark.django_db
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    fake = FakeClock()
+    monkeypatch.setattr(catalogue, "clock", fake)
+    return fake
+
+
+def popularity_by_name(user) -> dict[str, float]:
+    return {row.venue_name: row.features.popularity for row in recommend_venues(user, limit=100)}
+
+
+def test_a_new_interaction_counts_in_the_next_recommendation(alice, bob, venues_near_alice, clock):
+    near_bar, middle_bar = venues_near_alice[:2]
+    InteractionFactory(user=bob, venue=near_bar, interaction_type="like")
+    assert popularity_by_name(alice)["Middle Bar"] == 0.0  # the catalogue is now loaded
+
+    InteractionFactory(user=bob, venue=middle_bar, interaction_type="interest")
+    InteractionFactory(user=bob, venue=middle_bar, interaction_type="like")
+    InteractionFactory(user=bob, venue=middle_bar, interaction_type="view")
+
+    popularity = popularity_by_name(alice)
+    assert popularity["Middle Bar"] == 1.0
+    assert popularity["Near Bar"] == 0.5
+
+
+def test_a_new_venue_appears_in_the_next_recommendation(alice, venues_near_alice, clock):
+    recommend_venues(alice, limit=100)
+    VenueFactory(name="Brand New Bar", lat=alice.home_lat, lng=alice.home_lng)
+    assert recommend_venues(alice, limit=1)[0].venue_name == "Brand New Bar"
+
+
+def test_an_edited_venue_is_seen_in_the_next_recommendation(alice, venues_near_alice, clock):
+    recommend_venues(alice, limit=100)
+    far_bar = venues_near_alice[2]
+    far_bar.name = "Moved Bar"
+    far_bar.category = "music"
+    far_bar.lat, far_bar.lng = alice.home_lat, alice.home_lng
+    far_bar.save()
+
+    best = recommend_venues(alice, limit=1)[0]
+    assert (best.venue_name, best.category, best.distance_km) == ("Moved Bar", "music", 0.0)
+    assert [r.venue_name for r in recommend_venues(alice, limit=10, categories=["music"])] == ["Moved Bar"]
+
+
+def test_a_deletion_is_seen_once_the_bound_has_passed(alice, bob, venues_near_alice, clock):
+    near_bar, middle_bar = venues_near_alice[:2]
+    InteractionFactory(user=bob, venue=near_bar, interaction_type="like")
+    InteractionFactory(user=bob, venue=middle_bar, interaction_type="like")
+    InteractionFactory(user=bob, venue=middle_bar, interaction_type="like")
+    InteractionFactory(user=alice, venue=middle_bar, interaction_type="view")  # the newest interaction survives
+    assert popularity_by_name(alice)["Near Bar"] == 0.5
+
+    Interaction.objects.filter(venue=middle_bar, interaction_type="like").first().delete()
+    clock.now += settings.LUNA_RECO["CACHE_STALENESS_SECONDS"] - 0.01
+    # Within the bound the process may still serve the old counts...
+    assert popularity_by_name(alice)["Near Bar"] == 0.5
+    clock.now += 0.01
+    # ...and once it has passed it must not.
+    assert popularity_by_name(alice)["Near Bar"] == 1.0
+
+
+def test_a_deleted_venue_is_gone_once_the_bound_has_passed(alice, venues_near_alice, clock):
+    assert len(recommend_venues(alice, limit=100)) == 4
+    VenueFactory(name="Newer")  # the latest update stays, so only the deletion changes
+    venues_near_alice[0].delete()
+    clock.now += settings.LUNA_RECO["CACHE_STALENESS_SECONDS"]
+    names = [row.venue_name for row in recommend_venues(alice, limit=100)]
+    assert "Near Bar" not in names
+    assert len(names) == 4
+
+
+def test_a_zero_bound_reloads_on_every_request(alice, bob, venues_near_alice, clock, settings):
+    settings.LUNA_RECO = {**settings.LUNA_RECO, "CACHE_STALENESS_SECONDS": 0}
+    InteractionFactory(user=bob, venue=venues_near_alice[0], interaction_type="like")
+    InteractionFactory(user=bob, venue=venues_near_alice[1], interaction_type="like")
+    InteractionFactory(user=bob, venue=venues_near_alice[1], interaction_type="view")
+    assert popularity_by_name(alice)["Near Bar"] == 1.0
+    Interaction.objects.filter(venue=venues_near_alice[0]).delete()
+    assert popularity_by_name(alice)["Near Bar"] == 0.0
+
+
+def test_invalidating_the_catalogue_reloads_it_at_once(alice, bob, venues_near_alice, clock):
+    InteractionFactory(user=bob, venue=venues_near_alice[0], interaction_type="like")
+    InteractionFactory(user=bob, venue=venues_near_alice[1], interaction_type="view")
+    assert popularity_by_name(alice)["Near Bar"] == 1.0
+    Interaction.objects.filter(venue=venues_near_alice[0]).delete()
+    catalogue.catalogue_invalidate()
+    assert popularity_by_name(alice)["Near Bar"] == 0.0
+
+
+def test_the_users_own_interactions_are_always_fresh(alice, venues_near_alice, clock):
+    recommend_venues(alice, limit=100)
+    interaction = InteractionFactory(user=alice, venue=venues_near_alice[3], interaction_type="like")
+    assert recommend_venues(alice, limit=1)[0].venue_name == "Uptown Cafe"
+    interaction.delete()
+    assert recommend_venues(alice, limit=1)[0].venue_name == "Near Bar"
+
+
+def test_edges_and_deactivations_are_always_fresh(alice, bob, charlie, clock):
+    assert recommend_people(alice, limit=10) == []
+    SocialEdgeFactory(user=alice, other_user=bob, strength=0.7)
+    assert [row.handle for row in recommend_people(alice, limit=10)] == ["bob"]
+    bob.is_active = False
+    bob.save()
+    assert recommend_people(alice, limit=10) == []
+
+
+def test_past_half_the_bound_a_reload_starts_off_the_request_path(
+    alice, bob, venues_near_alice, clock, settings, monkeypatch
+):
+    settings.LUNA_RECO = {**settings.LUNA_RECO, "REFRESH_IN_BACKGROUND": True}
+    started = []
+    # Run the reload right after the request instead of in a thread, which would not see this test's rows.
+    monkeypatch.setattr(catalogue, "start_refresh_ahead", lambda: started.append(catalogue._refresh_ahead()))
+    InteractionFactory(user=bob, venue=venues_near_alice[0], interaction_type="like")
+    InteractionFactory(user=bob, venue=venues_near_alice[1], interaction_type="like")
+    InteractionFactory(user=bob, venue=venues_near_alice[1], interaction_type="like")
+    InteractionFactory(user=bob, venue=venues_near_alice[1], interaction_type="view")
+    assert popularity_by_name(alice)["Near Bar"] == 0.5
+    Interaction.objects.filter(venue=venues_near_alice[1], interaction_type="like").first().delete()
+
+    clock.now += settings.LUNA_RECO["CACHE_STALENESS_SECONDS"] / 2 - 0.01
+    assert popularity_by_name(alice)["Near Bar"] == 0.5
+    assert started == []
+
+    clock.now += 0.01
+    # This request is answered from the catalogue it has and starts the reload...
+    assert popularity_by_name(alice)["Near Bar"] == 0.5
+    assert len(started) == 1
+    # ...which the next request sees, long before the bound.
+    assert popularity_by_name(alice)["Near Bar"] == 1.0
+    assert len(started) == 1
