@@ -46,7 +46,7 @@ for _ in $(seq 1 50); do
 done
 
 .venv/bin/locust -f bench/locustfile.py --headless --users "$USERS" --spawn-rate 25 --run-time "$DURATION" \
-    --host "http://127.0.0.1:$PORT" --csv "$OUT/load" --only-summary --stop-timeout 5 || true
+    --host "http://127.0.0.1:$PORT" --csv "$OUT/load" --only-summary || true
 
 echo
 echo "Workers: $(nproc) cores, gunicorn workers as in gunicorn.conf.py; world: 1,000 users, 1,000 venues, 20,000 interactions."
