@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import environ
@@ -44,6 +45,14 @@ def env_number(name: str, default: float, cast: type = int, minimum: float | Non
     if minimum is not None and value < minimum:
         raise ImproperlyConfigured(f"{name}={raw!r} must be at least {minimum}.")
     return value
+
+
+def env_rate(name: str, default: str) -> str:
+    """A throttle rate such as "30/hour"; anything DRF could not parse stops start-up."""
+    raw = os.environ.get(name, "").strip() or default
+    if not re.fullmatch(r"[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)", raw):
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a rate; use e.g. 30/minute, 100/hour or 1000/day.")
+    return raw
 
 
 LUNA_ENV = os.environ.get("LUNA_ENV", "development").strip().lower()
@@ -180,8 +189,8 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "luna.api.exceptions.exception_handler",
     "COERCE_DECIMAL_TO_STRING": False,
     "DEFAULT_THROTTLE_RATES": {
-        "signup": os.environ.get("LUNA_THROTTLE_SIGNUP", "30/hour"),
-        "token": os.environ.get("LUNA_THROTTLE_TOKEN", "20/minute"),
+        "signup": env_rate("LUNA_THROTTLE_SIGNUP", "30/hour"),
+        "token": env_rate("LUNA_THROTTLE_TOKEN", "20/minute"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }

@@ -50,3 +50,22 @@ def test_a_malformed_boolean_stops_start_up():
     result = import_settings(DEBUG="maybe")
     assert result.returncode != 0
     assert "DEBUG='maybe' is not a boolean" in result.stderr
+
+
+def test_a_malformed_throttle_rate_stops_start_up():
+    result = import_settings(LUNA_THROTTLE_SIGNUP="lots")
+    assert result.returncode != 0
+    assert "LUNA_THROTTLE_SIGNUP='lots' is not a rate" in result.stderr
+
+
+def test_a_throttle_rate_from_the_environment_is_used():
+    result = subprocess.run(
+        [sys.executable, "-c", "import luna.settings as s; print(s.REST_FRAMEWORK['DEFAULT_THROTTLE_RATES'])"],
+        cwd=PROJECT,
+        env={**os.environ, "LUNA_THROTTLE_SIGNUP": "5/minute"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "'signup': '5/minute'" in result.stdout
