@@ -11,6 +11,9 @@ from rest_framework.exceptions import ParseError
 
 from luna.api.parsers import JSONParser
 from luna.log import JsonFormatter
+from plans.models import PlanParticipant
+from plans.tests.factories import PlanFactory
+from users.models import User
 
 
 def test_it_refuses_a_body_over_the_limit_with_413(client, settings):
@@ -57,3 +60,23 @@ def test_each_request_is_logged_as_one_structured_line(client, settings, caplog)
     assert line["path"] == "/health/"
     assert line["status"] == 200
     assert line["duration_ms"] >= 0
+
+
+@pytest.mark.django_db
+def test_a_huge_json_array_just_under_the_limit_is_a_clean_400_and_stores_nothing(client):
+    body = "[" + ",".join(["1"] * 450_000) + "]"
+    assert len(body) < 1_048_576
+    response = client.post("/users/", data=body, content_type="application/json")
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert User.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_huge_list_of_invitees_is_refused_without_touching_the_plan(client_for, alice):
+    plan = PlanFactory(organizer=alice)
+    ids = [f"00000000-0000-4000-8000-{index:012d}" for index in range(20_000)]
+    response = client_for(alice).post(f"/plans/{plan.pk}/participants/", {"user_ids": ids}, format="json")
+    assert response.status_code == 400
+    assert "user_ids" in response.json()
+    assert PlanParticipant.objects.filter(plan=plan).count() == 0
