@@ -30,6 +30,7 @@ T = TypeVar("T")
 # A run that books and then finds the plan cancelled meanwhile goes round once more to cancel.
 MAX_PASSES = 3
 ERROR_MAX_LENGTH = 2000
+STARTED_ERROR = "The plan's start time has passed; nothing was booked."
 
 
 class ProviderTimeout(Exception):
@@ -104,6 +105,10 @@ def _run_once(booking_id: uuid.UUID) -> bool:
 
 def _book(booking: Booking) -> dict:
     plan = booking.plan
+    # A retry (the command, a worker's backoff, staff) can come after the plan has started:
+    # a table for a time already gone is worth nothing, so the provider is not asked.
+    if plan.start_time <= timezone.now():
+        return {"status": Booking.Status.FAILED, "last_error": STARTED_ERROR}
     party_size = plan.participants.filter(status=PlanParticipant.Status.ACCEPTED).count()
     provider_name = ""
     try:

@@ -152,6 +152,8 @@ def booking_retry(*, booking: Booking) -> Booking:
         plan = _lock(booking.plan)
         if plan.status != Plan.Status.CONFIRMED:
             raise Conflict(f"The plan is {plan.status}; only a confirmed plan's booking is retried.")
+        if plan.start_time <= timezone.now():
+            raise Conflict("The plan's start time has passed; its booking is no longer retried.", code="plan_started")
         # Another retry may have moved the booking on since it was read, so this can fail.
         if not booking_reopen(booking.pk):
             current = Booking.objects.get(pk=booking.pk).status
@@ -177,7 +179,10 @@ def bookings_retry_due(*, max_attempts: int) -> RetryReport:
     released = release_stale_claims()
     report = RetryReport(released_claims=len(released))
     failed = Booking.objects.select_related("plan").filter(
-        status=Booking.Status.FAILED, plan__status=Plan.Status.CONFIRMED, claimed_at__isnull=True
+        status=Booking.Status.FAILED,
+        plan__status=Plan.Status.CONFIRMED,
+        plan__start_time__gt=timezone.now(),
+        claimed_at__isnull=True,
     )
     report.over_limit = failed.filter(attempts__gte=max_attempts).count()
     for booking in failed.filter(attempts__lt=max_attempts).order_by("updated_at"):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.utils import timezone
 
@@ -141,3 +143,16 @@ def test_a_failed_cancellation_keeps_the_booking_booked_with_the_error(client_fo
     assert booking.status == Booking.Status.BOOKED  # still held at the provider
     assert booking.last_error == "Cancelling failed: ProviderError: The cancellation line is busy."
     assert booking.claimed_at is None
+
+
+@pytest.mark.django_db
+def test_a_booking_whose_plan_has_started_fails_without_asking_the_provider(agreed_plan, provider):
+    an_hour_ago = timezone.now() - timedelta(hours=1)
+    Plan.objects.filter(pk=agreed_plan.pk).update(status=Plan.Status.CONFIRMED, start_time=an_hour_ago)
+    booking = BookingFactory(plan=agreed_plan)  # its dispatch was lost and is only now resumed
+
+    booking = booking_run(booking.pk)
+
+    assert (booking.status, booking.external_ref, booking.claimed_at) == (Booking.Status.FAILED, "", None)
+    assert booking.last_error == "The plan's start time has passed; nothing was booked."
+    assert provider.book_calls == 0

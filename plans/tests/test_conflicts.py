@@ -136,3 +136,17 @@ def test_retrying_the_booking_of_a_cancelled_plan_is_a_conflict(client_for, staf
     assert response.json() == {"detail": "The plan is cancelled; only a confirmed plan's booking is retried."}
     assert snapshot(agreed_plan) == before
     assert provider.book_calls == 0
+
+
+def test_retrying_the_booking_of_a_plan_that_has_started_is_a_conflict(client_for, staff, agreed_plan, provider):
+    an_hour_ago = timezone.now() - timedelta(hours=1)
+    Plan.objects.filter(pk=agreed_plan.pk).update(status=Plan.Status.CONFIRMED, start_time=an_hour_ago)
+    booking = BookingFactory(plan=agreed_plan, status=Booking.Status.FAILED, attempts=1)
+    before = snapshot(agreed_plan)
+
+    response = client_for(staff).post(f"/bookings/{booking.pk}/retry/")
+
+    assert response.status_code == 409
+    assert response.json() == {"detail": "The plan's start time has passed; its booking is no longer retried."}
+    assert snapshot(agreed_plan) == before
+    assert provider.book_calls == 0
