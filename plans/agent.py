@@ -109,7 +109,7 @@ def _book(booking: Booking) -> dict:
     # a table for a time already gone is worth nothing, so the provider is not asked.
     if plan.start_time <= timezone.now():
         return {"status": Booking.Status.FAILED, "last_error": STARTED_ERROR}
-    party_size = plan.participants.filter(status=PlanParticipant.Status.ACCEPTED).count()
+    party_size = plan.participants.filter(status=PlanParticipant.Status.ACCEPTED, user__is_active=True).count()
     provider_name = ""
     try:
         provider = get_provider()

@@ -121,7 +121,8 @@ def plan_confirm(*, plan: Plan) -> Booking:
                 raise Conflict("The plan's start time has passed.", code="plan_started")
             if plan.venue_id is None:
                 raise Conflict("The plan's venue is no longer listed.", code="plan_without_venue")
-            accepted = plan.participants.filter(status=PlanParticipant.Status.ACCEPTED)
+            # An acceptance from an account closed since then brings nobody to the table.
+            accepted = plan.participants.filter(status=PlanParticipant.Status.ACCEPTED, user__is_active=True)
             if not accepted.exclude(user_id=plan.organizer_id).exists():
                 raise Conflict("Nobody besides the organizer has accepted yet.", code="plan_not_accepted")
         if plan.status == Plan.Status.PENDING or not Booking.objects.filter(plan=plan).exists():

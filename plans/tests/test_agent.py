@@ -8,8 +8,9 @@ import pytest
 from django.utils import timezone
 
 from plans.agent import booking_run
-from plans.models import Booking, Plan
-from plans.tests.factories import BookingFactory
+from plans.models import Booking, Plan, PlanParticipant
+from plans.tests.factories import BookingFactory, PlanParticipantFactory
+from users.tests.factories import UserFactory
 
 
 def confirm(client, plan) -> dict:
@@ -156,3 +157,15 @@ def test_a_booking_whose_plan_has_started_fails_without_asking_the_provider(agre
     assert (booking.status, booking.external_ref, booking.claimed_at) == (Booking.Status.FAILED, "", None)
     assert booking.last_error == "The plan's start time has passed; nothing was booked."
     assert provider.book_calls == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_party_size_counts_the_accepted_people_whose_accounts_are_open(client_for, alice, agreed_plan, provider):
+    gone = UserFactory(handle="gone", is_active=False)
+    PlanParticipantFactory(plan=agreed_plan, user=gone, status=PlanParticipant.Status.ACCEPTED)
+    PlanParticipantFactory(plan=agreed_plan, status=PlanParticipant.Status.INVITED)
+
+    body = confirm(client_for(alice), agreed_plan)
+
+    assert body["booking"]["status"] == "booked"
+    assert provider.party_sizes == [2]  # alice and bob

@@ -150,3 +150,18 @@ def test_retrying_the_booking_of_a_plan_that_has_started_is_a_conflict(client_fo
     assert response.json() == {"detail": "The plan's start time has passed; its booking is no longer retried."}
     assert snapshot(agreed_plan) == before
     assert provider.book_calls == 0
+
+
+def test_confirming_when_the_only_acceptance_came_from_a_closed_account_is_a_conflict(
+    client_for, alice, bob, agreed_plan, provider
+):
+    bob.is_active = False
+    bob.save(update_fields=["is_active"])
+    before = snapshot(agreed_plan)
+
+    response = client_for(alice).post(f"/plans/{agreed_plan.pk}/confirm/")
+
+    assert response.status_code == 409
+    assert response.json() == {"detail": "Nobody besides the organizer has accepted yet."}
+    assert snapshot(agreed_plan) == before
+    assert provider.book_calls == 0
