@@ -155,6 +155,10 @@ def booking_retry(*, booking: Booking) -> Booking:
             raise Conflict(f"The plan is {plan.status}; only a confirmed plan's booking is retried.")
         if plan.start_time <= timezone.now():
             raise Conflict("The plan's start time has passed; its booking is no longer retried.", code="plan_started")
+        if plan.venue_id is None:
+            raise Conflict(
+                "The plan's venue is no longer listed; its booking is no longer retried.", code="plan_without_venue"
+            )
         # Another retry may have moved the booking on since it was read, so this can fail.
         if not booking_reopen(booking.pk):
             current = Booking.objects.get(pk=booking.pk).status
@@ -183,6 +187,7 @@ def bookings_retry_due(*, max_attempts: int) -> RetryReport:
         status=Booking.Status.FAILED,
         plan__status=Plan.Status.CONFIRMED,
         plan__start_time__gt=timezone.now(),
+        plan__venue__isnull=False,
         claimed_at__isnull=True,
     )
     report.over_limit = failed.filter(attempts__gte=max_attempts).count()

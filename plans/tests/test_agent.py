@@ -169,3 +169,16 @@ def test_the_party_size_counts_the_accepted_people_whose_accounts_are_open(clien
 
     assert body["booking"]["status"] == "booked"
     assert provider.party_sizes == [2]  # alice and bob
+
+
+@pytest.mark.django_db
+def test_a_booking_whose_venue_was_removed_fails_without_asking_the_provider(agreed_plan, provider):
+    Plan.objects.filter(pk=agreed_plan.pk).update(status=Plan.Status.CONFIRMED)
+    booking = BookingFactory(plan=agreed_plan)
+    agreed_plan.venue.delete()
+
+    booking = booking_run(booking.pk)
+
+    assert (booking.status, booking.external_ref, booking.claimed_at) == (Booking.Status.FAILED, "", None)
+    assert booking.last_error == "The plan's venue is no longer listed; nothing was booked."
+    assert provider.book_calls == 0

@@ -165,3 +165,17 @@ def test_confirming_when_the_only_acceptance_came_from_a_closed_account_is_a_con
     assert response.json() == {"detail": "Nobody besides the organizer has accepted yet."}
     assert snapshot(agreed_plan) == before
     assert provider.book_calls == 0
+
+
+def test_retrying_the_booking_of_a_plan_whose_venue_was_removed_is_a_conflict(client_for, staff, agreed_plan, provider):
+    Plan.objects.filter(pk=agreed_plan.pk).update(status=Plan.Status.CONFIRMED)
+    booking = BookingFactory(plan=agreed_plan, status=Booking.Status.FAILED, attempts=1)
+    agreed_plan.venue.delete()
+    before = snapshot(agreed_plan)
+
+    response = client_for(staff).post(f"/bookings/{booking.pk}/retry/")
+
+    assert response.status_code == 409
+    assert response.json() == {"detail": "The plan's venue is no longer listed; its booking is no longer retried."}
+    assert snapshot(agreed_plan) == before
+    assert provider.book_calls == 0
