@@ -86,10 +86,25 @@ class BookingAdmin(admin.ModelAdmin):
     list_display = ("id", "plan", "status", "provider", "external_ref", "attempts", "updated_at")
     list_filter = ("status", "provider")
     search_fields = ("external_ref", "plan__venue__name", "plan__organizer__handle")
-    autocomplete_fields = ("plan",)
     list_select_related = ("plan__organizer", "plan__venue")
-    readonly_fields = ("id", "claimed_at", "created_at", "updated_at")
+    # Only the booking agent writes bookings (a hand-set status would never reach the provider);
+    # staff retry them with the action below, or cancel the plan.
+    readonly_fields = (
+        "id",
+        "plan",
+        "status",
+        "provider",
+        "external_ref",
+        "attempts",
+        "last_error",
+        "claimed_at",
+        "created_at",
+        "updated_at",
+    )
     actions = ("retry_bookings",)
+
+    def has_add_permission(self, request) -> bool:
+        return False
 
     @admin.action(description="Retry selected failed bookings")
     def retry_bookings(self, request, queryset) -> None:

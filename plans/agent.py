@@ -30,6 +30,10 @@ T = TypeVar("T")
 # A run that books and then finds the plan cancelled meanwhile goes round once more to cancel.
 MAX_PASSES = 3
 ERROR_MAX_LENGTH = 2000
+STARTED_ERROR = "The plan's start time has passed; nothing was booked."
+NO_VENUE_ERROR = "The plan's venue is no longer listed; nothing was booked."
+# Failures that no retry can fix.
+FINAL_ERRORS = (STARTED_ERROR, NO_VENUE_ERROR)
 
 
 class ProviderTimeout(Exception):
@@ -104,7 +108,13 @@ def _run_once(booking_id: uuid.UUID) -> bool:
 
 def _book(booking: Booking) -> dict:
     plan = booking.plan
-    party_size = plan.participants.filter(status=PlanParticipant.Status.ACCEPTED).count()
+    # A retry (the command, a worker's backoff, staff) can come after the plan has started
+    # or its venue was removed: then there is nothing to book, so the provider is not asked.
+    if plan.start_time <= timezone.now():
+        return {"status": Booking.Status.FAILED, "last_error": STARTED_ERROR}
+    if plan.venue_id is None:
+        return {"status": Booking.Status.FAILED, "last_error": NO_VENUE_ERROR}
+    party_size = plan.participants.filter(status=PlanParticipant.Status.ACCEPTED, user__is_active=True).count()
     provider_name = ""
     try:
         provider = get_provider()
@@ -112,7 +122,7 @@ def _book(booking: Booking) -> dict:
         reference = _call_with_timeout(
             lambda: provider.book(
                 booking_id=booking.pk,
-                venue_name=plan.venue.name if plan.venue_id else "",
+                venue_name=plan.venue.name,
                 start_time=plan.start_time,
                 party_size=max(party_size, 1),
             )

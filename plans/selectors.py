@@ -38,3 +38,8 @@ def booking_list_visible(*, user: User) -> QuerySet[Booking]:
     if user.is_staff:
         return bookings
     return bookings.filter(plan__in=Plan.objects.filter(_visible_to(user)).values("id"))
+
+
+def plan_booking(*, plan: Plan) -> Booking | None:
+    """The plan's booking, None until the plan has been confirmed."""
+    return Booking.objects.filter(plan=plan).first()

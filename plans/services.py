@@ -121,7 +121,8 @@ def plan_confirm(*, plan: Plan) -> Booking:
                 raise Conflict("The plan's start time has passed.", code="plan_started")
             if plan.venue_id is None:
                 raise Conflict("The plan's venue is no longer listed.", code="plan_without_venue")
-            accepted = plan.participants.filter(status=PlanParticipant.Status.ACCEPTED)
+            # An acceptance from an account closed since then brings nobody to the table.
+            accepted = plan.participants.filter(status=PlanParticipant.Status.ACCEPTED, user__is_active=True)
             if not accepted.exclude(user_id=plan.organizer_id).exists():
                 raise Conflict("Nobody besides the organizer has accepted yet.", code="plan_not_accepted")
         if plan.status == Plan.Status.PENDING or not Booking.objects.filter(plan=plan).exists():
@@ -152,6 +153,12 @@ def booking_retry(*, booking: Booking) -> Booking:
         plan = _lock(booking.plan)
         if plan.status != Plan.Status.CONFIRMED:
             raise Conflict(f"The plan is {plan.status}; only a confirmed plan's booking is retried.")
+        if plan.start_time <= timezone.now():
+            raise Conflict("The plan's start time has passed; its booking is no longer retried.", code="plan_started")
+        if plan.venue_id is None:
+            raise Conflict(
+                "The plan's venue is no longer listed; its booking is no longer retried.", code="plan_without_venue"
+            )
         # Another retry may have moved the booking on since it was read, so this can fail.
         if not booking_reopen(booking.pk):
             current = Booking.objects.get(pk=booking.pk).status
@@ -177,7 +184,11 @@ def bookings_retry_due(*, max_attempts: int) -> RetryReport:
     released = release_stale_claims()
     report = RetryReport(released_claims=len(released))
     failed = Booking.objects.select_related("plan").filter(
-        status=Booking.Status.FAILED, plan__status=Plan.Status.CONFIRMED, claimed_at__isnull=True
+        status=Booking.Status.FAILED,
+        plan__status=Plan.Status.CONFIRMED,
+        plan__start_time__gt=timezone.now(),
+        plan__venue__isnull=False,
+        claimed_at__isnull=True,
     )
     report.over_limit = failed.filter(attempts__gte=max_attempts).count()
     for booking in failed.filter(attempts__lt=max_attempts).order_by("updated_at"):

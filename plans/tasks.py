@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import DatabaseError
 
 from luna.celery import app
-from plans.agent import booking_reopen, booking_run
+from plans.agent import FINAL_ERRORS, booking_reopen, booking_run
 from plans.models import Booking
 
 MAX_BACKOFF_SECONDS = 600.0
@@ -34,6 +34,7 @@ def run_booking_agent(self, booking_id: str) -> str | None:
     booking = booking_run(uuid.UUID(booking_id))
     if booking is None:
         return None
-    if booking.status == Booking.Status.FAILED and booking.attempts < settings.LUNA_BOOKING_MAX_ATTEMPTS:
+    retry_worthwhile = booking.attempts < settings.LUNA_BOOKING_MAX_ATTEMPTS and booking.last_error not in FINAL_ERRORS
+    if booking.status == Booking.Status.FAILED and retry_worthwhile:
         raise self.retry(countdown=retry_delay(booking.attempts))
     return booking.status

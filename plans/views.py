@@ -12,7 +12,7 @@ from plans import services
 from plans.filters import BookingFilter, PlanFilter
 from plans.models import Booking, Plan
 from plans.permissions import CanViewBooking, CanViewPlan, IsPlanInvitee, IsPlanOrganizerOrStaff, IsStaff
-from plans.selectors import booking_list_visible, plan_list_visible, plan_queryset
+from plans.selectors import booking_list_visible, plan_booking, plan_list_visible, plan_queryset
 from plans.serializers import (
     BookingSerializer,
     PlanConfirmationSerializer,
@@ -126,8 +126,7 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     )
     @action(detail=True, methods=["get"])
     def booking(self, request, pk=None):
-        plan = self.get_object()
-        booking = Booking.objects.filter(plan=plan).first()
+        booking = plan_booking(plan=self.get_object())
         if booking is None:
             raise Http404("This plan has no booking yet.")
         return Response(BookingSerializer(booking).data)

@@ -12,8 +12,11 @@ Staleness bound (settings.LUNA_RECO["CACHE_STALENESS_SECONDS"]):
   (`id > last seen`), so an interaction saved before the request is counted;
 - any venue created or changed (its `updated_at` moves) reloads the catalogue
   on the request path (venues change rarely; about 0.6 s at 100,000 venues);
-- deletions, and rows whose transaction committed after a later id was
-  already seen, are picked up by a full reload that happens at least every
+- a deleted venue is never recommended: the venues a request picks are
+  looked up (one query), and if one is gone the catalogue is reloaded at once
+  (`catalogue_reload()`) and the request ranked again;
+- other deletions (interactions, hence popularity), and rows whose transaction
+  committed after a later id was already seen, are picked up by a full reload that happens at least every
   CACHE_STALENESS_SECONDS: in a background thread once half of it has passed
   (LUNA_RECO["REFRESH_IN_BACKGROUND"]), on the request path when all of it has;
 - `catalogue_invalidate()` forces every process sharing the Django cache to
@@ -268,6 +271,16 @@ def _refresh_ahead_in_thread() -> None:
 
 def start_refresh_ahead() -> None:
     threading.Thread(target=_refresh_ahead_in_thread, name="reco-catalogue-refresh", daemon=True).start()
+
+
+def catalogue_reload() -> Catalogue:
+    """Load the catalogue now, for a caller that found the current one holding a deleted venue."""
+    global _current
+    generation = _generation()
+    _, venue_mark = _watermarks()
+    with _lock:
+        _current = _load(venue_mark=venue_mark, generation=generation)
+        return _current
 
 
 def catalogue_invalidate() -> None:

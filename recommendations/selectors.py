@@ -126,6 +126,11 @@ def friend_venue_totals(*, friend_ids: Sequence[uuid.UUID]) -> FriendVenueTotals
     )
 
 
+def venue_ids_present(*, venue_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    """Those of these venues that still exist (a primary-key lookup of at most a page of ids)."""
+    return set(Venue.objects.filter(pk__in=venue_ids).values_list("pk", flat=True))
+
+
 def venue_get(*, venue_id: uuid.UUID) -> Venue | None:
     try:
         return Venue.objects.get(pk=venue_id)

@@ -10,10 +10,17 @@ from social.models import SocialEdge
 DEFAULT_LIMIT = 10
 
 
+class CategorySlugField(serializers.SlugField):
+    """A category slug in any case: venues store theirs in lower case, as `/venues/?category=` matches them."""
+
+    def to_internal_value(self, data) -> str:
+        return super().to_internal_value(data).lower()
+
+
 class VenueRecommendationQuerySerializer(serializers.Serializer):
     limit = serializers.IntegerField(min_value=1, max_value=MAX_LIMIT, default=DEFAULT_LIMIT)
     category = serializers.ListField(
-        child=serializers.SlugField(max_length=50),
+        child=CategorySlugField(max_length=50),
         required=False,
         max_length=50,
         help_text="Only venues of these categories; repeat the parameter for several.",

@@ -12,8 +12,14 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from recommendations import scoring
-from recommendations.catalogue import catalogue_current
-from recommendations.selectors import friend_venue_totals, user_friends, user_venue_totals
+from recommendations.catalogue import Catalogue, catalogue_current, catalogue_reload
+from recommendations.selectors import (
+    VenueTotals,
+    friend_venue_totals,
+    user_friends,
+    user_venue_totals,
+    venue_ids_present,
+)
 from users.models import User
 from venues.models import Venue
 
@@ -74,9 +80,33 @@ def recommend_venues(
         raise ValidationError(
             {"max_distance_km": "This user has no home location, so distances cannot be measured; omit this filter."}
         )
-    config = settings.LUNA_RECO
-    catalogue = catalogue_current()
     totals = user_venue_totals(user_id=user.id)
+    filters = {
+        "limit": limit,
+        "categories": categories,
+        "max_distance_km": max_distance_km,
+        "max_price_level": max_price_level,
+        "exclude_interacted": exclude_interacted,
+    }
+    results = _rank_venues(user, catalogue_current(), totals, **filters)
+    if len(venue_ids_present(venue_ids=[row.venue_id for row in results])) < len(results):
+        # The catalogue still holds a venue deleted since it was loaded.
+        results = _rank_venues(user, catalogue_reload(), totals, **filters)
+    return results
+
+
+def _rank_venues(
+    user: User,
+    catalogue: Catalogue,
+    totals: list[VenueTotals],
+    *,
+    limit: int,
+    categories: Iterable[str] | None,
+    max_distance_km: float | None,
+    max_price_level: int | None,
+    exclude_interacted: bool,
+) -> list[VenueRecommendation]:
+    config = settings.LUNA_RECO
 
     touched = catalogue.positions_of(row.venue_id for row in totals)
     known = touched >= 0

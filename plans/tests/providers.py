@@ -20,6 +20,7 @@ class Record:
         self.booked: list[uuid.UUID] = []
         self.refused: list[uuid.UUID] = []
         self.cancelled: list[str] = []
+        self.party_sizes: list[int] = []
         self.release = threading.Event()
 
     @property
@@ -36,6 +37,7 @@ class RecordingProvider(BookingProvider):
     def book(self, *, booking_id: uuid.UUID, venue_name: str, start_time: datetime, party_size: int) -> str:
         with RECORD.lock:
             RECORD.booked.append(booking_id)
+            RECORD.party_sizes.append(party_size)
             return f"rec-{len(RECORD.booked)}"
 
     def cancel(self, *, external_ref: str) -> None:

@@ -102,3 +102,20 @@ def test_cancelling_from_the_admin_cancels_the_booking_too(admin_client, agreed_
     assert any("cancelled; booking cancelled." in note for note in messages_of(response))
     assert Booking.objects.get().status == Booking.Status.CANCELLED
     assert provider.cancelled == ["rec-9"]
+
+
+@pytest.mark.django_db
+def test_staff_cannot_add_a_booking_or_set_its_status_by_hand(admin_client, agreed_plan, provider):
+    Plan.objects.filter(pk=agreed_plan.pk).update(status=Plan.Status.CONFIRMED)
+    booking = BookingFactory(plan=agreed_plan, status=Booking.Status.FAILED, attempts=1, last_error="busy")
+
+    assert admin_client.get(reverse("admin:plans_booking_add")).status_code == 403
+    response = admin_client.post(
+        reverse("admin:plans_booking_change", args=[booking.pk]),
+        {"plan": str(agreed_plan.pk), "status": "booked", "external_ref": "typed-by-hand", "attempts": 0},
+    )
+
+    assert response.status_code == 302
+    booking.refresh_from_db()
+    assert (booking.status, booking.external_ref, booking.attempts) == (Booking.Status.FAILED, "", 1)
+    assert provider.book_calls == 0

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.utils import timezone
 
 from plans.agent import booking_run
-from plans.models import Booking, Plan
-from plans.tests.factories import BookingFactory
+from plans.models import Booking, Plan, PlanParticipant
+from plans.tests.factories import BookingFactory, PlanParticipantFactory
+from users.tests.factories import UserFactory
 
 
 def confirm(client, plan) -> dict:
@@ -141,3 +144,41 @@ def test_a_failed_cancellation_keeps_the_booking_booked_with_the_error(client_fo
     assert booking.status == Booking.Status.BOOKED  # still held at the provider
     assert booking.last_error == "Cancelling failed: ProviderError: The cancellation line is busy."
     assert booking.claimed_at is None
+
+
+@pytest.mark.django_db
+def test_a_booking_whose_plan_has_started_fails_without_asking_the_provider(agreed_plan, provider):
+    an_hour_ago = timezone.now() - timedelta(hours=1)
+    Plan.objects.filter(pk=agreed_plan.pk).update(status=Plan.Status.CONFIRMED, start_time=an_hour_ago)
+    booking = BookingFactory(plan=agreed_plan)  # its dispatch was lost and is only now resumed
+
+    booking = booking_run(booking.pk)
+
+    assert (booking.status, booking.external_ref, booking.claimed_at) == (Booking.Status.FAILED, "", None)
+    assert booking.last_error == "The plan's start time has passed; nothing was booked."
+    assert provider.book_calls == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_party_size_counts_the_accepted_people_whose_accounts_are_open(client_for, alice, agreed_plan, provider):
+    gone = UserFactory(handle="gone", is_active=False)
+    PlanParticipantFactory(plan=agreed_plan, user=gone, status=PlanParticipant.Status.ACCEPTED)
+    PlanParticipantFactory(plan=agreed_plan, status=PlanParticipant.Status.INVITED)
+
+    body = confirm(client_for(alice), agreed_plan)
+
+    assert body["booking"]["status"] == "booked"
+    assert provider.party_sizes == [2]  # alice and bob
+
+
+@pytest.mark.django_db
+def test_a_booking_whose_venue_was_removed_fails_without_asking_the_provider(agreed_plan, provider):
+    Plan.objects.filter(pk=agreed_plan.pk).update(status=Plan.Status.CONFIRMED)
+    booking = BookingFactory(plan=agreed_plan)
+    agreed_plan.venue.delete()
+
+    booking = booking_run(booking.pk)
+
+    assert (booking.status, booking.external_ref, booking.claimed_at) == (Booking.Status.FAILED, "", None)
+    assert booking.last_error == "The plan's venue is no longer listed; nothing was booked."
+    assert provider.book_calls == 0

@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from plans.models import Booking, Plan, PlanParticipant
-from plans.tests.factories import PlanFactory, PlanParticipantFactory
+from plans.tests.factories import BookingFactory, PlanFactory, PlanParticipantFactory
 from users.tests.factories import UserFactory
 
 
@@ -233,6 +235,28 @@ def test_the_list_takes_a_fixed_number_of_queries(client_for, alice, django_asse
     with django_assert_max_num_queries(4):
         response = client_for(alice).get("/plans/")
     assert response.json()["count"] == 5
+
+
+def test_the_booking_list_costs_the_same_for_one_plan_and_for_many(client_for, bob):
+    def bookings_query_count(client) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get("/bookings/")
+        assert response.status_code == 200
+        return len(captured)
+
+    def confirmed_plan_with_bob() -> None:
+        plan = PlanFactory(status=Plan.Status.CONFIRMED)
+        PlanParticipantFactory(plan=plan, user=bob, status=PlanParticipant.Status.ACCEPTED)
+        PlanParticipantFactory.create_batch(2, plan=plan)
+        BookingFactory(plan=plan, status=Booking.Status.BOOKED, external_ref="rec-0")
+
+    client = client_for(bob)
+    confirmed_plan_with_bob()
+    one = bookings_query_count(client)
+    for _ in range(6):
+        confirmed_plan_with_bob()
+    assert bookings_query_count(client) == one
+    assert client.get("/bookings/").json()["count"] == 7
 
 
 def test_a_plan_without_a_booking_has_no_booking_to_show(client_for, alice, plan):

@@ -136,3 +136,46 @@ def test_retrying_the_booking_of_a_cancelled_plan_is_a_conflict(client_for, staf
     assert response.json() == {"detail": "The plan is cancelled; only a confirmed plan's booking is retried."}
     assert snapshot(agreed_plan) == before
     assert provider.book_calls == 0
+
+
+def test_retrying_the_booking_of_a_plan_that_has_started_is_a_conflict(client_for, staff, agreed_plan, provider):
+    an_hour_ago = timezone.now() - timedelta(hours=1)
+    Plan.objects.filter(pk=agreed_plan.pk).update(status=Plan.Status.CONFIRMED, start_time=an_hour_ago)
+    booking = BookingFactory(plan=agreed_plan, status=Booking.Status.FAILED, attempts=1)
+    before = snapshot(agreed_plan)
+
+    response = client_for(staff).post(f"/bookings/{booking.pk}/retry/")
+
+    assert response.status_code == 409
+    assert response.json() == {"detail": "The plan's start time has passed; its booking is no longer retried."}
+    assert snapshot(agreed_plan) == before
+    assert provider.book_calls == 0
+
+
+def test_confirming_when_the_only_acceptance_came_from_a_closed_account_is_a_conflict(
+    client_for, alice, bob, agreed_plan, provider
+):
+    bob.is_active = False
+    bob.save(update_fields=["is_active"])
+    before = snapshot(agreed_plan)
+
+    response = client_for(alice).post(f"/plans/{agreed_plan.pk}/confirm/")
+
+    assert response.status_code == 409
+    assert response.json() == {"detail": "Nobody besides the organizer has accepted yet."}
+    assert snapshot(agreed_plan) == before
+    assert provider.book_calls == 0
+
+
+def test_retrying_the_booking_of_a_plan_whose_venue_was_removed_is_a_conflict(client_for, staff, agreed_plan, provider):
+    Plan.objects.filter(pk=agreed_plan.pk).update(status=Plan.Status.CONFIRMED)
+    booking = BookingFactory(plan=agreed_plan, status=Booking.Status.FAILED, attempts=1)
+    agreed_plan.venue.delete()
+    before = snapshot(agreed_plan)
+
+    response = client_for(staff).post(f"/bookings/{booking.pk}/retry/")
+
+    assert response.status_code == 409
+    assert response.json() == {"detail": "The plan's venue is no longer listed; its booking is no longer retried."}
+    assert snapshot(agreed_plan) == before
+    assert provider.book_calls == 0

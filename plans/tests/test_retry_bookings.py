@@ -137,3 +137,18 @@ def test_with_nothing_to_do_it_says_so_and_changes_nothing(provider, retry_booki
     assert booked.updated_at == updated_at
     assert "Retried 0 failed booking(s), 0 now booked; resumed 0" in output
     assert provider.book_calls == 0
+
+
+def test_it_leaves_failed_bookings_of_plans_that_have_started(provider, retry_bookings):
+    started = BookingFactory(
+        plan=PlanFactory(status=Plan.Status.CONFIRMED, start_time=timezone.now() - timedelta(hours=1)),
+        status=Booking.Status.FAILED,
+        attempts=1,
+    )
+
+    output = retry_bookings()
+
+    started.refresh_from_db()
+    assert (started.status, started.attempts) == (Booking.Status.FAILED, 1)
+    assert provider.book_calls == 0
+    assert "Retried 0 failed booking(s)" in output

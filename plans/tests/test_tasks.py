@@ -7,10 +7,12 @@ import subprocess
 import sys
 import time
 import uuid
+from datetime import timedelta
 
 import pytest
 from django.conf import settings as django_settings
 from django.db import connection
+from django.utils import timezone
 
 from luna.celery import app as celery_app
 from plans import tasks
@@ -175,3 +177,16 @@ def test_a_real_worker_books_the_confirmed_plan(client_for, alice, agreed_plan, 
     assert booking.attempts == 2
     assert booking.external_ref == "rec-1"
     assert booking.last_error == ""
+
+
+@pytest.mark.django_db
+def test_the_task_stops_retrying_once_the_plan_has_started(confirmed_booking, provider, recorded_delays):
+    Plan.objects.filter(pk=confirmed_booking.plan_id).update(start_time=timezone.now() - timedelta(minutes=1))
+
+    result = tasks.run_booking_agent.apply(args=[str(confirmed_booking.pk)])
+
+    assert result.get() == "failed"
+    confirmed_booking.refresh_from_db()
+    assert (confirmed_booking.status, confirmed_booking.attempts) == (Booking.Status.FAILED, 1)
+    assert recorded_delays == []
+    assert provider.book_calls == 0

@@ -103,6 +103,12 @@ class TestVenueRecommendations:
         assert response.status_code == 200
         assert sorted(row["venue_name"] for row in response.json()) == ["Jazz Hall", "Uptown Cafe"]
 
+    def test_the_category_ignores_case_like_the_venue_list(self, client_for, alice, venues_near_alice):
+        response = client_for(alice).get(f"{venues_url(alice)}?category=CAFE&category=Bar")
+        assert response.status_code == 200
+        names = {row["venue_name"] for row in response.json()}
+        assert names == {"Near Bar", "Middle Bar", "Far Bar", "Uptown Cafe"}
+
     def test_an_unknown_category_gives_an_empty_list(self, client_for, alice, venues_near_alice):
         response = client_for(alice).get(venues_url(alice), {"category": "opera"})
         assert response.status_code == 200

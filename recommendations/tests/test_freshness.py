@@ -93,6 +93,17 @@ def test_a_deleted_venue_is_gone_once_the_bound_has_passed(alice, venues_near_al
     assert len(names) == 4
 
 
+def test_a_deleted_venue_is_never_recommended_even_within_the_bound(alice, venues_near_alice, clock):
+    assert recommend_venues(alice, limit=1)[0].venue_name == "Near Bar"
+    VenueFactory(name="Newer", lat=0, lng=0)  # the latest update stays, so only the deletion changes
+    recommend_venues(alice, limit=1)
+    venues_near_alice[0].delete()
+
+    names = [row.venue_name for row in recommend_venues(alice, limit=4)]
+
+    assert names == ["Middle Bar", "Far Bar", "Uptown Cafe", "Newer"]
+
+
 def test_a_zero_bound_reloads_on_every_request(alice, bob, venues_near_alice, clock, settings):
     settings.LUNA_RECO = {**settings.LUNA_RECO, "CACHE_STALENESS_SECONDS": 0}
     InteractionFactory(user=bob, venue=venues_near_alice[0], interaction_type="like")
