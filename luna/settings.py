@@ -228,10 +228,10 @@ LUNA_RECO = {
     "PEOPLE_WEIGHTS": {"strength": 0.6, "direct": 0.25, "category": 0.15},
     "CATEGORY_PER_POSITIVE": 0.3,
     "CATEGORY_DWELL_SECONDS": 600.0,
-    # Longest time a process may serve venue features or popularity that miss a
-    # write made through another process (seconds). New interactions and new or
-    # edited venues show up in the next request anyway; this bounds deletions and
-    # out-of-order commits, which need a full reload (about 1 s of CPU at 100,000 venues).
+    # Longest time a process may serve popularity that misses a deletion or an
+    # out-of-order commit made through another process (seconds); those need a full
+    # reload (about 1 s of CPU at 100,000 venues). New interactions and new, edited
+    # or deleted venues show up in the next request anyway.
     "CACHE_STALENESS_SECONDS": env_number("LUNA_RECO_CACHE_SECONDS", 60.0, float, minimum=0),
     # Reload in a background thread once half of that has passed, so no request waits for it.
     "REFRESH_IN_BACKGROUND": env_bool("LUNA_RECO_REFRESH_IN_BACKGROUND", default=True),

@@ -81,7 +81,8 @@ class Booking(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        ordering = ["-created_at"]
+        # The id breaks ties so limit/offset pages never repeat or skip a booking.
+        ordering = ["-created_at", "id"]
         indexes = [models.Index(fields=["status"], name="booking_status_idx")]
         constraints = [
             models.CheckConstraint(

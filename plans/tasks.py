@@ -25,7 +25,8 @@ def retry_delay(attempts: int) -> float:
     autoretry_for=(DatabaseError,),
     retry_backoff=True,
     retry_backoff_max=int(MAX_BACKOFF_SECONDS),
-    max_retries=20,
+    # Enough for every provider attempt the settings allow, and a few database hiccups.
+    max_retries=max(20, settings.LUNA_BOOKING_MAX_ATTEMPTS),
 )
 def run_booking_agent(self, booking_id: str) -> str | None:
     """Run the booking agent; a provider error is retried with exponential backoff up to the attempt limit."""
