@@ -9,6 +9,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from luna.api.exceptions import exception_handler
 from luna.api.filters import SearchFilter
 from luna.api.schema import error_responses
 from luna.api.throttles import ScopedRateThrottle
@@ -21,6 +22,7 @@ from users.serializers import (
     UserCreateSerializer,
     UserSerializer,
     UserUpdateSerializer,
+    with_handle_taken_summary,
 )
 from venues.filters import InteractionFilter
 from venues.models import Interaction
@@ -28,6 +30,14 @@ from venues.selectors import interaction_list
 from venues.serializers import InteractionSerializer
 
 USER_ID = OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The user's id.")
+
+
+def _accounts_exception_handler(exc: Exception, context: dict) -> Response | None:
+    response = exception_handler(exc, context)
+    if response is not None and response.status_code == status.HTTP_400_BAD_REQUEST and isinstance(response.data, dict):
+        response.data = with_handle_taken_summary(response.data)
+    return response
+
 
 DEACTIVATION = (
     "Closes the account: it is deactivated, not deleted, so plans, bookings and interactions that name the "
@@ -86,6 +96,9 @@ class UserViewSet(
 
     def get_queryset(self):
         return user_list(viewer=self.request.user)
+
+    def get_exception_handler(self):
+        return _accounts_exception_handler
 
     def get_throttles(self):
         return [ScopedRateThrottle()] if self.action == "create" else []
