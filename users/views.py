@@ -66,7 +66,8 @@ DEACTIVATION = (
     ),
     partial_update=extend_schema(
         summary="Change a profile (that user or staff)",
-        description="Only staff may change `is_staff` or `is_active` (403 otherwise).",
+        description="Only staff may change `is_staff` or `is_active` (403 otherwise); "
+        "a superuser's account only a superuser may change or close.",
         parameters=[USER_ID],
         request=UserUpdateSerializer,
         responses={200: UserSerializer, **error_responses(400, 401, 403, 404, 415)},
