@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from luna.api.exceptions import exception_handler
-from luna.api.filters import SearchFilter
+from luna.api.filters import MAX_SEARCH_WORDS, SearchFilter
 from luna.api.schema import error_responses
 from luna.api.throttles import ScopedRateThrottle
 from users import services
@@ -58,7 +58,13 @@ DEACTIVATION = (
     ),
     list=extend_schema(
         summary="List users",
-        parameters=[OpenApiParameter("search", OpenApiTypes.STR, description="Words matched in handle and name.")],
+        parameters=[
+            OpenApiParameter(
+                "search",
+                OpenApiTypes.STR,
+                description=f"Words matched in handle and name (at most {MAX_SEARCH_WORDS}).",
+            )
+        ],
         responses={200: UserSerializer(many=True), **error_responses(400, 401)},
     ),
     retrieve=extend_schema(

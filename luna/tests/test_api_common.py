@@ -179,3 +179,13 @@ def test_too_many_query_parameters_is_a_400_with_debug_pages_on(api_client, sett
     settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 10
     response = api_client.get("/venues/?" + "&".join(f"category=c{number}" for number in range(11)))
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize("path", ["/venues/", "/users/"])
+def test_a_search_of_too_many_words_is_a_400_naming_the_parameter(client_for, alice, path):
+    words = "+".join(f"w{number}" for number in range(1500))
+    response = client_for(alice).get(f"{path}?search={words}")
+    assert response.status_code == 400
+    assert response.json() == {"search": ["Give at most 10 words."]}
+    ten = "+".join(["a"] * 10)
+    assert client_for(alice).get(f"{path}?search={ten}").status_code == 200
