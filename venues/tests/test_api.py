@@ -127,6 +127,20 @@ class TestFilters:
         ]
 
     @pytest.mark.parametrize(
+        "query, expected",
+        [
+            ("ordering=rating", ["Bar", "Diner", "Cafe", "Club"]),
+            ("ordering=-rating", ["Cafe", "Diner", "Bar", "Club"]),
+            ("ordering=price_level", ["Bar", "Cafe", "Club", "Diner"]),
+            ("ordering=-price_level", ["Club", "Cafe", "Bar", "Diner"]),
+        ],
+    )
+    def test_unrated_and_unpriced_venues_come_last_either_way_on_every_database(
+        self, api_client, catalogue, query, expected
+    ):
+        assert self.names(api_client, query) == expected
+
+    @pytest.mark.parametrize(
         "query, field",
         [
             ("max_price_level=cheap", "max_price_level"),
