@@ -48,6 +48,10 @@ class _ChoiceField(_RejectBlank, forms.ChoiceField):
 class NumberFilter(filters.NumberFilter):
     field_class = _NumberField
 
+    def get_max_validator(self):
+        # django-filter adds a catch-all bound of 1e50; with a real max_value it only repeats the error.
+        return None if self.extra.get("max_value") is not None else super().get_max_validator()
+
 
 class UUIDFilter(filters.UUIDFilter):
     field_class = _UUIDField

@@ -180,6 +180,19 @@ class TestFilters:
         assert response.status_code == 400
         assert field in response.json()
 
+    @pytest.mark.parametrize(
+        "query, message",
+        [
+            ("near=40.7,-74.0&radius_km=1e400", "Ensure this value is less than or equal to 20040.0."),
+            ("max_price_level=" + "9" * 60, "Ensure this value is less than or equal to 4."),
+            ("min_rating=1e60", "Ensure this value is less than or equal to 5."),
+        ],
+    )
+    def test_a_huge_number_in_a_filter_gets_one_message_naming_the_real_bound(self, api_client, query, message):
+        response = api_client.get(f"/venues/?{query}")
+        assert response.status_code == 400
+        assert list(response.json().values()) == [[message]]
+
 
 class TestInteractions:
     def test_a_signed_in_user_records_an_interaction_as_themselves(self, client_for, alice):
