@@ -9,11 +9,21 @@ def is_self_or_staff(request, user) -> bool:
     return request.user.is_staff or request.user.pk == user.pk
 
 
+def may_change_account(request, user) -> bool:
+    """That user or staff; a superuser's account only by a superuser, so staff cannot take it over."""
+    if request.user.pk == user.pk:
+        return True
+    if user.is_superuser:
+        return request.user.is_superuser
+    return request.user.is_staff
+
+
 class UserAccess(BasePermission):
     """Signup is open; everything else needs a signed-in caller.
 
-    Any signed-in user may read a profile; changing or closing an account, and reading
-    its interactions, is for that user or staff.
+    Any signed-in user may read a profile; reading its interactions is for that user or
+    staff; changing or closing an account is for that user or staff, and a superuser's
+    account is changed only by a superuser.
     """
 
     def has_permission(self, request, view) -> bool:
@@ -24,6 +34,6 @@ class UserAccess(BasePermission):
         return bool(request.user and request.user.is_authenticated)
 
     def has_object_permission(self, request, view, obj) -> bool:
-        if request.method in SAFE_METHODS and view.action == "retrieve":
-            return True
-        return is_self_or_staff(request, obj)
+        if request.method in SAFE_METHODS:
+            return view.action == "retrieve" or is_self_or_staff(request, obj)
+        return may_change_account(request, obj)

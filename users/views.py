@@ -9,7 +9,8 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from luna.api.filters import SearchFilter
+from luna.api.exceptions import exception_handler
+from luna.api.filters import MAX_SEARCH_WORDS, SearchFilter
 from luna.api.schema import error_responses
 from luna.api.throttles import ScopedRateThrottle
 from users import services
@@ -21,6 +22,7 @@ from users.serializers import (
     UserCreateSerializer,
     UserSerializer,
     UserUpdateSerializer,
+    with_handle_taken_summary,
 )
 from venues.filters import InteractionFilter
 from venues.models import Interaction
@@ -28,6 +30,14 @@ from venues.selectors import interaction_list
 from venues.serializers import InteractionSerializer
 
 USER_ID = OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The user's id.")
+
+
+def _accounts_exception_handler(exc: Exception, context: dict) -> Response | None:
+    response = exception_handler(exc, context)
+    if response is not None and response.status_code == status.HTTP_400_BAD_REQUEST and isinstance(response.data, dict):
+        response.data = with_handle_taken_summary(response.data)
+    return response
+
 
 DEACTIVATION = (
     "Closes the account: it is deactivated, not deleted, so plans, bookings and interactions that name the "
@@ -48,7 +58,13 @@ DEACTIVATION = (
     ),
     list=extend_schema(
         summary="List users",
-        parameters=[OpenApiParameter("search", OpenApiTypes.STR, description="Words matched in handle and name.")],
+        parameters=[
+            OpenApiParameter(
+                "search",
+                OpenApiTypes.STR,
+                description=f"Words matched in handle and name (at most {MAX_SEARCH_WORDS}).",
+            )
+        ],
         responses={200: UserSerializer(many=True), **error_responses(400, 401)},
     ),
     retrieve=extend_schema(
@@ -56,7 +72,8 @@ DEACTIVATION = (
     ),
     partial_update=extend_schema(
         summary="Change a profile (that user or staff)",
-        description="Only staff may change `is_staff` or `is_active` (403 otherwise).",
+        description="Only staff may change `is_staff` or `is_active` (403 otherwise); "
+        "a superuser's account only a superuser may change or close.",
         parameters=[USER_ID],
         request=UserUpdateSerializer,
         responses={200: UserSerializer, **error_responses(400, 401, 403, 404, 415)},
@@ -86,6 +103,9 @@ class UserViewSet(
 
     def get_queryset(self):
         return user_list(viewer=self.request.user)
+
+    def get_exception_handler(self):
+        return _accounts_exception_handler
 
     def get_throttles(self):
         return [ScopedRateThrottle()] if self.action == "create" else []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from django import forms
+from django.db.models import F
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -46,6 +47,10 @@ class _ChoiceField(_RejectBlank, forms.ChoiceField):
 
 class NumberFilter(filters.NumberFilter):
     field_class = _NumberField
+
+    def get_max_validator(self):
+        # django-filter adds a catch-all bound of 1e50; with a real max_value it only repeats the error.
+        return None if self.extra.get("max_value") is not None else super().get_max_validator()
 
 
 class UUIDFilter(filters.UUIDFilter):
@@ -124,17 +129,20 @@ class VenueFilter(filters.FilterSet):
 class VenueOrderingFilter(OrderingFilter):
     """`?ordering=` one of name, rating, price_level (`-` for descending); nearest first by default with `near`.
 
-    An unknown key is a 400 rather than silently ignored. The id is always the last key so
-    that pages never repeat or skip a venue.
+    An unknown key is a 400 rather than silently ignored. Venues without a value for the
+    key come last. The id is always the last key so that pages never repeat or skip a venue.
     """
 
-    def get_ordering(self, request, queryset, view) -> list[str]:
+    def get_ordering(self, request, queryset, view) -> list:
         requested = request.query_params.get(self.ordering_param)
         if requested is not None:
             allowed = {prefix + field for field in view.ordering_fields for prefix in ("", "-")}
             if requested not in allowed:
                 raise ValidationError({self.ordering_param: [f"Use one of: {', '.join(sorted(allowed))}."]})
-            return [requested, "id"]
+            # Unrated or unpriced venues last in both directions; SQLite and PostgreSQL disagree otherwise.
+            field = F(requested.removeprefix("-"))
+            key = field.desc(nulls_last=True) if requested.startswith("-") else field.asc(nulls_last=True)
+            return [key, "id"]
         if "distance_km" in queryset.query.annotations:
             return ["distance_km", "name", "id"]
         return [*view.ordering, "id"]

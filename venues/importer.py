@@ -6,9 +6,9 @@ Every row is checked with the rules the models (and so the API) enforce: the
 model fields' own to_python, choices and validators (users.validators for
 handles, ages and coordinates), plus the rules that span cells or rows: home
 both-or-neither, handles unique regardless of case (against stored users and
-earlier rows), referenced ids exist, no self-edge, no duplicate edge. Checks
-run in memory: stored ids, handles and edges are read once per file, never per
-row. Rows are streamed to the database (COPY on PostgreSQL) inside one
+earlier rows), referenced ids exist (users: active ones), no self-edge, no
+duplicate edge. Checks run in memory: stored ids, handles and edges are read
+once per file, never per row. Rows are streamed to the database (COPY on PostgreSQL) inside one
 transaction per file; a rejected file rolls back as a whole.
 
 Import only adds rows: a row whose id (or edge) is already stored is an error
@@ -147,6 +147,20 @@ class _Reference:
         return found
 
 
+class _UserReference(_Reference):
+    """Users as the API accepts them: a closed (inactive) account gains no interactions or edges."""
+
+    def __init__(self) -> None:
+        super().__init__(User, "user")
+        self.closed = set(User.objects.filter(is_active=False).values_list("pk", flat=True))
+
+    def clean(self, raw: str) -> uuid.UUID:
+        found = super().clean(raw)
+        if found in self.closed:
+            raise ValidationError(f"The user {found} has closed their account.")
+        return found
+
+
 # --- Files ---------------------------------------------------------------------------
 
 
@@ -266,7 +280,7 @@ class _InteractionsFile(_FileSpec):
 
     def prepare(self) -> None:
         self.cleaners = {
-            "user_id": _Reference(User, "user").clean,
+            "user_id": _UserReference().clean,
             "venue_id": _Reference(Venue, "venue").clean,
             "interaction_type": _FieldCell(Interaction, "interaction_type").clean,
             "dwell_time_seconds": _FieldCell(Interaction, "dwell_time_seconds").clean,
@@ -284,7 +298,7 @@ class _EdgesFile(_FileSpec):
     fields = ("user_id", "other_user_id", "relationship_type", "strength")
 
     def prepare(self) -> None:
-        users = _Reference(User, "user")
+        users = _UserReference()
         self.cleaners = {
             "user_id": users.clean,
             "other_user_id": users.clean,

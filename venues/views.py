@@ -7,7 +7,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from luna.api.filters import SearchFilter
+from luna.api.filters import MAX_SEARCH_WORDS, SearchFilter
 from luna.api.schema import error_responses
 from venues import services
 from venues.filters import DEFAULT_RADIUS_KM, NEAR_PATTERN, VenueFilter, VenueOrderingFilter
@@ -47,7 +47,11 @@ LIST_PARAMETERS = [
         {"type": "number", "minimum": 0, "maximum": 20040, "default": DEFAULT_RADIUS_KM},
         description="Radius around `near` in km (0-20040); ignored without `near`.",
     ),
-    OpenApiParameter("search", OpenApiTypes.STR, description="Words that must all appear in the name or description."),
+    OpenApiParameter(
+        "search",
+        OpenApiTypes.STR,
+        description=f"Words that must all appear in the name or description (at most {MAX_SEARCH_WORDS}).",
+    ),
     OpenApiParameter(
         "ordering",
         OpenApiTypes.STR,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DatabaseError, InterfaceError, OperationalError
 from rest_framework import exceptions, status
@@ -45,6 +45,9 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         exc = exceptions.PermissionDenied(str(exc) or None)
     elif isinstance(exc, RequestDataTooBig):
         exc = RequestTooLarge()
+    elif isinstance(exc, TooManyFieldsSent):
+        # Otherwise Django answers with an HTML page (a 500 with DEBUG on, whose page reads the query again).
+        exc = exceptions.ValidationError({"detail": "Too many query parameters."}, code="too_many_parameters")
     elif isinstance(exc, Conflict):
         exc = ConflictError(exc.message, code=exc.code)
     elif isinstance(exc, (OperationalError, InterfaceError)):

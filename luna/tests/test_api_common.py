@@ -162,3 +162,30 @@ def test_a_nul_character_in_a_category_never_reaches_the_database(api_client):
     response = api_client.get("/venues/?category=%00bar")
     assert response.status_code == 200
     assert response.json()["count"] == 1
+
+
+@pytest.mark.parametrize("path", ["/venues/", "/users/", "/social/edges/"])
+def test_too_many_query_parameters_is_a_json_400(client_for, alice, settings, path):
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 100
+    query = "&".join(f"category=c{number}" for number in range(101))
+    response = client_for(alice).get(f"{path}?{query}")
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "Too many query parameters."}
+
+
+def test_too_many_query_parameters_is_a_400_with_debug_pages_on(api_client, settings):
+    settings.DEBUG = True  # Django's debug page reads the query string again and failed with a 500
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 10
+    response = api_client.get("/venues/?" + "&".join(f"category=c{number}" for number in range(11)))
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("path", ["/venues/", "/users/"])
+def test_a_search_of_too_many_words_is_a_400_naming_the_parameter(client_for, alice, path):
+    words = "+".join(f"w{number}" for number in range(1500))
+    response = client_for(alice).get(f"{path}?search={words}")
+    assert response.status_code == 400
+    assert response.json() == {"search": ["Give at most 10 words."]}
+    ten = "+".join(["a"] * 10)
+    assert client_for(alice).get(f"{path}?search={ten}").status_code == 200

@@ -20,4 +20,6 @@ def test_the_docs_page_loads_its_scripts_from_luna_itself(client, path):
         assert script.startswith("/static/"), script
         asset = client.get(script)
         assert asset.status_code == 200, script
-        asset.close()
+        # Reading the whole stream closes the response the way a server would (and checks it is not empty).
+        body = b"".join(asset.streaming_content) if asset.streaming else asset.content
+        assert body, script

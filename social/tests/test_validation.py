@@ -24,6 +24,8 @@ CREATE_CASES = [
     ("strength-string", {"other_user_id": "{bob}", "strength": "0.5"}, "strength"),
     ("strength-boolean", {"other_user_id": "{bob}", "strength": True}, "strength"),
     ("user-id-malformed", {"other_user_id": "{bob}", "user_id": "me"}, "user_id"),
+    ("id-given", {"other_user_id": "{bob}", "id": 7}, "id"),
+    ("unknown-field", {"other_user_id": "{bob}", "weight": 0.5}, "weight"),
 ]
 
 
@@ -56,15 +58,19 @@ def test_creating_an_edge_rejects_invalid_json(client_for, alice, bob, raw):
         ({"strength": 2}, "strength"),
         ({"strength": None}, "strength"),
         ({"relationship_type": "rival"}, "relationship_type"),
+        ({"other_user_id": "{charlie}", "strength": 0.9}, "other_user_id"),
+        ({"user_id": "{charlie}"}, "user_id"),
+        ({"id": 1, "strength": 0.9}, "id"),
     ],
 )
-def test_changing_an_edge_rejects_bad_input_and_changes_nothing(client_for, alice, bob, body, field):
+def test_changing_an_edge_rejects_bad_input_and_changes_nothing(client_for, alice, bob, charlie, body, field):
     edge = SocialEdgeFactory(user=alice, other_user=bob, strength=0.4)
+    body = {key: str(charlie.id) if value == "{charlie}" else value for key, value in body.items()}
     response = client_for(alice).patch(f"/social/edges/{edge.id}/", body, format="json")
     assert response.status_code == 400
     assert field in response.json()
     edge.refresh_from_db()
-    assert (edge.strength, edge.relationship_type) == (0.4, "friend")
+    assert (edge.user, edge.other_user, edge.strength, edge.relationship_type) == (alice, bob, 0.4, "friend")
 
 
 @pytest.mark.parametrize("user", ["nobody", ""])

@@ -6,7 +6,7 @@ import pytest
 from rest_framework.authtoken.models import Token
 
 from users.models import User
-from users.tests.factories import PASSWORD
+from users.tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -48,3 +48,28 @@ def test_permission_matrix(client_for, alice, bob, staff, endpoint, actor, expec
     if expected in (401, 403):
         assert snapshot(alice) == before  # a refused request changes nothing
         assert "detail" in response.json()
+
+
+@pytest.fixture
+def root(db):
+    return UserFactory(handle="root", name="Rita Root", is_staff=True, is_superuser=True)
+
+
+@pytest.mark.parametrize(
+    "method, body",
+    [("patch", {"password": "a-long-unusual-passphrase"}), ("patch", {"is_staff": False}), ("delete", None)],
+    ids=["set-password", "demote", "deactivate"],
+)
+def test_staff_who_are_not_superusers_cannot_take_over_a_superuser(client_for, staff, root, method, body):
+    before = root.password
+    response = getattr(client_for(staff), method)(f"/users/{root.id}/", body, format="json")
+    assert response.status_code == 403
+    root.refresh_from_db()
+    assert (root.password, root.is_staff, root.is_active) == (before, True, True)
+
+
+def test_a_superuser_may_change_another_superuser_and_themselves(client_for, root):
+    other_root = UserFactory(handle="root2", is_staff=True, is_superuser=True)
+    assert client_for(root).patch(f"/users/{other_root.id}/", {"name": "Ro"}, format="json").status_code == 200
+    assert client_for(root).patch(f"/users/{root.id}/", {"name": "Rita"}, format="json").status_code == 200
+    assert client_for(root).get(f"/users/{other_root.id}/").status_code == 200

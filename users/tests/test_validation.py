@@ -45,6 +45,9 @@ SIGNUP_CASES = [
     ("short-password", with_(password="x7#"), "password"),
     ("password-like-handle", with_(password="dana-park"), "password"),
     ("password-number", with_(password=12345678901), "password"),
+    ("is-staff-given", with_(is_staff=True), "is_staff"),
+    ("id-given", with_(id="6f1c0d1e-2b1e-4b8e-9a51-3f7c1a2b9c00"), "id"),
+    ("unknown-field", with_(nickname="D"), "nickname"),
 ]
 
 
@@ -108,6 +111,9 @@ PATCH_CASES = [
     ("name-blank", {"name": ""}, "name"),
     ("weak-password", {"password": "123456789"}, "password"),
     ("is-staff-string", {"is_staff": "yes"}, "is_staff"),
+    ("id-read-only", {"id": "6f1c0d1e-2b1e-4b8e-9a51-3f7c1a2b9c00", "name": "New"}, "id"),
+    ("created-at-read-only", {"created_at": "2020-01-01T00:00:00Z"}, "created_at"),
+    ("is-superuser-not-editable", {"is_superuser": True}, "is_superuser"),
 ]
 
 

@@ -127,6 +127,20 @@ class TestFilters:
         ]
 
     @pytest.mark.parametrize(
+        "query, expected",
+        [
+            ("ordering=rating", ["Bar", "Diner", "Cafe", "Club"]),
+            ("ordering=-rating", ["Cafe", "Diner", "Bar", "Club"]),
+            ("ordering=price_level", ["Bar", "Cafe", "Club", "Diner"]),
+            ("ordering=-price_level", ["Club", "Cafe", "Bar", "Diner"]),
+        ],
+    )
+    def test_unrated_and_unpriced_venues_come_last_either_way_on_every_database(
+        self, api_client, catalogue, query, expected
+    ):
+        assert self.names(api_client, query) == expected
+
+    @pytest.mark.parametrize(
         "query, field",
         [
             ("max_price_level=cheap", "max_price_level"),
@@ -165,6 +179,19 @@ class TestFilters:
         response = api_client.get(f"/venues/?{query}")
         assert response.status_code == 400
         assert field in response.json()
+
+    @pytest.mark.parametrize(
+        "query, message",
+        [
+            ("near=40.7,-74.0&radius_km=1e400", "Ensure this value is less than or equal to 20040.0."),
+            ("max_price_level=" + "9" * 60, "Ensure this value is less than or equal to 4."),
+            ("min_rating=1e60", "Ensure this value is less than or equal to 5."),
+        ],
+    )
+    def test_a_huge_number_in_a_filter_gets_one_message_naming_the_real_bound(self, api_client, query, message):
+        response = api_client.get(f"/venues/?{query}")
+        assert response.status_code == 400
+        assert list(response.json().values()) == [[message]]
 
 
 class TestInteractions:

@@ -319,3 +319,32 @@ def test_it_reads_windows_line_endings_a_byte_order_mark_and_quoted_cells(tmp_pa
 
     venue = Venue.objects.get()
     assert (venue.name, venue.description) == ("Bar, Upstairs", "Two floors,\r\nlate nights")
+
+
+def test_it_refuses_interactions_and_edges_for_closed_accounts_as_the_api_does(alice, bob, tmp_path: Path):
+    closed = User.objects.create_user("closed", name="Closed Account", is_active=False)
+    bar = VenueFactory()
+    write(
+        tmp_path,
+        "interactions.csv",
+        INTERACTIONS_HEADER,
+        f"{closed.id},{bar.id},like,10",
+        f"{alice.id},{bar.id},like,10",
+    )
+    write(
+        tmp_path,
+        "edges.csv",
+        EDGES_HEADER,
+        f"{alice.id},{closed.id},friend,0.5",
+        f"{closed.id},{alice.id},friend,0.5",
+        f"{alice.id},{bob.id},friend,0.5",
+    )
+    err = StringIO()
+
+    call_command("import_data", str(tmp_path), "--skip-invalid", stdout=StringIO(), stderr=err)
+
+    assert f"interactions.csv line 2, field 'user_id': The user {closed.id} has closed their account." in err.getvalue()
+    assert "edges.csv line 2, field 'other_user_id': The user" in err.getvalue()
+    assert "edges.csv line 3, field 'user_id': The user" in err.getvalue()
+    assert list(Interaction.objects.values_list("user__handle", flat=True)) == ["alice"]
+    assert list(SocialEdge.objects.values_list("user__handle", "other_user__handle")) == [("alice", "bob")]

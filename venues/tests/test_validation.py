@@ -45,6 +45,9 @@ VENUE_CASES = [
     ("price-level-fraction", with_(price_level=2.5), "price_level"),
     ("category-not-a-slug", with_(category="live music!"), "category"),
     ("category-number", with_(category=4), "category"),
+    ("id-given", with_(id="6f1c0d1e-2b1e-4b8e-9a51-3f7c1a2b9c00"), "id"),
+    ("distance-given", with_(distance_km=1.5), "distance_km"),
+    ("unknown-field", with_(stars=4), "stars"),
 ]
 
 
@@ -96,6 +99,8 @@ def test_a_rating_with_more_than_one_decimal_says_so(client_for, staff, rating):
         ({"lat": 100}, "lat"),
         ({"price_level": 0}, "price_level"),
         ({"name": None}, "name"),
+        ({"id": "6f1c0d1e-2b1e-4b8e-9a51-3f7c1a2b9c00", "name": "Renamed"}, "id"),
+        ({"updated_at": "2020-01-01T00:00:00Z"}, "updated_at"),
     ],
 )
 def test_changing_a_venue_rejects_bad_input_and_changes_nothing(client_for, staff, body, field):
@@ -119,6 +124,8 @@ INTERACTION_CASES = [
     ("dwell-null", {"interaction_type": "view", "dwell_time_seconds": None}, "dwell_time_seconds"),
     ("user-id-malformed", {"interaction_type": "view", "user_id": "not-a-uuid"}, "user_id"),
     ("user-id-number", {"interaction_type": "view", "user_id": 17}, "user_id"),
+    ("venue-id-given", {"interaction_type": "view", "venue_id": "6f1c0d1e-2b1e-4b8e-9a51-3f7c1a2b9c00"}, "venue_id"),
+    ("created-at-given", {"interaction_type": "view", "created_at": "2020-01-01T00:00:00Z"}, "created_at"),
 ]
 
 
