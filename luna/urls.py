@@ -22,5 +22,7 @@ urlpatterns = [
     path("", include("recommendations.urls")),
 ]
 
+handler400 = "luna.api.views.bad_request"
+handler403 = "luna.api.views.permission_denied"
 handler404 = "luna.api.views.not_found"
 handler500 = "luna.api.views.server_error"

@@ -49,6 +49,14 @@ class HealthView(APIView):
         return Response({"status": "healthy", "service": SERVICE_NAME, "database": "ok"})
 
 
+def bad_request(request, exception=None):
+    return JsonResponse({"detail": "Bad request."}, status=400)
+
+
+def permission_denied(request, exception=None):
+    return JsonResponse({"detail": "You do not have permission to perform this action."}, status=403)
+
+
 def not_found(request, exception=None):
     return JsonResponse({"detail": "Not found."}, status=404)
 

@@ -80,3 +80,9 @@ def test_a_huge_list_of_invitees_is_refused_without_touching_the_plan(client_for
     assert response.status_code == 400
     assert "user_ids" in response.json()
     assert PlanParticipant.objects.filter(plan=plan).count() == 0
+
+
+def test_a_request_for_an_unknown_host_is_a_json_400(client):
+    response = client.get("/health/", HTTP_HOST="evil.example")
+    assert response.status_code == 400
+    assert response.json() == {"detail": "Bad request."}
