@@ -12,25 +12,17 @@ import os
 import pytest
 import schemathesis
 from django.core.cache import cache
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 from rest_framework.authtoken.models import Token
-from schemathesis.checks import (
-    content_type_conformance,
-    not_a_server_error,
-    response_schema_conformance,
-    status_code_conformance,
-)
 
+from luna.tests.fuzzing import CHECKS, keeping_the_test_connection
 from luna.wsgi import application
 from users.tests.factories import UserFactory
 from venues.tests.factories import VenueFactory
 
 # CI's bound per operation; LUNA_FUZZ_EXAMPLES=500 make test digs deeper.
 MAX_EXAMPLES = int(os.environ.get("LUNA_FUZZ_EXAMPLES", "15"))
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 
 # Building the schema reads no database, so it is loaded once at collection.
@@ -39,14 +31,8 @@ schema = schemathesis.openapi.from_wsgi("/schema/", application)
 
 @pytest.fixture(autouse=True)
 def _keep_the_test_connection():
-    # Calls go through the WSGI handler, which closes "old" connections around
-    # each request; that would close the test's own transaction. Django's test
-    # client detaches the same receivers.
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    yield
-    request_started.connect(close_old_connections)
-    request_finished.connect(close_old_connections)
+    with keeping_the_test_connection():
+        yield
 
 
 @pytest.fixture

@@ -10,34 +10,21 @@ from __future__ import annotations
 import pytest
 import schemathesis
 from django.core.cache import cache
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 from rest_framework.authtoken.models import Token
-from schemathesis.checks import (
-    content_type_conformance,
-    not_a_server_error,
-    response_schema_conformance,
-    status_code_conformance,
-)
 
+from luna.tests.fuzzing import CHECKS, keeping_the_test_connection
 from luna.wsgi import application
 from recommendations.tests.worlds import build_world
-
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 schema = schemathesis.openapi.from_wsgi("/schema/", application).include(path_regex="^/reco/")
 
 
 @pytest.fixture(autouse=True)
 def _keep_the_test_connection():
-    # The WSGI handler closes "old" connections around each request, which would end the test's transaction.
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    yield
-    request_started.connect(close_old_connections)
-    request_finished.connect(close_old_connections)
+    with keeping_the_test_connection():
+        yield
 
 
 @pytest.fixture
