@@ -31,7 +31,6 @@ class _ForOneUserViewSet(viewsets.GenericViewSet):
 
     queryset = User.objects.all()
     lookup_url_kwarg = "user_id"
-    lookup_value_regex = "[^/]+"  # anything up to the slash reaches the view, which answers 404 in JSON
     permission_classes = [IsAuthenticated, IsSelfOrStaff]
     pagination_class = None
     filter_backends: list = []

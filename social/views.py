@@ -61,8 +61,6 @@ class SocialEdgeViewSet(
     serializer_class = SocialEdgeSerializer
     permission_classes = [SocialEdgeAccess]
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
-    # Any path segment reaches the view, so an id it cannot parse is a JSON 404 like an unknown one.
-    lookup_value_regex = "[^/]+"
 
     def get_queryset(self):
         if self.action == "list":

@@ -98,8 +98,6 @@ class UserViewSet(
     search_fields = ["handle", "name"]
     throttle_scope = "signup"
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
-    # Any path segment reaches the view, so an id it cannot parse is a JSON 404 like an unknown one.
-    lookup_value_regex = "[^/]+"
 
     def get_queryset(self):
         return user_list(viewer=self.request.user)

@@ -107,8 +107,6 @@ class VenueViewSet(
     ordering_fields = ["name", "rating", "price_level"]
     ordering = ["name"]
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
-    # Any path segment reaches the view, so an id it cannot parse is a JSON 404 like an unknown one.
-    lookup_value_regex = "[^/]+"
 
     def get_queryset(self):
         return venue_list()

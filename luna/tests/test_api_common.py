@@ -189,3 +189,11 @@ def test_a_search_of_too_many_words_is_a_400_naming_the_parameter(client_for, al
     assert response.json() == {"search": ["Give at most 10 words."]}
     ten = "+".join(["a"] * 10)
     assert client_for(alice).get(f"{path}?search={ten}").status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/users/a.b/", "/venues/a.b/", "/social/edges/a.b/", "/plans/a.b/", "/bookings/a.b/"])
+def test_an_id_with_a_dot_reaches_the_view_and_is_a_json_404_even_with_debug_pages(client_for, staff, settings, path):
+    settings.DEBUG = True  # the URL resolver's own 404 would be an HTML page here
+    response = client_for(staff).get(path)
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}
