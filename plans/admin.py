@@ -7,6 +7,13 @@ from plans.models import Booking, Plan, PlanParticipant
 from plans.services import booking_retry, plan_cancel, plan_confirm
 
 
+def booking_outcome(booking: Booking, prefix: str) -> tuple[str, int]:
+    """The admin message after the booking agent ran, and its level (success only when booked)."""
+    level = messages.SUCCESS if booking.status == Booking.Status.BOOKED else messages.WARNING
+    detail = booking.external_ref or booking.last_error or "waiting for the booking agent"
+    return f"{prefix} {booking.status} ({detail}).", level
+
+
 class PlanParticipantInline(admin.TabularInline):
     model = PlanParticipant
     verbose_name_plural = "Participants"
@@ -58,9 +65,7 @@ class PlanAdmin(admin.ModelAdmin):
             except Conflict as exc:
                 self.message_user(request, f"{plan}: not confirmed. {exc.message}", messages.WARNING)
                 continue
-            level = messages.SUCCESS if booking.status == Booking.Status.BOOKED else messages.WARNING
-            detail = booking.external_ref or booking.last_error or "waiting for the booking agent"
-            self.message_user(request, f"{plan}: confirmed; booking {booking.status} ({detail}).", level)
+            self.message_user(request, *booking_outcome(booking, f"{plan}: confirmed; booking"))
 
     @admin.action(description="Cancel selected plans and their bookings")
     def cancel_plans(self, request, queryset) -> None:
@@ -114,6 +119,4 @@ class BookingAdmin(admin.ModelAdmin):
             except Conflict as exc:
                 self.message_user(request, f"{booking}: not retried. {exc.message}", messages.WARNING)
                 continue
-            level = messages.SUCCESS if booking.status == Booking.Status.BOOKED else messages.WARNING
-            detail = booking.external_ref or booking.last_error or "waiting for the booking agent"
-            self.message_user(request, f"Booking for {booking.plan}: {booking.status} ({detail}).", level)
+            self.message_user(request, *booking_outcome(booking, f"Booking for {booking.plan}:"))
