@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from luna.api.serializers import StrictModelSerializer
 from social.models import SocialEdge
-from users.models import User
+from users.serializers import ActiveUserField, acting_user_field
 
 
 class SocialEdgeSerializer(serializers.ModelSerializer):
@@ -18,15 +18,8 @@ class SocialEdgeSerializer(serializers.ModelSerializer):
 
 
 class SocialEdgeCreateSerializer(StrictModelSerializer):
-    other_user_id = serializers.PrimaryKeyRelatedField(
-        source="other_user", queryset=User.objects.filter(is_active=True), help_text="Whom the edge points to."
-    )
-    user_id = serializers.PrimaryKeyRelatedField(
-        source="user",
-        queryset=User.objects.filter(is_active=True),
-        required=False,
-        help_text="Whose edge this is; defaults to the caller. Only staff may name someone else.",
-    )
+    other_user_id = ActiveUserField(source="other_user", help_text="Whom the edge points to.")
+    user_id = acting_user_field("edge")
 
     class Meta:
         model = SocialEdge

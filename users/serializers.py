@@ -15,6 +15,22 @@ from users.validators import validate_handle
 HOME_TOGETHER = "Give home_lat and home_lng together, or neither."
 
 
+class ActiveUserField(serializers.PrimaryKeyRelatedField):
+    """A user named by id in a request body; closed accounts count as unknown."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(queryset=User.objects.filter(is_active=True), **kwargs)
+
+
+def acting_user_field(what: str) -> ActiveUserField:
+    """The optional `user_id` of a write: whose `what` this is, the caller unless staff name someone."""
+    return ActiveUserField(
+        source="user",
+        required=False,
+        help_text=f"Whose {what} this is; defaults to the caller. Only staff may name someone else.",
+    )
+
+
 def with_handle_taken_summary(errors: dict) -> dict:
     """A taken handle is also summarised in `detail`, as the reference design's clients expect.
 

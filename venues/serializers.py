@@ -4,7 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from luna.api.serializers import StrictModelSerializer
-from users.models import User
+from users.serializers import acting_user_field
 from venues.models import Interaction, Venue
 
 
@@ -59,12 +59,7 @@ class InteractionSerializer(serializers.ModelSerializer):
 
 
 class InteractionCreateSerializer(StrictModelSerializer):
-    user_id = serializers.PrimaryKeyRelatedField(
-        source="user",
-        queryset=User.objects.filter(is_active=True),
-        required=False,
-        help_text="Whose interaction this is; defaults to the caller. Only staff may name someone else.",
-    )
+    user_id = acting_user_field("interaction")
 
     class Meta:
         model = Interaction
