@@ -2,11 +2,12 @@ from __future__ import annotations
 
 import django_filters
 
+from luna.api.filters import ChoiceFilter
 from plans.models import Booking, Plan
 
 
 class PlanFilter(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(choices=Plan.Status.choices)
+    status = ChoiceFilter(choices=Plan.Status.choices)
 
     class Meta:
         model = Plan
@@ -14,7 +15,7 @@ class PlanFilter(django_filters.FilterSet):
 
 
 class BookingFilter(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(choices=Booking.Status.choices)
+    status = ChoiceFilter(choices=Booking.Status.choices)
 
     class Meta:
         model = Booking

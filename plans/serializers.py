@@ -3,9 +3,12 @@ from __future__ import annotations
 from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 
+from luna.api.serializers import StrictSerializer
 from plans.models import Booking, Plan, PlanParticipant
 from users.models import User
+from users.serializers import ActingUserField, UserIdField
 from venues.models import Venue
+from venues.serializers import VenueIdField
 
 MAX_INVITEES = 100
 
@@ -34,6 +37,9 @@ class PlanPersonSerializer(serializers.ModelSerializer):
 
 
 class PlanVenueSerializer(serializers.ModelSerializer):
+    # A plain string in the schema: a slug's pattern would refuse the "" of a venue without one.
+    category = serializers.CharField(read_only=True, help_text='The venue\'s category slug; "" when it has none.')
+
     class Meta:
         model = Venue
         fields = ["id", "name", "category"]
@@ -90,22 +96,27 @@ class PlanSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class PlanCreateSerializer(serializers.Serializer):
-    venue_id = serializers.UUIDField()
+class PlanCreateSerializer(StrictSerializer):
+    venue_id = VenueIdField(source="venue")
     start_time = ZonedDateTimeField(help_text="ISO 8601 with a time zone; must be in the future.")
-    invitee_ids = serializers.ListField(
-        child=serializers.UUIDField(), required=False, default=list, max_length=MAX_INVITEES
+    invitee_ids = UserIdField(
+        many=True,
+        source="invitees",
+        required=False,
+        default=list,
+        max_length=MAX_INVITEES,
+        help_text="People to invite.",
     )
-    organizer_id = serializers.UUIDField(
-        required=False, help_text="Defaults to the caller; only staff may set another."
+    organizer_id = ActingUserField(
+        what="plan", source="organizer", help_text="Defaults to the caller; only staff may set another."
     )
 
 
-class PlanInviteSerializer(serializers.Serializer):
-    user_ids = serializers.ListField(child=serializers.UUIDField(), allow_empty=False, max_length=MAX_INVITEES)
+class PlanInviteSerializer(StrictSerializer):
+    user_ids = UserIdField(many=True, source="users", allow_empty=False, max_length=MAX_INVITEES)
 
 
-class PlanRespondSerializer(serializers.Serializer):
+class PlanRespondSerializer(StrictSerializer):
     status = serializers.ChoiceField(choices=[PlanParticipant.Status.ACCEPTED, PlanParticipant.Status.DECLINED])
 
 

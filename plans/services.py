@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -21,40 +22,25 @@ from users.models import User
 from venues.models import Venue
 
 
-def _active_users(user_ids: Iterable[uuid.UUID], *, field_name: str) -> list[User]:
-    wanted = list(dict.fromkeys(user_ids))
-    users = {user.pk: user for user in User.objects.filter(pk__in=wanted, is_active=True)}
-    unknown = [str(user_id) for user_id in wanted if user_id not in users]
-    if unknown:
-        raise ValidationError({field_name: [f"No such user: {user_id}" for user_id in unknown]})
-    return [users[user_id] for user_id in wanted]
-
-
 def _reload(plan_id: uuid.UUID) -> Plan:
     return plan_queryset().get(pk=plan_id)
 
 
 def plan_create(
     *,
-    created_by: User,
-    venue_id: uuid.UUID,
+    organizer: User,
+    venue: Venue,
     start_time: datetime,
-    invitee_ids: Iterable[uuid.UUID] = (),
-    organizer_id: uuid.UUID | None = None,
+    invitees: Iterable[User] = (),
 ) -> Plan:
     """A pending plan: the organizer has accepted, the invitees are invited."""
-    if organizer_id is not None and organizer_id != created_by.pk and not created_by.is_staff:
-        raise PermissionDenied("Only staff can make a plan for someone else.")
-    if organizer_id is None or organizer_id == created_by.pk:
-        organizer = created_by
-    else:
-        (organizer,) = _active_users([organizer_id], field_name="organizer_id")
-    venue = Venue.objects.filter(pk=venue_id).first()
-    if venue is None:
-        raise ValidationError({"venue_id": [f"No such venue: {venue_id}"]})
-    if start_time <= timezone.now():
+    now = timezone.now()
+    if start_time <= now:
         raise ValidationError({"start_time": ["The start time must be in the future."]})
-    invitees = [user for user in _active_users(invitee_ids, field_name="invitee_ids") if user.pk != organizer.pk]
+    horizon = settings.LUNA_PLAN_HORIZON_DAYS
+    if start_time > now + timedelta(days=horizon):
+        raise ValidationError({"start_time": [f"The start time must be within {horizon} days from now."]})
+    invitees = [user for user in invitees if user.pk != organizer.pk]
 
     with transaction.atomic():
         plan = Plan(organizer=organizer, venue=venue, start_time=start_time)
@@ -78,9 +64,8 @@ def _require_pending(plan: Plan, action: str) -> None:
         raise Conflict(f"The plan is {plan.status}; {action} only while it is pending.", code=f"plan_{plan.status}")
 
 
-def plan_invite(*, plan: Plan, user_ids: Iterable[uuid.UUID]) -> Plan:
+def plan_invite(*, plan: Plan, users: Iterable[User]) -> Plan:
     """Invite more people; anyone already part of the plan is left as they are."""
-    users = _active_users(user_ids, field_name="user_ids")
     with transaction.atomic():
         plan = _lock(plan)
         _require_pending(plan, "people can be invited")

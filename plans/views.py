@@ -62,9 +62,9 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         responses={201: PlanSerializer, **error_responses(400, 401, 403)},
     )
     def create(self, request):
-        params = PlanCreateSerializer(data=request.data)
+        params = PlanCreateSerializer(data=request.data, context={"request": request})
         params.is_valid(raise_exception=True)
-        plan = services.plan_create(created_by=request.user, **params.validated_data)
+        plan = services.plan_create(**params.validated_data)
         return Response(PlanSerializer(plan).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -77,7 +77,7 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         plan = self.get_object()
         params = PlanInviteSerializer(data=request.data)
         params.is_valid(raise_exception=True)
-        plan = services.plan_invite(plan=plan, user_ids=params.validated_data["user_ids"])
+        plan = services.plan_invite(plan=plan, users=params.validated_data["users"])
         return Response(PlanSerializer(plan).data)
 
     @extend_schema(

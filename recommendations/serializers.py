@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from luna.api.serializers import QueryParamsSerializer
 from recommendations.services import MAX_LIMIT
 from social.models import SocialEdge
 
@@ -17,7 +18,7 @@ class CategorySlugField(serializers.SlugField):
         return super().to_internal_value(data).lower()
 
 
-class VenueRecommendationQuerySerializer(serializers.Serializer):
+class VenueRecommendationQuerySerializer(QueryParamsSerializer):
     limit = serializers.IntegerField(min_value=1, max_value=MAX_LIMIT, default=DEFAULT_LIMIT)
     category = serializers.ListField(
         child=CategorySlugField(max_length=50),
@@ -43,7 +44,7 @@ class VenueRecommendationQuerySerializer(serializers.Serializer):
         return data
 
 
-class PeopleRecommendationQuerySerializer(serializers.Serializer):
+class PeopleRecommendationQuerySerializer(QueryParamsSerializer):
     venue_id = serializers.UUIDField(
         required=False, help_text="Rank friends for this venue (404 when no such venue); omit to rank by tie strength."
     )

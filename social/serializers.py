@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from luna.api.serializers import StrictModelSerializer
+from luna.api.serializers import QueryParamsSerializer, StrictModelSerializer
 from social.models import SocialEdge
-from users.serializers import ActiveUserField, acting_user_field
+from users.serializers import ActingUserField, UserIdField
 
 
 class SocialEdgeSerializer(serializers.ModelSerializer):
@@ -18,8 +18,8 @@ class SocialEdgeSerializer(serializers.ModelSerializer):
 
 
 class SocialEdgeCreateSerializer(StrictModelSerializer):
-    other_user_id = ActiveUserField(source="other_user", help_text="Whom the edge points to.")
-    user_id = acting_user_field("edge")
+    other_user_id = UserIdField(source="other_user", help_text="Whom the edge points to.")
+    user_id = ActingUserField(source="user", what="edge")
 
     class Meta:
         model = SocialEdge
@@ -34,7 +34,7 @@ class SocialEdgeUpdateSerializer(StrictModelSerializer):
         fields = ["relationship_type", "strength"]
 
 
-class SocialEdgeListQuerySerializer(serializers.Serializer):
-    user = serializers.UUIDField(
-        required=False, help_text="Whose outgoing edges to list (staff only); default: the caller."
+class SocialEdgeListQuerySerializer(QueryParamsSerializer):
+    user = ActingUserField(
+        what="outgoing edges to list", help_text="Whose outgoing edges to list (staff only); default: the caller."
     )

@@ -64,19 +64,16 @@ class SocialEdgeViewSet(
 
     def get_queryset(self):
         if self.action == "list":
-            # A plain dict, so that an empty `?user=` is malformed rather than absent.
-            query = SocialEdgeListQuerySerializer(data=self.request.query_params.dict())
+            query = SocialEdgeListQuerySerializer(data=self.request.query_params, context={"request": self.request})
             query.is_valid(raise_exception=True)
-            return social_edge_list(owner_id=query.validated_data.get("user", self.request.user.pk))
+            return social_edge_list(owner_id=query.validated_data["user"].pk)
         # Someone else's edge is found, then refused by SocialEdgeAccess (403, not 404).
         return SocialEdge.objects.all()
 
     def create(self, request, *args, **kwargs) -> Response:
-        serializer = SocialEdgeCreateSerializer(data=request.data)
+        serializer = SocialEdgeCreateSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
-        fields = dict(serializer.validated_data)
-        fields.setdefault("user", request.user)
-        edge = services.social_edge_create(**fields)
+        edge = services.social_edge_create(**serializer.validated_data)
         return Response(SocialEdgeSerializer(edge).data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request, *args, **kwargs) -> Response:

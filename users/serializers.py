@@ -3,10 +3,10 @@ from __future__ import annotations
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
-from rest_framework.exceptions import ErrorDetail
+from rest_framework.exceptions import ErrorDetail, PermissionDenied
 
-from luna.api.fields import StrictCharField
-from luna.api.serializers import StrictModelSerializer
+from luna.api.fields import ObjectIdField, StrictCharField
+from luna.api.serializers import StrictModelSerializer, StrictSerializer
 from users.models import User
 from users.selectors import handle_taken
 from users.services import HANDLE_TAKEN
@@ -15,20 +15,36 @@ from users.validators import validate_handle
 HOME_TOGETHER = "Give home_lat and home_lng together, or neither."
 
 
-class ActiveUserField(serializers.PrimaryKeyRelatedField):
-    """A user named by id in a request body; closed accounts count as unknown."""
+class UserIdField(ObjectIdField):
+    """A user named by id in a request body (`many=True` for a list); closed accounts count as unknown."""
+
+    noun = "user"
 
     def __init__(self, **kwargs) -> None:
         super().__init__(queryset=User.objects.filter(is_active=True), **kwargs)
 
 
-def acting_user_field(what: str) -> ActiveUserField:
-    """The optional `user_id` of a write: whose `what` this is, the caller unless staff name someone."""
-    return ActiveUserField(
-        source="user",
-        required=False,
-        help_text=f"Whose {what} this is; defaults to the caller. Only staff may name someone else.",
-    )
+class ActingUserField(UserIdField):
+    """Whose write this is: the caller unless staff name someone else.
+
+    The id is parsed once (ObjectIdField.parse) and compared as a UUID with the caller's,
+    so no spelling of someone else's id slips past; a member naming anyone but themselves
+    is a 403 before any lookup (whether that id exists is none of their business).
+    """
+
+    def __init__(self, *, what: str, **kwargs) -> None:
+        kwargs.setdefault(
+            "help_text", f"Whose {what} this is; defaults to the caller. Only staff may name someone else."
+        )
+        super().__init__(required=False, default=serializers.CurrentUserDefault(), **kwargs)
+
+    def to_internal_value(self, data) -> User:
+        caller = self.context["request"].user
+        if caller.is_staff:
+            return super().to_internal_value(data)
+        if self.parse(data) != caller.pk:
+            raise PermissionDenied(f"Only staff may act for another user ({self.field_name}).")
+        return caller
 
 
 def with_handle_taken_summary(errors: dict) -> dict:
@@ -70,17 +86,20 @@ class UserSerializer(StrictModelSerializer):
         return data
 
 
+def password_field(**kwargs) -> StrictCharField:
+    """A password in a request body: written, never read back, taken exactly as typed."""
+    return StrictCharField(
+        write_only=True, max_length=128, trim_whitespace=False, style={"input_type": "password"}, **kwargs
+    )
+
+
 class _ProfileInputSerializer(StrictModelSerializer):
     """Shared rules of signup and profile edits: handle free (any case), home given as a pair, password strength."""
 
     handle = StrictCharField(max_length=30, validators=[validate_handle])
-    password = StrictCharField(
-        write_only=True,
+    password = password_field(
         required=False,
         allow_null=True,
-        max_length=128,
-        trim_whitespace=False,
-        style={"input_type": "password"},
         help_text="Optional; checked by the password validators. Without one the account cannot sign in for a token.",
     )
 
@@ -116,16 +135,43 @@ class UserCreateSerializer(_ProfileInputSerializer):
 
 
 class UserUpdateSerializer(_ProfileInputSerializer):
-    """PATCH body: every field optional; `is_active` and `is_staff` may only be changed by staff."""
+    """PATCH body: every field optional; see users.services.user_update for who may change what."""
+
+    current_password = password_field(
+        required=False, help_text="Required, and checked, when you change your own password."
+    )
 
     class Meta:
         model = User
-        fields = ["handle", "name", "age", "home_lat", "home_lng", "password", "is_active", "is_staff"]
+        fields = [
+            "handle",
+            "name",
+            "age",
+            "home_lat",
+            "home_lng",
+            "password",
+            "current_password",
+            "is_active",
+            "is_staff",
+        ]
 
 
-class TokenRequestSerializer(serializers.Serializer):
+class UserUpdatedSerializer(UserSerializer):
+    """The answer to a PATCH: the user, plus a new token when the caller changed their own password."""
+
+    token = serializers.CharField(
+        required=False,
+        help_text="Only after you changed your own password: your previous token no longer works, use this one.",
+    )
+
+    class Meta(UserSerializer.Meta):
+        fields = [*UserSerializer.Meta.fields, "token"]
+        read_only_fields = fields
+
+
+class TokenRequestSerializer(StrictSerializer):
     handle = StrictCharField(max_length=150, help_text="Case-insensitive.")
-    password = StrictCharField(max_length=128, trim_whitespace=False, style={"input_type": "password"})
+    password = password_field()
 
 
 class TokenSerializer(serializers.Serializer):

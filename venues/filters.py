@@ -12,7 +12,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
 
-from luna.api.filters import without_nul
+from luna.api.filters import ChoiceFilter, IntegerFilter, NumberFilter, RejectBlank, UUIDFilter, without_nul
 from venues.models import Interaction, Venue
 from venues.selectors import venues_within
 
@@ -22,43 +22,6 @@ DEFAULT_RADIUS_KM = 10.0
 _LAT = r"-?(?:90(?:\.0+)?|[1-8]?[0-9](?:\.[0-9]+)?)"
 _LNG = r"-?(?:180(?:\.0+)?|(?:1[0-7][0-9]|[1-9]?[0-9])(?:\.[0-9]+)?)"
 NEAR_PATTERN = rf"^\s*{_LAT}\s*,\s*{_LNG}\s*$"
-
-
-class _RejectBlank:
-    """A parameter given as `?name=` is malformed, not absent."""
-
-    def to_python(self, value):
-        if isinstance(value, str) and not value.strip():
-            raise forms.ValidationError("Give a value or leave the parameter out.", code="blank")
-        return super().to_python(value)
-
-
-class _NumberField(_RejectBlank, forms.DecimalField):
-    pass
-
-
-class _UUIDField(_RejectBlank, forms.UUIDField):
-    pass
-
-
-class _ChoiceField(_RejectBlank, forms.ChoiceField):
-    pass
-
-
-class NumberFilter(filters.NumberFilter):
-    field_class = _NumberField
-
-    def get_max_validator(self):
-        # django-filter adds a catch-all bound of 1e50; with a real max_value it only repeats the error.
-        return None if self.extra.get("max_value") is not None else super().get_max_validator()
-
-
-class UUIDFilter(filters.UUIDFilter):
-    field_class = _UUIDField
-
-
-class ChoiceFilter(filters.ChoiceFilter):
-    field_class = _ChoiceField
 
 
 class _RepeatedValuesField(forms.Field):
@@ -78,7 +41,7 @@ class CategoryFilter(filters.Filter):
         return queryset.filter(category__in=value) if value else queryset
 
 
-class _LatLngField(_RejectBlank, forms.CharField):
+class _LatLngField(RejectBlank, forms.CharField):
     default_error_messages = {
         "invalid": "Give near as 'lat,lng' in decimal degrees, lat within -90..90 and lng within -180..180."
     }
@@ -105,7 +68,7 @@ class RadiusFilter(NumberFilter):
 
 class VenueFilter(filters.FilterSet):
     category = CategoryFilter()
-    max_price_level = NumberFilter(field_name="price_level", lookup_expr="lte", min_value=1, max_value=4)
+    max_price_level = IntegerFilter(field_name="price_level", lookup_expr="lte", min_value=1, max_value=4)
     min_rating = NumberFilter(field_name="rating", lookup_expr="gte", min_value=0, max_value=5)
     near = NearFilter(method="_applied_in_filter_queryset")
     radius_km = RadiusFilter(method="_applied_in_filter_queryset", min_value=0, max_value=MAX_RADIUS_KM)

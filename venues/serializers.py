@@ -3,9 +3,19 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from luna.api.fields import ObjectIdField
 from luna.api.serializers import StrictModelSerializer
-from users.serializers import acting_user_field
+from users.serializers import ActingUserField
 from venues.models import Interaction, Venue
+
+
+class VenueIdField(ObjectIdField):
+    """A venue named by id in a request body."""
+
+    noun = "venue"
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(queryset=Venue.objects.all(), **kwargs)
 
 
 class VenueSerializer(StrictModelSerializer):
@@ -59,7 +69,7 @@ class InteractionSerializer(serializers.ModelSerializer):
 
 
 class InteractionCreateSerializer(StrictModelSerializer):
-    user_id = acting_user_field("interaction")
+    user_id = ActingUserField(source="user", what="interaction")
 
     class Meta:
         model = Interaction

@@ -9,9 +9,10 @@ from rest_framework.response import Response
 
 from luna.api.filters import MAX_SEARCH_WORDS, SearchFilter
 from luna.api.schema import error_responses
+from luna.api.throttles import ScopedRateThrottle
 from venues import services
 from venues.filters import DEFAULT_RADIUS_KM, NEAR_PATTERN, VenueFilter, VenueOrderingFilter
-from venues.permissions import VenueAccess
+from venues.permissions import INTERACTION_ACTIONS, VenueAccess
 from venues.selectors import venue_list
 from venues.serializers import InteractionCreateSerializer, InteractionSerializer, VenueSerializer
 
@@ -87,9 +88,10 @@ LIST_PARAMETERS = [
     ),
     destroy=extend_schema(
         summary="Remove a venue (staff)",
-        description="Deletes the venue and its interactions; plans made for it stay, without a venue.",
+        description="Deletes the venue and its interactions; plans made for it stay, without a venue. "
+        "409 while a confirmed plan ahead holds a booking there: cancel it first.",
         parameters=[VENUE_ID],
-        responses={204: None, **error_responses(401, 403, 404)},
+        responses={204: None, **error_responses(401, 403, 404, 409)},
     ),
 )
 class VenueViewSet(
@@ -111,6 +113,14 @@ class VenueViewSet(
     def get_queryset(self):
         return venue_list()
 
+    def get_throttles(self):
+        # Interactions move everyone's popularity, so one account may only post so many.
+        return [ScopedRateThrottle()] if self.action in INTERACTION_ACTIONS else []
+
+    @property
+    def throttle_scope(self) -> str | None:
+        return "interactions" if self.action in INTERACTION_ACTIONS else None
+
     def perform_create(self, serializer) -> None:
         serializer.instance = services.venue_create(**serializer.validated_data)
 
@@ -126,15 +136,9 @@ class VenueViewSet(
 
     def _record_interaction(self, request) -> Response:
         venue = self.get_object()
-        serializer = InteractionCreateSerializer(data=request.data)
+        serializer = InteractionCreateSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
-        fields = serializer.validated_data
-        interaction = services.interaction_record(
-            user=fields.get("user", request.user),
-            venue=venue,
-            interaction_type=fields["interaction_type"],
-            dwell_time_seconds=fields.get("dwell_time_seconds", 0),
-        )
+        interaction = services.interaction_record(venue=venue, **serializer.validated_data)
         return Response(InteractionSerializer(interaction).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -142,7 +146,7 @@ class VenueViewSet(
         description="The interaction belongs to the caller; only staff may pass another user's `user_id`.",
         parameters=[VENUE_ID],
         request=InteractionCreateSerializer,
-        responses={201: InteractionSerializer, **error_responses(400, 401, 403, 404, 415)},
+        responses={201: InteractionSerializer, **error_responses(400, 401, 403, 404, 415, 429)},
     )
     @action(detail=True, methods=["post"], url_path="interactions")
     def interactions(self, request, pk=None) -> Response:
@@ -153,7 +157,7 @@ class VenueViewSet(
         description="Same as `POST /venues/{id}/interactions/`.",
         parameters=[VENUE_ID],
         request=InteractionCreateSerializer,
-        responses={201: InteractionSerializer, **error_responses(400, 401, 403, 404, 415)},
+        responses={201: InteractionSerializer, **error_responses(400, 401, 403, 404, 415, 429)},
         deprecated=True,
     )
     @action(detail=True, methods=["post"], url_path="interact")

@@ -1,7 +1,13 @@
-"""Filter backends shared by the list endpoints."""
+"""Filter backends and filters shared by the list endpoints.
+
+Every filter here refuses a parameter given empty (`?status=`): a client that sends one
+has a bug, so it gets a 400 naming the parameter instead of the unfiltered list.
+"""
 
 from __future__ import annotations
 
+from django import forms
+from django_filters import rest_framework as django_filters
 from rest_framework import filters
 from rest_framework.exceptions import ValidationError
 
@@ -30,3 +36,50 @@ class SearchFilter(filters.SearchFilter):
         if len(terms) > MAX_SEARCH_WORDS:
             raise ValidationError({self.search_param: [f"Give at most {MAX_SEARCH_WORDS} words."]})
         return terms
+
+
+class RejectBlank:
+    """A parameter given as `?name=` is malformed, not absent."""
+
+    def to_python(self, value):
+        if isinstance(value, str) and not value.strip():
+            raise forms.ValidationError("Give a value or leave the parameter out.", code="blank")
+        return super().to_python(value)
+
+
+class _NumberField(RejectBlank, forms.DecimalField):
+    pass
+
+
+class _UUIDField(RejectBlank, forms.UUIDField):
+    pass
+
+
+class _ChoiceField(RejectBlank, forms.ChoiceField):
+    pass
+
+
+class _IntegerField(RejectBlank, forms.IntegerField):
+    pass
+
+
+class NumberFilter(django_filters.NumberFilter):
+    field_class = _NumberField
+
+    def get_max_validator(self):
+        # django-filter adds a catch-all bound of 1e50; with a real max_value it only repeats the error.
+        return None if self.extra.get("max_value") is not None else super().get_max_validator()
+
+
+class UUIDFilter(django_filters.UUIDFilter):
+    field_class = _UUIDField
+
+
+class ChoiceFilter(django_filters.ChoiceFilter):
+    field_class = _ChoiceField
+
+
+class IntegerFilter(NumberFilter):
+    """A whole number: `?max_price_level=2.5` is malformed, not 2.5."""
+
+    field_class = _IntegerField

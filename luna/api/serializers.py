@@ -1,10 +1,12 @@
-"""Base serializer for the API: model fields map to the strict fields of luna.api.fields."""
+"""Base serializers for every input of the API: unknown fields are refused, and model
+fields map to the strict fields of luna.api.fields."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
 from django.db import models
+from django.http import QueryDict
 from rest_framework import serializers
 
 from luna.api.fields import (
@@ -19,7 +21,42 @@ from luna.api.fields import (
 NOT_WRITABLE = "Unknown or read-only field; it cannot be set here."
 
 
-class StrictModelSerializer(serializers.ModelSerializer):
+class _RefuseUnknownFields:
+    """A field the client cannot set is a 400, not silently dropped: a PATCH of `id` or of an
+    edge's `other_user_id` would otherwise answer 200 as if it had worked."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            writable = {field.field_name for field in self._writable_fields}
+            unexpected = sorted(str(name) for name in data if name not in writable)
+            if unexpected:
+                raise serializers.ValidationError({name: [NOT_WRITABLE] for name in unexpected}, code="not_writable")
+        return super().to_internal_value(data)
+
+
+class StrictSerializer(_RefuseUnknownFields, serializers.Serializer):
+    """The base of every request body that is not a model's."""
+
+
+class QueryParamsSerializer(serializers.Serializer):
+    """The query parameters of one endpoint: `QueryParamsSerializer(data=request.query_params)`.
+
+    A parameter given empty (`?venue_id=`) is malformed, not absent: DRF reads form-style
+    input that way for optional fields, so the query string is read as plain values here
+    (a list for list fields, the last value otherwise). Names it does not know are left to
+    others (`format`, paging, filters).
+    """
+
+    def to_internal_value(self, data):
+        if isinstance(data, QueryDict):
+            data = {
+                name: data.getlist(name) if isinstance(self.fields.get(name), serializers.ListField) else data[name]
+                for name in data
+            }
+        return super().to_internal_value(data)
+
+
+class StrictModelSerializer(_RefuseUnknownFields, serializers.ModelSerializer):
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
         models.FloatField: StrictFloatField,
@@ -34,13 +71,3 @@ class StrictModelSerializer(serializers.ModelSerializer):
         models.SlugField: StrictSlugField,
         models.BooleanField: StrictBooleanField,
     }
-
-    def to_internal_value(self, data):
-        # A field the client cannot set is a 400, not silently dropped: a PATCH of `id` or of an
-        # edge's `other_user_id` would otherwise answer 200 as if it had worked.
-        if isinstance(data, Mapping):
-            writable = {field.field_name for field in self._writable_fields}
-            unexpected = sorted(str(name) for name in data if name not in writable)
-            if unexpected:
-                raise serializers.ValidationError({name: [NOT_WRITABLE] for name in unexpected}, code="not_writable")
-        return super().to_internal_value(data)
