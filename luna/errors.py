@@ -14,3 +14,12 @@ class Conflict(Exception):
         super().__init__(message)
         self.message = message
         self.code = code
+
+
+class RateLimited(Exception):
+    """Too many attempts; the caller may try again after `retry_after` seconds (HTTP 429)."""
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.retry_after = retry_after

@@ -135,12 +135,31 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env_number("CONN_MAX_AGE", 60, int, minimum=0))
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options.setdefault("connect_timeout", 5)
+    # A request waiting on a row lock, or a statement running long, gives up well before
+    # gunicorn's worker timeout would kill it: the client gets a JSON 503 with Retry-After.
+    _options.setdefault(
+        "options",
+        f"-c lock_timeout={env_number('LUNA_DB_LOCK_TIMEOUT_MS', 5000, int, minimum=1)}"
+        f" -c statement_timeout={env_number('LUNA_DB_STATEMENT_TIMEOUT_MS', 20000, int, minimum=1)}",
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "users.User"
 
-CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# Throttle counters and the recommendation catalogue's generation live here, so every
+# process must see the same cache: by default a folder in the project that all gunicorn
+# workers of one machine share; Redis (CACHE_URL=redis://...) with several machines.
+if os.environ.get("CACHE_URL", "").strip():
+    CACHES = {"default": env.cache("CACHE_URL")}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": BASE_DIR / ".cache" / "django",
+        }
+    }
 
 AUTH_PASSWORD_VALIDATORS = [
     {
@@ -176,7 +195,7 @@ WHITENOISE_USE_FINDERS = not PRODUCTION
 # --- REST API -------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "users.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -191,7 +210,12 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "signup": env_rate("LUNA_THROTTLE_SIGNUP", "30/hour"),
         "token": env_rate("LUNA_THROTTLE_TOKEN", "20/minute"),
+        "interactions": env_rate("LUNA_THROTTLE_INTERACTIONS", "120/minute"),
     },
+    # Throttles count per client address: the socket's peer unless proxies are declared,
+    # then the right-most address of X-Forwarded-For that none of them added. A client can
+    # put anything in that header, so it is ignored when no proxy is declared.
+    "NUM_PROXIES": env_number("LUNA_TRUSTED_PROXIES", 0, int, minimum=0),
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
@@ -237,6 +261,14 @@ LUNA_RECO = {
     "REFRESH_IN_BACKGROUND": env_bool("LUNA_RECO_REFRESH_IN_BACKGROUND", default=True),
 }
 
+# Failed sign-ins per handle (whatever the address) before that handle is refused for the window.
+LUNA_SIGNIN_FAILURES_PER_HANDLE = env_number("LUNA_SIGNIN_FAILURES_PER_HANDLE", 10, int, minimum=1)
+LUNA_SIGNIN_FAILURE_WINDOW_SECONDS = env_number("LUNA_SIGNIN_FAILURE_WINDOW_SECONDS", 900, int, minimum=1)
+
+# --- Plans ----------------------------------------------------------------
+# How far ahead a plan may start.
+LUNA_PLAN_HORIZON_DAYS = env_number("LUNA_PLAN_HORIZON_DAYS", 730, int, minimum=1)
+
 # --- Booking agent --------------------------------------------------------
 LUNA_BOOKING_PROVIDER = os.environ.get("LUNA_BOOKING_PROVIDER", "plans.providers.MockProvider")
 LUNA_BOOKING_TIMEOUT_SECONDS = env_number("LUNA_BOOKING_TIMEOUT_SECONDS", 10.0, float, minimum=0.1)
@@ -251,6 +283,15 @@ CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "").strip()
 if CELERY_BROKER_URL and "://" not in CELERY_BROKER_URL:
     raise ImproperlyConfigured(f"CELERY_BROKER_URL={CELERY_BROKER_URL!r}: use a URL such as redis://127.0.0.1:6379/0.")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A request that hands a booking to the queue waits at most about this long for a broker that
+# is down; the booking then stays pending for the sweep below.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2}
+# Celery beat (`make worker` runs one inside the worker) sweeps up bookings left pending or failed.
+LUNA_BOOKING_SWEEP_SECONDS = env_number("LUNA_BOOKING_SWEEP_SECONDS", 60.0, float, minimum=1)
+CELERY_BEAT_SCHEDULE = {
+    "sweep-bookings": {"task": "plans.sweep_bookings", "schedule": LUNA_BOOKING_SWEEP_SECONDS},
+}
 CELERY_TASK_ACKS_LATE = True  # a worker that dies mid-task leaves the message for another
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

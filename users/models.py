@@ -7,6 +7,7 @@ from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 from users.validators import age_validators, latitude_validators, longitude_validators, validate_handle
 
@@ -44,6 +45,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     home_lng = models.FloatField(null=True, blank=True, validators=longitude_validators)
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
+    # Tokens issued before this no longer sign in (users.authentication); sessions follow the
+    # password hash already (Django's session auth hash).
+    password_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -74,6 +78,15 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.handle
+
+    def set_password(self, raw_password: str | None) -> None:
+        # Every way of changing a password (API, admin, `changepassword`) comes through here.
+        super().set_password(raw_password)
+        self.password_changed_at = timezone.now()
+
+    def set_unusable_password(self) -> None:
+        super().set_unusable_password()
+        self.password_changed_at = timezone.now()
 
     @property
     def has_home(self) -> bool:

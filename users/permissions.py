@@ -10,10 +10,10 @@ def is_self_or_staff(request, user) -> bool:
 
 
 def may_change_account(request, user) -> bool:
-    """That user or staff; a superuser's account only by a superuser, so staff cannot take it over."""
+    """That user or staff; a staff or superuser account only by a superuser, so staff cannot take one over."""
     if request.user.pk == user.pk:
         return True
-    if user.is_superuser:
+    if user.is_staff or user.is_superuser:
         return request.user.is_superuser
     return request.user.is_staff
 
@@ -22,8 +22,8 @@ class UserAccess(BasePermission):
     """Signup is open; everything else needs a signed-in caller.
 
     Any signed-in user may read a profile; reading its interactions is for that user or
-    staff; changing or closing an account is for that user or staff, and a superuser's
-    account is changed only by a superuser.
+    staff; changing or closing an account is for that user or staff, and another staff or
+    superuser account is changed only by a superuser (as in the admin).
     """
 
     def has_permission(self, request, view) -> bool:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from rest_framework.authtoken.models import Token
 
 from users.models import User
 
@@ -18,3 +19,9 @@ def user_list(*, viewer: User) -> QuerySet[User]:
     if not (viewer.is_authenticated and viewer.is_staff):
         users = users.filter(is_active=True)
     return users.order_by("handle", "id")
+
+
+def token_is_stale(token: Token) -> bool:
+    """Whether the token was issued before its user's password last changed (it then signs in no more)."""
+    changed = token.user.password_changed_at
+    return changed is not None and token.created < changed

@@ -1,16 +1,21 @@
 from __future__ import annotations
 
-from django.contrib.auth import authenticate
+from django.contrib.auth import SESSION_KEY, authenticate
+from django.contrib.sessions.models import Session
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
+from luna.errors import RateLimited
 from users.models import User
+from users.selectors import token_is_stale
+from users.throttles import signin_failure_record, signin_retry_after
 
 HANDLE_TAKEN = "Handle already taken."
 BAD_CREDENTIALS = "Unable to sign in with the given handle and password."
-STAFF_ONLY_FIELDS = ("is_active", "is_staff")
+WRONG_PASSWORD = "This is not your current password."
 
 
 def _save_profile(user: User) -> None:
@@ -40,11 +45,40 @@ def user_create(
     return user
 
 
+def _check_rights(*, actor: User, user: User, fields: dict, current_password: str | None) -> None:
+    """Who may change which field, beyond who may change the account (users.permissions.UserAccess).
+
+    Staff rights are granted and removed only by superusers, and a staff account is opened
+    or closed only by one: otherwise a staff member could make themselves, or anyone, more
+    powerful. Your own password needs your current one.
+    """
+
+    def changes(field: str) -> bool:
+        return field in fields and fields[field] != getattr(user, field)
+
+    privileged = user.is_staff or user.is_superuser
+    if changes("is_staff") and not actor.is_superuser:
+        raise PermissionDenied("Only a superuser may grant or remove staff rights.")
+    if changes("is_active"):
+        if not actor.is_staff:
+            raise PermissionDenied("Only staff may change is_active.")
+        if privileged and not actor.is_superuser:
+            raise PermissionDenied("Only a superuser may open or close a staff account.")
+    if "password" in fields and actor.pk == user.pk:
+        if not current_password or not user.check_password(current_password):
+            message = "Give your current password to set a new one." if not current_password else WRONG_PASSWORD
+            raise ValidationError({"current_password": ValidationError(message, code="current_password")})
+
+
 @transaction.atomic
-def user_update(*, actor: User, user: User, **fields) -> User:
-    for field in STAFF_ONLY_FIELDS:
-        if field in fields and fields[field] != getattr(user, field) and not actor.is_staff:
-            raise PermissionDenied(f"Only staff may change {field}.")
+def user_update(*, actor: User, user: User, current_password: str | None = None, **fields) -> tuple[User, Token | None]:
+    """Change a profile; returns the user and, when the actor changed their own password, a new token.
+
+    A new password ends every sign-in of the account made before it: older tokens stop
+    working (users.authentication) and sessions end (Django's session auth hash follows
+    the password hash). The caller who changed their own password gets the new token.
+    """
+    _check_rights(actor=actor, user=user, fields=fields, current_password=current_password)
     password = fields.pop("password", None)
     for field, value in fields.items():
         setattr(user, field, value)
@@ -52,8 +86,24 @@ def user_update(*, actor: User, user: User, **fields) -> User:
         user.set_password(password)
     _save_profile(user)
     if fields.get("is_active") is False:
+        _end_sign_ins(user)
+    token = None
+    if password is not None and actor.pk == user.pk:
         Token.objects.filter(user=user).delete()
-    return user
+        token = Token.objects.create(user=user)
+    return user, token
+
+
+def _end_sign_ins(user: User) -> None:
+    """Revoke the account's token and end its sessions, so reopening it later revives neither."""
+    Token.objects.filter(user=user).delete()
+    user_key = str(user.pk)
+    ended = [
+        session.session_key
+        for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator()
+        if session.get_decoded().get(SESSION_KEY) == user_key
+    ]
+    Session.objects.filter(session_key__in=ended).delete()
 
 
 @transaction.atomic
@@ -61,21 +111,32 @@ def user_deactivate(*, user: User) -> None:
     """Close an account without erasing history.
 
     The row stays so the plans, participations and interactions that name the user keep
-    their meaning; the account can no longer sign in (its token is revoked), and it is
-    hidden from non-staff listings and from recommendations, which consider active users only.
+    their meaning; the account can no longer sign in (its token is revoked and its sessions
+    end), and it is hidden from non-staff listings and from recommendations, which consider
+    active users only.
     """
     if user.is_active:
         user.is_active = False
         user.save(update_fields=["is_active", "updated_at"])
-    Token.objects.filter(user=user).delete()
+    _end_sign_ins(user)
 
 
 def auth_token_issue(*, request: HttpRequest | None, handle: str, password: str) -> Token:
+    retry_after = signin_retry_after(handle)
+    if retry_after is not None:
+        raise RateLimited(
+            f"Too many failed sign-ins for this handle; try again in {retry_after} s.", retry_after=retry_after
+        )
     # authenticate() refuses inactive accounts and unusable passwords, and does not say which half was wrong.
     user = authenticate(request, handle=handle, password=password)
     if user is None:
+        signin_failure_record(handle)
         raise ValidationError(BAD_CREDENTIALS, code="authorization")
     token, _ = Token.objects.get_or_create(user=user)
+    if token_is_stale(token):
+        # Issued before the password changed: it no longer signs in, so hand out a new one.
+        token.delete()
+        token = Token.objects.create(user=user)
     return token
 
 

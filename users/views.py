@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from django.contrib.auth import update_session_auth_hash
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -21,6 +23,7 @@ from users.serializers import (
     TokenSerializer,
     UserCreateSerializer,
     UserSerializer,
+    UserUpdatedSerializer,
     UserUpdateSerializer,
     with_handle_taken_summary,
 )
@@ -41,7 +44,8 @@ def _accounts_exception_handler(exc: Exception, context: dict) -> Response | Non
 
 DEACTIVATION = (
     "Closes the account: it is deactivated, not deleted, so plans, bookings and interactions that name the "
-    "user keep their history. A deactivated user cannot sign in (the token is revoked), is hidden from "
+    "user keep their history. A deactivated user cannot sign in (the token is revoked and every session "
+    "ends, so reopening the account later revives neither), is hidden from "
     "non-staff listings and lookups, and is never recommended. Staff can reactivate with "
     '`PATCH {"is_active": true}`.'
 )
@@ -72,11 +76,14 @@ DEACTIVATION = (
     ),
     partial_update=extend_schema(
         summary="Change a profile (that user or staff)",
-        description="Only staff may change `is_staff` or `is_active` (403 otherwise); "
-        "a superuser's account only a superuser may change or close.",
+        description="Changing your own password needs `current_password`; it ends every other sign-in "
+        "(tokens and sessions made before it) and the answer carries your new `token`. A password changed "
+        "by staff ends all of that user's sign-ins. Only staff may open or close an account (`is_active`); "
+        "only a superuser may grant or remove staff rights (`is_staff`), change a staff account's password "
+        "or status, or change a superuser's account at all (403 otherwise).",
         parameters=[USER_ID],
         request=UserUpdateSerializer,
-        responses={200: UserSerializer, **error_responses(400, 401, 403, 404, 415)},
+        responses={200: UserUpdatedSerializer, **error_responses(400, 401, 403, 404, 415)},
     ),
     destroy=extend_schema(
         summary="Close an account (that user or staff)",
@@ -121,8 +128,13 @@ class UserViewSet(
         user = self.get_object()
         serializer = UserUpdateSerializer(user, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        user = services.user_update(actor=request.user, user=user, **serializer.validated_data)
-        return Response(UserSerializer(user).data)
+        user, token = services.user_update(actor=request.user, user=user, **serializer.validated_data)
+        body = UserSerializer(user).data
+        if token is not None:
+            body["token"] = token.key
+            if isinstance(request.successful_authenticator, SessionAuthentication):
+                update_session_auth_hash(request, user)  # this session stays signed in; the others end
+        return Response(body)
 
     def perform_destroy(self, instance) -> None:
         services.user_deactivate(user=instance)

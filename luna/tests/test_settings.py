@@ -69,3 +69,34 @@ def test_a_throttle_rate_from_the_environment_is_used():
     )
     assert result.returncode == 0, result.stderr
     assert "'signup': '5/minute'" in result.stdout
+
+
+def settings_value(expression: str, **env: str) -> str:
+    clean = {key: value for key, value in os.environ.items() if key not in {"CACHE_URL", *env}}
+    result = subprocess.run(
+        [sys.executable, "-c", f"import luna.settings as s; print({expression})"],
+        cwd=PROJECT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_without_cache_url_every_process_of_the_machine_shares_a_cache_folder():
+    backend = settings_value("s.CACHES['default']['BACKEND'], s.CACHES['default']['LOCATION']")
+    assert backend == f"django.core.cache.backends.filebased.FileBasedCache {PROJECT / '.cache' / 'django'}"
+
+
+def test_throttles_trust_no_forwarded_address_unless_proxies_are_declared():
+    assert settings_value("s.REST_FRAMEWORK['NUM_PROXIES']") == "0"
+    assert settings_value("s.REST_FRAMEWORK['NUM_PROXIES']", LUNA_TRUSTED_PROXIES="1") == "1"
+
+
+def test_postgresql_connections_give_up_on_locks_and_long_statements():
+    options = settings_value(
+        "s.DATABASES['default']['OPTIONS']['options']", DATABASE_URL="postgres://postgres@127.0.0.1:5432/luna"
+    )
+    assert options == "-c lock_timeout=5000 -c statement_timeout=20000"

@@ -113,8 +113,14 @@ def test_a_user_may_not_make_themselves_staff(client_for, alice):
     assert (alice.is_staff, alice.name) == (False, "Alice Chen")
 
 
-def test_staff_may_make_someone_staff(client_for, staff, alice):
+def test_only_a_superuser_may_make_someone_staff(client_for, staff, alice):
     response = client_for(staff).patch(f"/users/{alice.id}/", {"is_staff": True}, format="json")
+    assert response.status_code == 403
+    alice.refresh_from_db()
+    assert alice.is_staff is False
+
+    root = UserFactory(handle="root", is_staff=True, is_superuser=True)
+    response = client_for(root).patch(f"/users/{alice.id}/", {"is_staff": True}, format="json")
     assert response.status_code == 200
     assert response.json()["is_staff"] is True
 

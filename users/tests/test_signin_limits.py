@@ -1,0 +1,144 @@
+"""Sign-in and signup limits: by the real client address, per handle, and shared by every worker."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+
+import pytest
+from django.core.cache import caches
+from rest_framework.authtoken.models import Token
+
+from luna.tests.live import gunicorn, request
+from users.tests.factories import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+
+def with_rates(settings, **rates) -> None:
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], **rates},
+    }
+
+
+def sign_in(client, handle: str, password: str, **headers):
+    return client.post("/auth/token/", {"handle": handle, "password": password}, format="json", **headers)
+
+
+def test_a_new_x_forwarded_for_on_every_request_does_not_escape_the_throttle(api_client, settings):
+    with_rates(settings, token="5/minute")
+    statuses = [
+        sign_in(api_client, f"nobody{n}", "guess", HTTP_X_FORWARDED_FOR=f"203.0.113.{n}").status_code for n in range(8)
+    ]
+    assert statuses == [400] * 5 + [429] * 3
+
+
+def test_behind_a_declared_proxy_the_address_it_appended_is_the_client(api_client, settings):
+    with_rates(settings, token="2/minute")
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    # The client forges the left part; the proxy appends the address it saw.
+    first = [
+        sign_in(api_client, "nobody", "guess", HTTP_X_FORWARDED_FOR=f"10.0.0.{n}, 198.51.100.7").status_code
+        for n in range(3)
+    ]
+    other = sign_in(api_client, "nobody", "guess", HTTP_X_FORWARDED_FOR="10.0.0.1, 198.51.100.8").status_code
+    assert first == [400, 400, 429]
+    assert other == 400
+
+
+def test_failed_sign_ins_are_limited_per_handle_from_any_address(api_client, alice, bob, settings):
+    settings.LUNA_SIGNIN_FAILURES_PER_HANDLE = 3
+    failures = [
+        sign_in(api_client, "alice", f"guess {n}", HTTP_X_FORWARDED_FOR=f"203.0.113.{n}", REMOTE_ADDR=f"192.0.2.{n}")
+        for n in range(3)
+    ]
+    locked = sign_in(api_client, "ALICE", PASSWORD, REMOTE_ADDR="192.0.2.99")
+
+    assert [response.status_code for response in failures] == [400, 400, 400]
+    assert locked.status_code == 429
+    assert 0 < int(locked["Retry-After"]) <= 900
+    assert "Too many failed sign-ins for this handle" in locked.json()["detail"]
+    assert not Token.objects.filter(user=alice).exists()
+    # Another account is not affected.
+    assert sign_in(api_client, "bob", PASSWORD, REMOTE_ADDR="192.0.2.99").status_code == 200
+
+
+def test_a_right_password_below_the_limit_still_signs_in(api_client, alice, settings):
+    settings.LUNA_SIGNIN_FAILURES_PER_HANDLE = 3
+    for n in range(2):
+        sign_in(api_client, "alice", f"guess {n}")
+    assert sign_in(api_client, "alice", PASSWORD).status_code == 200
+
+
+def redis_is_up() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not redis_is_up(), reason="needs the local Redis (.ci/run starts it)")
+def test_workers_with_their_own_redis_clients_share_the_counters(api_client, alice, settings):
+    """Each request goes through a new cache client, as if each came to another worker process."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:6379/15",
+            "KEY_PREFIX": f"luna-test-{alice.pk}",
+        }
+    }
+    settings.LUNA_SIGNIN_FAILURES_PER_HANDLE = 4
+    with_rates(settings, token="6/minute")
+    statuses = []
+    try:
+        for n in range(8):
+            with contextlib.suppress(AttributeError):  # not connected yet
+                del caches["default"]  # the next request connects anew: another "worker"
+            statuses.append(sign_in(api_client, "alice" if n < 5 else f"other{n}", f"guess {n}").status_code)
+    finally:
+        caches["default"].clear()
+    # alice is locked after 4 failures; the address after 6 attempts.
+    assert statuses == [400, 400, 400, 400, 429, 400, 429, 429]
+
+
+@pytest.mark.parametrize("cache_url", ["", "redis://127.0.0.1:6379/14"], ids=["shared-file-cache", "redis"])
+@pytest.mark.django_db(transaction=True)
+def test_three_gunicorn_workers_count_sign_ins_together(cache_url):
+    if cache_url and not redis_is_up():
+        pytest.skip("needs the local Redis (.ci/run starts it)")
+    env = {"LUNA_THROTTLE_TOKEN": "10/minute", "LUNA_SIGNIN_FAILURES_PER_HANDLE": "5"}
+    if cache_url:
+        env["CACHE_URL"] = cache_url
+    with gunicorn(env=env, workers=3) as base:
+        if cache_url:
+            caches_flush(cache_url)
+        per_handle = [
+            request(f"{base}/auth/token/", method="POST", body={"handle": "alice", "password": "x"})[0]
+            for _ in range(6)
+        ]
+        per_address = [
+            request(f"{base}/auth/token/", method="POST", body={"handle": f"nobody{n}", "password": "x"})[0]
+            for n in range(6)
+        ]
+    assert per_handle == [400] * 5 + [429]
+    # 6 attempts above used 6 of the address's 10.
+    assert per_address == [400] * 4 + [429] * 2
+
+
+def caches_flush(url: str) -> None:
+    import redis
+
+    redis.Redis.from_url(url).flushdb()
+
+
+def test_signup_is_throttled_per_address_whatever_x_forwarded_for_says(api_client, settings):
+    with_rates(settings, signup="2/hour")
+    statuses = [
+        api_client.post(
+            "/users/", {"handle": f"newcomer{n}", "name": "N"}, format="json", HTTP_X_FORWARDED_FOR=f"203.0.113.{n}"
+        ).status_code
+        for n in range(3)
+    ]
+    assert statuses == [201, 201, 429]
