@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 
+from luna.admin import ModelAdmin
 from luna.errors import Conflict
 from plans.models import Booking, Plan, PlanParticipant
 from plans.services import booking_retry, plan_cancel, plan_confirm
@@ -14,12 +15,26 @@ def booking_outcome(booking: Booking, prefix: str) -> tuple[str, int]:
     return f"{prefix} {booking.status} ({detail}).", level
 
 
+def is_settled(plan: Plan | None) -> bool:
+    """Confirmed and cancelled plans are read-only: changes go through cancel and a new plan."""
+    return plan is not None and plan.status != Plan.Status.PENDING
+
+
 class PlanParticipantInline(admin.TabularInline):
     model = PlanParticipant
     verbose_name_plural = "Participants"
     extra = 0
     autocomplete_fields = ("user",)
     readonly_fields = ("created_at", "updated_at")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return not is_settled(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return not is_settled(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return not is_settled(obj) and super().has_delete_permission(request, obj)
 
 
 class BookingInline(admin.StackedInline):
@@ -45,7 +60,7 @@ class BookingInline(admin.StackedInline):
 
 
 @admin.register(Plan)
-class PlanAdmin(admin.ModelAdmin):
+class PlanAdmin(ModelAdmin):
     list_display = ("id", "organizer", "venue", "start_time", "status", "created_at")
     list_filter = ("status", "venue__category")
     search_fields = ("organizer__handle", "organizer__name", "venue__name")
@@ -56,6 +71,12 @@ class PlanAdmin(admin.ModelAdmin):
     date_hierarchy = "start_time"
     inlines = (PlanParticipantInline, BookingInline)
     actions = ("confirm_plans", "cancel_plans")
+
+    def get_readonly_fields(self, request, obj=None):
+        if is_settled(obj):
+            # A booked plan moved to another day or venue would leave the booking behind.
+            return ("id", "organizer", "venue", "start_time", "status", "created_at", "updated_at")
+        return self.readonly_fields
 
     @admin.action(description="Confirm selected plans and book their venues")
     def confirm_plans(self, request, queryset) -> None:
@@ -77,7 +98,7 @@ class PlanAdmin(admin.ModelAdmin):
 
 
 @admin.register(PlanParticipant)
-class PlanParticipantAdmin(admin.ModelAdmin):
+class PlanParticipantAdmin(ModelAdmin):
     list_display = ("id", "plan", "user", "status", "updated_at")
     list_filter = ("status",)
     search_fields = ("user__handle", "user__name", "plan__venue__name")
@@ -85,9 +106,15 @@ class PlanParticipantAdmin(admin.ModelAdmin):
     list_select_related = ("plan__organizer", "plan__venue", "user")
     readonly_fields = ("created_at", "updated_at")
 
+    def has_change_permission(self, request, obj=None) -> bool:
+        return not (obj is not None and is_settled(obj.plan)) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return not (obj is not None and is_settled(obj.plan)) and super().has_delete_permission(request, obj)
+
 
 @admin.register(Booking)
-class BookingAdmin(admin.ModelAdmin):
+class BookingAdmin(ModelAdmin):
     list_display = ("id", "plan", "status", "provider", "external_ref", "attempts", "updated_at")
     list_filter = ("status", "provider")
     search_fields = ("external_ref", "plan__venue__name", "plan__organizer__handle")

@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
-from functools import partial
 
 from django.conf import settings
 from django.db import transaction
 
 from plans.agent import booking_run
 
+logger = logging.getLogger(__name__)
+
 
 def booking_dispatch(booking_id: uuid.UUID) -> None:
-    """Run the booking agent for this booking: on a Celery worker when a broker is set, else right here."""
+    """Run the booking agent for this booking: on a Celery worker when a broker is set, else right here.
+
+    A broker that cannot take the task leaves the booking pending; the periodic sweep
+    (`retry_bookings`, or the `plans.sweep_bookings` task on Celery beat) picks it up.
+    """
     if settings.CELERY_BROKER_URL:
         from plans.tasks import run_booking_agent  # only imports Celery when it is used
 
-        run_booking_agent.delay(str(booking_id))
+        try:
+            run_booking_agent.delay(str(booking_id))
+        except Exception as exc:  # kombu raises several kinds for a broker that is down or refuses
+            logger.error("booking %s stays pending: the task queue did not take it (%s)", booking_id, exc)
     else:
         booking_run(booking_id)
 
@@ -24,8 +33,14 @@ def booking_dispatch(booking_id: uuid.UUID) -> None:
 def booking_dispatch_on_commit(booking_id: uuid.UUID) -> None:
     """Dispatch once the current transaction commits; nothing happens if it rolls back.
 
-    `robust`: an agent that breaks (say the database drops) is logged and the
-    booking stays pending for `retry_bookings`; the request that committed the
-    change still succeeds.
+    `robust`: whatever goes wrong in the dispatch (the database drops while the agent
+    runs, say) is logged and the booking stays pending for the sweep; the request that
+    committed the change still succeeds.
     """
-    transaction.on_commit(partial(booking_dispatch, booking_id), robust=True)
+
+    def dispatch_booking_agent() -> None:
+        # A named function: Django logs a robust callback's failure by its __qualname__,
+        # which a functools.partial lacks (the logging itself then raised, a 500).
+        booking_dispatch(booking_id)
+
+    transaction.on_commit(dispatch_booking_agent, robust=True)

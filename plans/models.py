@@ -2,8 +2,35 @@ from __future__ import annotations
 
 import uuid
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.deletion import SET_NULL, ProtectedError
+from django.utils import timezone
+
+
+class PlanQuerySet(models.QuerySet):
+    def holding_a_booking(self) -> PlanQuerySet:
+        """Confirmed plans still ahead whose booking is made or being made at the provider."""
+        return self.filter(
+            status=Plan.Status.CONFIRMED,
+            start_time__gt=timezone.now(),
+            booking__status__in=[Booking.Status.PENDING, Booking.Status.BOOKED],
+        )
+
+
+def keep_booked_plans(collector, field, sub_objs, using) -> None:
+    """on_delete for a plan's venue: refuse while a plan ahead holds a booking there, else set it to null.
+
+    Deleting the venue would leave a confirmed plan with no venue and its reservation
+    standing at the provider; staff cancel such plans first (which cancels the booking).
+    """
+    blocking = list(Plan.objects.using(using).filter(pk__in=[plan.pk for plan in sub_objs]).holding_a_booking())
+    if blocking:
+        raise ProtectedError(
+            f"{len(blocking)} confirmed plan(s) ahead hold a booking at this venue; cancel them first.", blocking
+        )
+    SET_NULL(collector, field, sub_objs, using)
 
 
 class Plan(models.Model):
@@ -14,13 +41,15 @@ class Plan(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     organizer = models.ForeignKey("users.User", on_delete=models.CASCADE, related_name="organized_plans")
-    # A venue may be removed from the catalogue after plans were made for it;
-    # such a plan can no longer be confirmed.
-    venue = models.ForeignKey("venues.Venue", on_delete=models.SET_NULL, null=True, blank=True, related_name="plans")
+    # A venue may be removed from the catalogue after plans were made for it (unless a plan
+    # ahead holds a booking there); such a plan can no longer be confirmed.
+    venue = models.ForeignKey("venues.Venue", on_delete=keep_booked_plans, null=True, blank=True, related_name="plans")
     start_time = models.DateTimeField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PlanQuerySet.as_manager()
 
     class Meta:
         ordering = ["start_time", "id"]
@@ -59,6 +88,11 @@ class PlanParticipant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} ({self.status})"
+
+    def clean(self) -> None:
+        # The admin's participant form: nobody joins a plan that is already confirmed or cancelled.
+        if self._state.adding and self.plan_id is not None and self.plan.status != Plan.Status.PENDING:
+            raise ValidationError({"plan": f"The plan is {self.plan.status}; people join only pending plans."})
 
 
 class Booking(models.Model):

@@ -10,6 +10,7 @@ from django.db import DatabaseError
 from luna.celery import app
 from plans.agent import FINAL_ERRORS, booking_reopen, booking_run
 from plans.models import Booking
+from plans.services import bookings_retry_due
 
 MAX_BACKOFF_SECONDS = 600.0
 
@@ -39,3 +40,14 @@ def run_booking_agent(self, booking_id: str) -> str | None:
     if booking.status == Booking.Status.FAILED and retry_worthwhile:
         raise self.retry(countdown=retry_delay(booking.attempts))
     return booking.status
+
+
+@app.task(name="plans.sweep_bookings")
+def sweep_bookings() -> dict:
+    """The periodic sweep (Celery beat, `LUNA_BOOKING_SWEEP_SECONDS`): what `manage.py retry_bookings` does.
+
+    It picks up bookings whose dispatch was lost (a broker that was down when the plan
+    was confirmed), whose runner died, and failed ones below the attempt limit.
+    """
+    report = bookings_retry_due(max_attempts=settings.LUNA_BOOKING_MAX_ATTEMPTS)
+    return {"retried": len(report.retried), "resumed": len(report.resumed), "released": report.released_claims}

@@ -1,9 +1,9 @@
 """The venue catalogue each process keeps in memory for scoring.
 
-Coordinates, categories, price levels, names and popularity counts of every
-venue, as arrays indexed by position. Positions follow venue id order (the
-UUID's 128-bit value, which is also the order of its canonical string), so a
-position doubles as the id tie-break.
+Coordinates, categories, price levels, names and popularity (distinct users
+with a like or interest) of every venue, as arrays indexed by position.
+Positions follow venue id order (the UUID's 128-bit value, which is also the
+order of its canonical string), so a position doubles as the id tie-break.
 
 Staleness bound (settings.LUNA_RECO["CACHE_STALENESS_SECONDS"]):
 - every request first reads two watermarks in one query (the highest
@@ -38,7 +38,7 @@ import numpy as np
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connections
-from django.db.models import CharField, Count, Max, Subquery
+from django.db.models import CharField, Count, Exists, Max, OuterRef, Q, Subquery
 from django.db.models.functions import Cast
 
 from recommendations.selectors import plain_rows, uuid_key
@@ -170,7 +170,10 @@ def _load(*, venue_mark: datetime | None, generation: str) -> Catalogue:
         Interaction.objects.filter(interaction_type__in=Interaction.POSITIVE_TYPES)
         .order_by()
         .values("venue_id")
-        .annotate(count=Count("*"), last_id=Subquery(Interaction.objects.order_by("-id").values("id")[:1]))
+        .annotate(
+            count=Count("user_id", distinct=True),
+            last_id=Subquery(Interaction.objects.order_by("-id").values("id")[:1]),
+        )
         .values_list(Cast("venue_id", CharField()), "count", "last_id")
     )
     counts = np.zeros(len(rows), dtype=np.int64)
@@ -197,12 +200,20 @@ def _load(*, venue_mark: datetime | None, generation: str) -> Catalogue:
 
 
 def _with_new_interactions(catalogue: Catalogue, *, up_to_id: int) -> Catalogue:
-    """The catalogue plus the positive interactions with ids in (last seen, up_to_id]."""
-    venue_ids = Interaction.objects.filter(
-        id__gt=catalogue.last_interaction_id,
-        id__lte=up_to_id,
-        interaction_type__in=Interaction.POSITIVE_TYPES,
-    ).values_list("venue_id", flat=True)
+    """The catalogue plus the users who first liked or showed interest in a venue with ids in (last seen, up_to_id].
+
+    Popularity counts users, not interactions: a positive interaction counts only when the
+    same user had none with that venue before it (a lookup in the (user, venue) index).
+    """
+    positive = Q(interaction_type__in=Interaction.POSITIVE_TYPES)
+    earlier = Interaction.objects.filter(
+        positive, user_id=OuterRef("user_id"), venue_id=OuterRef("venue_id"), id__lt=OuterRef("id")
+    )
+    venue_ids = (
+        Interaction.objects.filter(positive, id__gt=catalogue.last_interaction_id, id__lte=up_to_id)
+        .filter(~Exists(earlier))
+        .values_list("venue_id", flat=True)
+    )
     positions = catalogue.positions_of(venue_ids.order_by())
     counts = catalogue.positive_counts.copy()  # readers in other threads keep the old array
     np.add.at(counts, positions[positions >= 0], 1)

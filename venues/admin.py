@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from luna.admin import ModelAdmin
 from venues.models import Interaction, Venue
 
 
 @admin.register(Venue)
-class VenueAdmin(admin.ModelAdmin):
+class VenueAdmin(ModelAdmin):
     list_display = ("name", "category", "price_level", "rating", "lat", "lng", "created_at")
     list_filter = ("category", "price_level")
     search_fields = ("name", "description")
@@ -27,7 +28,7 @@ class VenueAdmin(admin.ModelAdmin):
 
 
 @admin.register(Interaction)
-class InteractionAdmin(admin.ModelAdmin):
+class InteractionAdmin(ModelAdmin):
     list_display = ("id", "user", "venue", "interaction_type", "dwell_time_seconds", "created_at")
     list_filter = ("interaction_type", "venue__category")
     search_fields = ("user__handle", "user__name", "venue__name")

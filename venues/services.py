@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import ProtectedError
 
+from luna.errors import Conflict
 from users.models import User
 from venues.models import Interaction, Venue
 
@@ -25,8 +27,23 @@ def venue_update(*, venue: Venue, **fields) -> Venue:
 
 @transaction.atomic
 def venue_delete(*, venue: Venue) -> None:
-    """Remove a venue from the catalogue; plans made for it keep existing without a venue."""
-    venue.delete()
+    """Remove a venue from the catalogue; plans made for it keep existing without a venue.
+
+    Refused (409) while a plan ahead holds a booking there: the models that point at a
+    venue decide that through their `on_delete`.
+    """
+    try:
+        venue.delete()
+    except ProtectedError as exc:
+        blocking = [str(obj) for obj in exc.protected_objects]
+        meta = next(iter(exc.protected_objects))._meta
+        if len(blocking) == 1:
+            what = f"1 {meta.verbose_name} ahead holds"
+        else:
+            what = f"{len(blocking)} {meta.verbose_name_plural} ahead hold"
+        listed = "; ".join(blocking[:5]) + (f"; and {len(blocking) - 5} more" if len(blocking) > 5 else "")
+        message = f"The venue cannot be removed while {what} a booking there; cancel them first: {listed}."
+        raise Conflict(message, code="venue_in_use") from None
 
 
 @transaction.atomic

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from rest_framework.test import APIClient
 
 from plans.agent import booking_run
@@ -95,3 +95,39 @@ def test_concurrent_retries_of_a_failed_booking_book_it_once(staff, agreed_plan,
     booking.refresh_from_db()
     assert provider.booked == [booking.pk]
     assert (booking.status, booking.attempts) == (Booking.Status.BOOKED, 2)
+
+
+def test_a_plan_locked_elsewhere_is_a_quick_503_with_retry_after_not_a_hang(alice, agreed_plan, provider):
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_the_lock() -> None:
+        try:
+            with transaction.atomic():
+                Plan.objects.select_for_update().get(pk=agreed_plan.pk)
+                locked.set()
+                release.wait(timeout=30)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_the_lock)
+    holder.start()
+    try:
+        assert locked.wait(timeout=10)
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW lock_timeout")
+            assert cursor.fetchone() == ("5s",)  # what every connection gets from the settings
+            cursor.execute("SET lock_timeout = '300ms'")  # the same path, quicker for the test
+        client = APIClient()
+        client.force_authenticate(alice)
+        response = client.post(f"/plans/{agreed_plan.pk}/confirm/")
+    finally:
+        release.set()
+        holder.join(timeout=30)
+        with connection.cursor() as cursor:
+            cursor.execute("RESET lock_timeout")
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == "2"
+    assert response.json() == {"detail": "The database is busy with this data; try again shortly."}
+    assert Plan.objects.get(pk=agreed_plan.pk).status == Plan.Status.PENDING
+    assert not Booking.objects.exists()

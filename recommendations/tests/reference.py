@@ -56,10 +56,10 @@ def venues_for(
     interactions = list(Interaction.objects.all())
     pop = {}
     for venue in venues:
-        pop[venue.id] = 0
-        for interaction in interactions:
-            if interaction.venue_id == venue.id and interaction.interaction_type in POSITIVE:
-                pop[venue.id] += 1
+        # pop(v): how many distinct users liked or showed interest in v.
+        pop[venue.id] = len(
+            {i.user_id for i in interactions if i.venue_id == venue.id and i.interaction_type in POSITIVE}
+        )
     max_pop = max(pop.values(), default=0)
 
     ranking = []

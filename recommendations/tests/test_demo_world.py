@@ -37,7 +37,7 @@ def test_venues_alice_liked_rank_above_every_venue_she_never_touched(client_for,
 def test_a_liked_venue_beats_a_closer_equally_popular_untouched_one(client_for, demo_alice):
     body = client_for(demo_alice).get(f"/reco/venues/{demo_alice.pk}/", {"limit": 100}).json()
     row = {row["venue_name"]: row for row in body}
-    liked, untouched = row["Sunset Rooftop Bar"], row["Brooklyn Street Tacos"]
+    liked, untouched = row["Speakeasy Cocktail Den"], row["Underground Comedy Cellar"]
     assert untouched["distance_km"] < liked["distance_km"]
     assert untouched["features"]["popularity"] == liked["features"]["popularity"]
     assert body.index(liked) < body.index(untouched)

@@ -33,18 +33,33 @@ def popularity_by_name(user) -> dict[str, float]:
     return {row.venue_name: row.features.popularity for row in recommend_venues(user, limit=100)}
 
 
-def test_a_new_interaction_counts_in_the_next_recommendation(alice, bob, venues_near_alice, clock):
+def test_a_new_interaction_counts_in_the_next_recommendation(alice, bob, charlie, venues_near_alice, clock):
     near_bar, middle_bar = venues_near_alice[:2]
     InteractionFactory(user=bob, venue=near_bar, interaction_type="like")
     assert popularity_by_name(alice)["Middle Bar"] == 0.0  # the catalogue is now loaded
 
     InteractionFactory(user=bob, venue=middle_bar, interaction_type="interest")
-    InteractionFactory(user=bob, venue=middle_bar, interaction_type="like")
+    InteractionFactory(user=charlie, venue=middle_bar, interaction_type="like")
     InteractionFactory(user=bob, venue=middle_bar, interaction_type="view")
 
     popularity = popularity_by_name(alice)
     assert popularity["Middle Bar"] == 1.0
     assert popularity["Near Bar"] == 0.5
+
+
+def test_popularity_counts_users_not_interactions_on_every_path(alice, bob, charlie, venues_near_alice, clock):
+    near_bar, middle_bar = venues_near_alice[:2]
+    InteractionFactory(user=bob, venue=near_bar, interaction_type="like")
+    InteractionFactory(user=charlie, venue=near_bar, interaction_type="like")
+    InteractionFactory.create_batch(5, user=bob, venue=middle_bar, interaction_type="like")
+    # The full load...
+    assert popularity_by_name(alice) == {"Near Bar": 1.0, "Middle Bar": 0.5, "Far Bar": 0.0, "Uptown Cafe": 0.0}
+    # ...and the new interactions added to it: 80 more likes from one account move nothing.
+    InteractionFactory.create_batch(80, user=bob, venue=middle_bar, interaction_type="like")
+    InteractionFactory(user=bob, venue=middle_bar, interaction_type="interest")
+    assert popularity_by_name(alice)["Middle Bar"] == 0.5
+    InteractionFactory(user=alice, venue=middle_bar, interaction_type="like")
+    assert popularity_by_name(alice)["Middle Bar"] == 1.0
 
 
 def test_a_new_venue_appears_in_the_next_recommendation(alice, venues_near_alice, clock):
@@ -66,11 +81,11 @@ def test_an_edited_venue_is_seen_in_the_next_recommendation(alice, venues_near_a
     assert [r.venue_name for r in recommend_venues(alice, limit=10, categories=["music"])] == ["Moved Bar"]
 
 
-def test_a_deletion_is_seen_once_the_bound_has_passed(alice, bob, venues_near_alice, clock):
+def test_a_deletion_is_seen_once_the_bound_has_passed(alice, bob, charlie, venues_near_alice, clock):
     near_bar, middle_bar = venues_near_alice[:2]
     InteractionFactory(user=bob, venue=near_bar, interaction_type="like")
     InteractionFactory(user=bob, venue=middle_bar, interaction_type="like")
-    InteractionFactory(user=bob, venue=middle_bar, interaction_type="like")
+    InteractionFactory(user=charlie, venue=middle_bar, interaction_type="like")
     InteractionFactory(user=alice, venue=middle_bar, interaction_type="view")  # the newest interaction survives
     assert popularity_by_name(alice)["Near Bar"] == 0.5
 
@@ -141,7 +156,7 @@ def test_edges_and_deactivations_are_always_fresh(alice, bob, charlie, clock):
 
 
 def test_past_half_the_bound_a_reload_starts_off_the_request_path(
-    alice, bob, venues_near_alice, clock, settings, monkeypatch
+    alice, bob, charlie, venues_near_alice, clock, settings, monkeypatch
 ):
     settings.LUNA_RECO = {**settings.LUNA_RECO, "REFRESH_IN_BACKGROUND": True}
     started = []
@@ -149,7 +164,7 @@ def test_past_half_the_bound_a_reload_starts_off_the_request_path(
     monkeypatch.setattr(catalogue, "start_refresh_ahead", lambda: started.append(catalogue._refresh_ahead()))
     InteractionFactory(user=bob, venue=venues_near_alice[0], interaction_type="like")
     InteractionFactory(user=bob, venue=venues_near_alice[1], interaction_type="like")
-    InteractionFactory(user=bob, venue=venues_near_alice[1], interaction_type="like")
+    InteractionFactory(user=charlie, venue=venues_near_alice[1], interaction_type="like")
     InteractionFactory(user=bob, venue=venues_near_alice[1], interaction_type="view")
     assert popularity_by_name(alice)["Near Bar"] == 0.5
     Interaction.objects.filter(venue=venues_near_alice[1], interaction_type="like").first().delete()
