@@ -36,9 +36,11 @@ run: seed
 	$(BIN)/gunicorn -c gunicorn.conf.py luna.wsgi
 
 # The booking agent on Celery: set CELERY_BROKER_URL (e.g. redis://127.0.0.1:6379/0)
-# here and for the web processes.
+# here and for the web processes. The worker also runs Celery beat, which sweeps up
+# bookings left pending or failed; with several workers run beat once, separately.
 worker: migrate
-	$(BIN)/celery -A luna.celery worker --loglevel=INFO
+	mkdir -p .cache
+	$(BIN)/celery -A luna.celery worker --beat --schedule .cache/celerybeat-schedule --loglevel=INFO
 
 test: install
 	$(BIN)/pytest

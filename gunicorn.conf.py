@@ -1,6 +1,9 @@
 """gunicorn settings for Luna (`gunicorn -c gunicorn.conf.py luna.wsgi`).
 
 Every value can be overridden from the environment, e.g. `GUNICORN_WORKERS=8`.
+In production run it behind nginx (deploy/nginx/luna.conf), which buffers slow
+clients; the threaded workers keep one slow request (a lock wait, a slow
+provider) from holding a whole process.
 """
 
 import gc
@@ -9,7 +12,8 @@ import os
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
-threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))

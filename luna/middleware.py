@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 import time
@@ -16,13 +17,22 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 
 
 class BodySizeLimitMiddleware:
-    """Refuse bodies over LUNA_MAX_REQUEST_BYTES with 413 before anything reads them."""
+    """Refuse bodies over LUNA_MAX_REQUEST_BYTES with 413 before anything reads them.
+
+    A chunked body (`Transfer-Encoding: chunked`, no Content-Length) is read here, up to
+    the limit, and handed on as if its length had been sent: Django reads a body by its
+    Content-Length only, so the view would otherwise see none and answer a write that
+    never happened with 200. A server that cannot say where such a body ends (one that
+    does not set `wsgi.input_terminated`) gets a 411 instead.
+    """
 
     def __init__(self, get_response) -> None:
         self.get_response = get_response
 
     def __call__(self, request):
         limit = settings.LUNA_MAX_REQUEST_BYTES
+        if "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower():
+            return self._read_chunked(request, limit) or self.get_response(request)
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
@@ -30,6 +40,16 @@ class BodySizeLimitMiddleware:
         if length > limit:
             return JsonResponse({"detail": f"Request body is {length} bytes; the limit is {limit} bytes."}, status=413)
         return self.get_response(request)
+
+    def _read_chunked(self, request, limit: int) -> JsonResponse | None:
+        if not request.META.get("wsgi.input_terminated"):
+            return JsonResponse({"detail": "Send the body with a Content-Length header."}, status=411)
+        body = request.META["wsgi.input"].read(limit + 1)
+        if len(body) > limit:
+            return JsonResponse({"detail": f"Request body is over the limit of {limit} bytes."}, status=413)
+        request.META["CONTENT_LENGTH"] = str(len(body))
+        request._stream = io.BytesIO(body)
+        return None
 
 
 class RequestLogMiddleware:

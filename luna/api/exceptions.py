@@ -13,11 +13,19 @@ from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from luna.errors import Conflict
+from luna.errors import Conflict, RateLimited
 
 logger = logging.getLogger(__name__)
 
 DATABASE_UNAVAILABLE = "The database is unavailable; try again shortly."
+DATABASE_BUSY = "The database is busy with this data; try again shortly."
+DATABASE_NOT_MIGRATED = "The database has no Luna tables yet: run `python manage.py migrate`."
+# Seconds a client should wait after a 503 before trying again.
+RETRY_AFTER_SECONDS = 2
+
+# SQLSTATE codes (PostgreSQL) of a lock wait or a statement that ran past its timeout.
+_TIMED_OUT = {"55P03", "57014"}
+_UNDEFINED_TABLE = "42P01"
 
 
 class ServiceUnavailable(exceptions.APIException):
@@ -32,10 +40,29 @@ class RequestTooLarge(exceptions.APIException):
     default_code = "request_too_large"
 
 
+class DatabaseBusy(ServiceUnavailable):
+    default_detail = DATABASE_BUSY
+    default_code = "database_busy"
+
+
 class ConflictError(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "The request conflicts with the current state."
     default_code = "conflict"
+
+
+def database_problem(exc: DatabaseError) -> str:
+    """What a database error means for the client: "not_migrated", "busy" or "unavailable" (else "error")."""
+    cause = exc.__cause__
+    sqlstate = getattr(cause, "sqlstate", None)
+    message = str(exc)
+    if sqlstate == _UNDEFINED_TABLE or message.startswith("no such table"):
+        return "not_migrated"
+    if sqlstate in _TIMED_OUT or message.startswith("database is locked"):
+        return "busy"
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        return "unavailable"
+    return "error"
 
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
@@ -50,11 +77,22 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         exc = exceptions.ValidationError({"detail": "Too many query parameters."}, code="too_many_parameters")
     elif isinstance(exc, Conflict):
         exc = ConflictError(exc.message, code=exc.code)
-    elif isinstance(exc, (OperationalError, InterfaceError)):
-        # The database went away: answer cleanly and let the next request reconnect.
-        logger.warning("database unavailable: %s", exc)
-        exc = ServiceUnavailable()
+    elif isinstance(exc, RateLimited):
+        exc = exceptions.Throttled(wait=exc.retry_after, detail=exc.message)
     elif isinstance(exc, DatabaseError):
-        logger.exception("database error")
-        return None
-    return drf_exception_handler(exc, context)
+        problem = database_problem(exc)
+        if problem == "not_migrated":
+            # A configuration error, not an outage: retrying will not help, migrating will.
+            logger.error("database not migrated: %s", exc)
+            return Response({"detail": DATABASE_NOT_MIGRATED}, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
+        if problem == "error":
+            logger.exception("database error")
+            return None
+        # The database went away, or a lock or statement timed out: answer cleanly and let
+        # the next request reconnect or find the row free.
+        logger.warning("database %s: %s", problem, exc)
+        exc = DatabaseBusy() if problem == "busy" else ServiceUnavailable()
+    response = drf_exception_handler(exc, context)
+    if response is not None and response.status_code == status.HTTP_503_SERVICE_UNAVAILABLE:
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from django.db import DatabaseError, connection
+from django.db.migrations.loader import MigrationLoader
+from django.db.migrations.recorder import MigrationRecorder
 from django.http import JsonResponse
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -13,39 +17,57 @@ from rest_framework.views import APIView
 SERVICE_NAME = "Luna API Service"
 
 
+@cache
+def _expected_migrations() -> frozenset[tuple[str, str]]:
+    """Every migration this code ships, read from disk once per process."""
+    return frozenset(MigrationLoader(None, ignore_no_migrations=True).graph.nodes)
+
+
+def unapplied_migrations() -> list[str]:
+    """Migrations the database has not recorded (one query); raises DatabaseError when it cannot be read."""
+    recorder = MigrationRecorder(connection)
+    if not recorder.has_table():
+        return sorted(f"{app}.{name}" for app, name in _expected_migrations())
+    applied = set(recorder.migration_qs.values_list("app", "name"))
+    return sorted(f"{app}.{name}" for app, name in _expected_migrations() - applied)
+
+
+HealthSerializer = inline_serializer(
+    "Health",
+    {
+        "status": serializers.ChoiceField(["healthy", "unhealthy"]),
+        "service": serializers.CharField(),
+        "database": serializers.ChoiceField(["ok", "unavailable", "not_migrated"]),
+        "detail": serializers.CharField(required=False, help_text="What to do, when unhealthy."),
+    },
+)
+
+
 class HealthView(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
     @extend_schema(
         summary="Service health",
-        responses={
-            200: inline_serializer(
-                "Health",
-                {
-                    "status": serializers.ChoiceField(["healthy", "unhealthy"]),
-                    "service": serializers.CharField(),
-                    "database": serializers.ChoiceField(["ok", "unavailable"]),
-                },
-            ),
-            503: inline_serializer(
-                "HealthUnavailable",
-                {
-                    "status": serializers.ChoiceField(["healthy", "unhealthy"]),
-                    "service": serializers.CharField(),
-                    "database": serializers.ChoiceField(["ok", "unavailable"]),
-                },
-            ),
-        },
+        description="200 when the database answers and has every migration applied; 503 when it cannot be "
+        "reached; 500 when it lacks migrations (a deployment that skipped `migrate`).",
+        responses={200: HealthSerializer, 500: HealthSerializer, 503: HealthSerializer},
     )
     def get(self, request):
         try:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT 1")
-                cursor.fetchone()
+            missing = unapplied_migrations()
         except DatabaseError:
             body = {"status": "unhealthy", "service": SERVICE_NAME, "database": "unavailable"}
             return Response(body, status=status.HTTP_503_SERVICE_UNAVAILABLE)
+        if missing:
+            body = {
+                "status": "unhealthy",
+                "service": SERVICE_NAME,
+                "database": "not_migrated",
+                "detail": f"{len(missing)} migrations are not applied (first: {missing[0]}); "
+                "run `python manage.py migrate`.",
+            }
+            return Response(body, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
         return Response({"status": "healthy", "service": SERVICE_NAME, "database": "ok"})
 
 
