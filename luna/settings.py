@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "social",
     "plans",
     "recommendations",
+    "world",
 ]
 
 MIDDLEWARE = [
@@ -244,7 +245,6 @@ SPECTACULAR_SETTINGS = {
 # --- Recommendations ------------------------------------------------------
 # The reference design's weights; tune here without touching the API.
 LUNA_RECO = {
-    "EARTH_RADIUS_KM": 6371.0,
     "SPATIAL_DECAY_PER_KM": 0.3,
     "VENUE_WEIGHTS": {"spatial": 0.4, "preference": 0.4, "popularity": 0.2},
     "PREFERENCE_PER_POSITIVE": 0.5,

@@ -20,13 +20,6 @@ class CanViewPlan(BasePermission):
         return plan_is_visible(plan=obj, user=request.user)
 
 
-class IsPlanOrganizerOrStaff(BasePermission):
-    message = "Only the plan's organizer or staff can do this."
-
-    def has_object_permission(self, request, view, obj: Plan) -> bool:
-        return request.user.is_staff or obj.organizer_id == request.user.pk
-
-
 class IsPlanInvitee(BasePermission):
     message = "Only people invited to this plan can answer the invitation."
 
@@ -41,10 +34,3 @@ class CanViewBooking(BasePermission):
 
     def has_object_permission(self, request, view, obj: Booking) -> bool:
         return plan_is_visible(plan=obj.plan, user=request.user)
-
-
-class IsStaff(BasePermission):
-    message = "Only staff can do this."
-
-    def has_permission(self, request, view) -> bool:
-        return bool(request.user and request.user.is_staff)

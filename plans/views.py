@@ -2,16 +2,17 @@ from __future__ import annotations
 
 from django.http import Http404
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, status
 from rest_framework.decorators import action
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
+from luna.api.permissions import IsAuthenticated, IsSelfOrStaff, IsStaff
 from luna.api.schema import error_responses
+from luna.api.viewsets import ViewSet
 from plans import services
 from plans.filters import BookingFilter, PlanFilter
 from plans.models import Booking, Plan
-from plans.permissions import CanViewBooking, CanViewPlan, IsPlanInvitee, IsPlanOrganizerOrStaff, IsStaff
+from plans.permissions import CanViewBooking, CanViewPlan, IsPlanInvitee
 from plans.selectors import booking_list_visible, plan_booking, plan_list_visible, plan_queryset
 from plans.serializers import (
     BookingSerializer,
@@ -22,16 +23,9 @@ from plans.serializers import (
     PlanSerializer,
 )
 
-PLAN_PERMISSIONS = {
-    "list": [IsAuthenticated],
-    "create": [IsAuthenticated],
-    "retrieve": [IsAuthenticated, CanViewPlan],
-    "booking": [IsAuthenticated, CanViewPlan],
-    "participants": [IsAuthenticated, IsPlanOrganizerOrStaff],
-    "confirm": [IsAuthenticated, IsPlanOrganizerOrStaff],
-    "cancel": [IsAuthenticated, IsPlanOrganizerOrStaff],
-    "respond": [IsAuthenticated, IsPlanInvitee],
-}
+ORGANIZER_OR_STAFF = IsSelfOrStaff(
+    owner_field="organizer_id", message="Only the plan's organizer or staff can do this."
+)
 
 
 @extend_schema_view(
@@ -41,9 +35,18 @@ PLAN_PERMISSIONS = {
     ),
     retrieve=extend_schema(summary="One plan", responses={200: PlanSerializer, **error_responses(401, 403, 404)}),
 )
-class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet):
     serializer_class = PlanSerializer
     filterset_class = PlanFilter
+    permissions = {
+        "retrieve": [IsAuthenticated(), CanViewPlan()],
+        "booking": [IsAuthenticated(), CanViewPlan()],
+        "participants": [ORGANIZER_OR_STAFF],
+        "confirm": [ORGANIZER_OR_STAFF],
+        "cancel": [ORGANIZER_OR_STAFF],
+        "respond": [IsAuthenticated(), IsPlanInvitee()],
+        "*": [IsAuthenticated()],
+    }
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -52,9 +55,6 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             return plan_list_visible(user=self.request.user)
         # Every plan, so that somebody else's plan answers 403 rather than 404.
         return plan_queryset()
-
-    def get_permissions(self):
-        return [permission() for permission in PLAN_PERMISSIONS.get(self.action, [IsAuthenticated])]
 
     @extend_schema(
         summary="Make a plan and invite people",
@@ -139,9 +139,10 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     ),
     retrieve=extend_schema(summary="One booking", responses={200: BookingSerializer, **error_responses(401, 403, 404)}),
 )
-class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet):
     serializer_class = BookingSerializer
     filterset_class = BookingFilter
+    permissions = {"retry": [IsStaff()], "*": [IsAuthenticated(), CanViewBooking()]}
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -149,11 +150,6 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         if self.action == "list":
             return booking_list_visible(user=self.request.user)
         return Booking.objects.select_related("plan")
-
-    def get_permissions(self):
-        if self.action == "retry":
-            return [IsAuthenticated(), IsStaff()]
-        return [IsAuthenticated(), CanViewBooking()]
 
     @extend_schema(
         summary="Retry a failed booking (staff)",

@@ -12,17 +12,6 @@ from collections.abc import Mapping
 import numpy as np
 
 
-def haversine_km(lat: float, lng: float, lats: np.ndarray, lngs: np.ndarray, *, earth_radius_km: float) -> np.ndarray:
-    """Great-circle distance in km from one point (degrees) to many points (degrees)."""
-    lat1 = np.radians(lat)
-    lat2 = np.radians(lats)
-    half_dlat = (lat2 - lat1) / 2.0
-    half_dlng = (np.radians(lngs) - np.radians(lng)) / 2.0
-    a = np.sin(half_dlat) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin(half_dlng) ** 2
-    # Rounding can push `a` a hair above 1 for antipodal points, where arcsin is undefined.
-    return 2.0 * earth_radius_km * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
-
-
 def spatial_feature(distance_km: np.ndarray, *, decay_per_km: float) -> np.ndarray:
     """exp(-decay * d); NaN distances (no home location) give 0."""
     spatial = np.exp(-decay_per_km * distance_km)

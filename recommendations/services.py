@@ -11,6 +11,7 @@ import numpy as np
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
+from luna.geo import haversine_km
 from recommendations import scoring
 from recommendations.catalogue import Catalogue, catalogue_current, catalogue_reload
 from recommendations.selectors import (
@@ -129,13 +130,7 @@ def _rank_venues(
         candidates[touched] = False
 
     if user.has_home:
-        distance = scoring.haversine_km(
-            user.home_lat,
-            user.home_lng,
-            catalogue.lat,
-            catalogue.lng,
-            earth_radius_km=config["EARTH_RADIUS_KM"],
-        )
+        distance = haversine_km(user.home_lat, user.home_lng, catalogue.lat, catalogue.lng)
         if max_distance_km is not None:
             candidates &= distance <= max_distance_km
     else:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import viewsets
 from rest_framework.exceptions import NotFound
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
+from luna.api.permissions import IsSelfOrStaff
 from luna.api.schema import error_responses
-from recommendations.permissions import IsSelfOrStaff
+from luna.api.viewsets import ViewSet
 from recommendations.selectors import venue_get
 from recommendations.serializers import (
     PeopleRecommendationQuerySerializer,
@@ -26,12 +25,12 @@ USER_ID_PARAMETER = OpenApiParameter(
 )
 
 
-class _ForOneUserViewSet(viewsets.GenericViewSet):
+class _ForOneUserViewSet(ViewSet):
     """The path names a user; only that user or staff may read their recommendations."""
 
     queryset = User.objects.all()
     lookup_url_kwarg = "user_id"
-    permission_classes = [IsAuthenticated, IsSelfOrStaff]
+    permissions = {"*": [IsSelfOrStaff(message="You can only see your own recommendations.")]}
     pagination_class = None
     filter_backends: list = []
 

@@ -2,13 +2,14 @@ from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, status
 from rest_framework.response import Response
 
+from luna.api.permissions import IsSelfOrStaff
 from luna.api.schema import error_responses
+from luna.api.viewsets import PartialUpdateMixin, ViewSet
 from social import services
 from social.models import SocialEdge
-from social.permissions import SocialEdgeAccess
 from social.selectors import social_edge_list
 from social.serializers import (
     SocialEdgeCreateSerializer,
@@ -52,22 +53,26 @@ EDGE_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, descri
     ),
 )
 class SocialEdgeViewSet(
+    PartialUpdateMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.DestroyModelMixin,
-    viewsets.GenericViewSet,
+    ViewSet,
 ):
+    """Signed-in users; an edge itself only for its owner and staff. Whose edges a list or a new edge
+    is about, the `user` / `user_id` field says (users.serializers.ActingUserField)."""
+
     serializer_class = SocialEdgeSerializer
-    permission_classes = [SocialEdgeAccess]
-    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    update_serializer_class = SocialEdgeUpdateSerializer
+    permissions = {"*": [IsSelfOrStaff(owner_field="user_id", message="Only the edge's owner or staff may do this.")]}
 
     def get_queryset(self):
         if self.action == "list":
             query = SocialEdgeListQuerySerializer(data=self.request.query_params, context={"request": self.request})
             query.is_valid(raise_exception=True)
             return social_edge_list(owner_id=query.validated_data["user"].pk)
-        # Someone else's edge is found, then refused by SocialEdgeAccess (403, not 404).
+        # Someone else's edge is found, then refused by IsSelfOrStaff (403, not 404).
         return SocialEdge.objects.all()
 
     def create(self, request, *args, **kwargs) -> Response:
@@ -76,12 +81,8 @@ class SocialEdgeViewSet(
         edge = services.social_edge_create(**serializer.validated_data)
         return Response(SocialEdgeSerializer(edge).data, status=status.HTTP_201_CREATED)
 
-    def partial_update(self, request, *args, **kwargs) -> Response:
-        edge = self.get_object()
-        serializer = SocialEdgeUpdateSerializer(edge, data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        edge = services.social_edge_update(edge=edge, **serializer.validated_data)
-        return Response(SocialEdgeSerializer(edge).data)
+    def perform_partial_update(self, instance, data: dict):
+        return services.social_edge_update(edge=instance, **data)
 
     def perform_destroy(self, instance) -> None:
         services.social_edge_delete(edge=instance)

@@ -9,7 +9,8 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from users.validators import age_validators, latitude_validators, longitude_validators, validate_handle
+from luna.geo import latitude_validators, longitude_validators
+from users.validators import age_validators, validate_handle
 
 
 class UserManager(BaseUserManager):

@@ -6,6 +6,7 @@ from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail, PermissionDenied
 
 from luna.api.fields import ObjectIdField, StrictCharField
+from luna.api.permissions import is_self_or_staff
 from luna.api.serializers import StrictModelSerializer, StrictSerializer
 from users.models import User
 from users.selectors import handle_taken
@@ -81,7 +82,7 @@ class UserSerializer(StrictModelSerializer):
     def to_representation(self, user: User) -> dict:
         data = super().to_representation(user)
         viewer = self.context.get("viewer")
-        if viewer is not None and not (viewer.is_staff or viewer.pk == user.pk):
+        if viewer is not None and not is_self_or_staff(viewer, user.pk):
             data.update(dict.fromkeys(PRIVATE_FIELDS))
         return data
 

@@ -12,6 +12,4 @@ validate_handle = RegexValidator(
     message="Handle must be 3-30 characters: letters, digits, '_', '.' or '-'.",
     code="invalid_handle",
 )
-latitude_validators = [MinValueValidator(-90.0), MaxValueValidator(90.0)]
-longitude_validators = [MinValueValidator(-180.0), MaxValueValidator(180.0)]
 age_validators = [MinValueValidator(MIN_AGE), MaxValueValidator(MAX_AGE)]

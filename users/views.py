@@ -3,10 +3,9 @@ from __future__ import annotations
 from django.contrib.auth import update_session_auth_hash
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -15,8 +14,9 @@ from luna.api.exceptions import exception_handler
 from luna.api.filters import MAX_SEARCH_WORDS, SearchFilter
 from luna.api.schema import error_responses
 from luna.api.throttles import ScopedRateThrottle
+from luna.api.viewsets import PartialUpdateMixin, ViewSet
 from users import services
-from users.permissions import UserAccess
+from users.permissions import MayChangeAccount
 from users.selectors import user_list
 from users.serializers import (
     TokenRequestSerializer,
@@ -27,10 +27,6 @@ from users.serializers import (
     UserUpdateSerializer,
     with_handle_taken_summary,
 )
-from venues.filters import InteractionFilter
-from venues.models import Interaction
-from venues.selectors import interaction_list
-from venues.serializers import InteractionSerializer
 
 USER_ID = OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The user's id.")
 
@@ -93,18 +89,27 @@ DEACTIVATION = (
     ),
 )
 class UserViewSet(
+    PartialUpdateMixin,
     mixins.CreateModelMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.DestroyModelMixin,
-    viewsets.GenericViewSet,
+    ViewSet,
 ):
+    """Accounts. Signup is open; anyone signed in reads a profile; changing or closing one is for
+    that user or staff (users.permissions.may_change_account)."""
+
     serializer_class = UserSerializer
-    permission_classes = [UserAccess]
+    update_serializer_class = UserUpdateSerializer
+    permissions = {
+        "create": [AllowAny()],
+        "partial_update": [IsAuthenticated(), MayChangeAccount()],
+        "destroy": [IsAuthenticated(), MayChangeAccount()],
+        "*": [IsAuthenticated()],
+    }
     filter_backends = [SearchFilter]
     search_fields = ["handle", "name"]
     throttle_scope = "signup"
-    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self):
         return user_list(viewer=self.request.user)
@@ -126,10 +131,8 @@ class UserViewSet(
 
     def partial_update(self, request, *args, **kwargs) -> Response:
         user = self.get_object()
-        serializer = UserUpdateSerializer(user, data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        user, token = services.user_update(actor=request.user, user=user, **serializer.validated_data)
-        body = UserSerializer(user).data
+        user, token = services.user_update(actor=request.user, user=user, **self.validated_update(user))
+        body = self.get_serializer(user).data
         if token is not None:
             body["token"] = token.key
             if isinstance(request.successful_authenticator, SessionAuthentication):
@@ -142,27 +145,7 @@ class UserViewSet(
     @extend_schema(summary="The signed-in user", responses={200: UserSerializer, **error_responses(401)})
     @action(detail=False, methods=["get"], url_path="me", filter_backends=[])
     def me(self, request) -> Response:
-        return Response(UserSerializer(request.user).data)
-
-    @extend_schema(
-        summary="A user's interactions (that user or staff)",
-        parameters=[
-            USER_ID,
-            OpenApiParameter("venue", OpenApiTypes.UUID, description="Only interactions with this venue."),
-            OpenApiParameter(
-                "interaction_type", OpenApiTypes.STR, enum=Interaction.Type.values, description="Only this type."
-            ),
-        ],
-        responses={200: InteractionSerializer(many=True), **error_responses(400, 401, 403, 404)},
-    )
-    @action(detail=True, methods=["get"], url_path="interactions", filter_backends=[])
-    def interactions(self, request, pk=None) -> Response:
-        user = self.get_object()
-        filterset = InteractionFilter(request.query_params, queryset=interaction_list(user=user), request=request)
-        if not filterset.is_valid():
-            raise ValidationError(filterset.errors)
-        page = self.paginate_queryset(filterset.qs)
-        return self.get_paginated_response(InteractionSerializer(page, many=True).data)
+        return Response(self.get_serializer(request.user).data)
 
 
 class AuthTokenView(APIView):

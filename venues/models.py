@@ -6,7 +6,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from users.validators import latitude_validators, longitude_validators
+from luna.geo import latitude_validators, longitude_validators
 
 MAX_DWELL_SECONDS = 86_400
 

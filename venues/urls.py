@@ -1,7 +1,8 @@
 from luna.api.routers import OptionalSlashRouter
-from venues.views import VenueViewSet
+from venues.views import UserInteractionViewSet, VenueViewSet
 
 router = OptionalSlashRouter()
 router.register("venues", VenueViewSet, basename="venue")
+router.register(r"users/(?P<id>[^/]+)/interactions", UserInteractionViewSet, basename="user-interactions")
 
 urlpatterns = [*router.urls]

@@ -3,20 +3,26 @@ from __future__ import annotations
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, status
 from rest_framework.decorators import action
+from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
 from luna.api.filters import MAX_SEARCH_WORDS, SearchFilter
+from luna.api.permissions import AllowAny, IsAuthenticated, IsSelfOrStaff, IsStaff
 from luna.api.schema import error_responses
 from luna.api.throttles import ScopedRateThrottle
+from luna.api.viewsets import PartialUpdateMixin, ViewSet
+from users.selectors import user_list
 from venues import services
-from venues.filters import DEFAULT_RADIUS_KM, NEAR_PATTERN, VenueFilter, VenueOrderingFilter
-from venues.permissions import INTERACTION_ACTIONS, VenueAccess
-from venues.selectors import venue_list
+from venues.filters import DEFAULT_RADIUS_KM, NEAR_PATTERN, InteractionFilter, VenueFilter, VenueOrderingFilter
+from venues.models import Interaction
+from venues.selectors import interaction_list, venue_list
 from venues.serializers import InteractionCreateSerializer, InteractionSerializer, VenueSerializer
 
 VENUE_ID = OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The venue's id.")
+USER_ID = OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The user's id.")
+INTERACTION_ACTIONS = {"interactions", "interact"}
 
 LIST_PARAMETERS = [
     OpenApiParameter(
@@ -95,20 +101,30 @@ LIST_PARAMETERS = [
     ),
 )
 class VenueViewSet(
+    PartialUpdateMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.DestroyModelMixin,
-    viewsets.GenericViewSet,
+    ViewSet,
 ):
+    """Anyone reads the catalogue; staff edit it; signed-in users record their own interactions."""
+
     serializer_class = VenueSerializer
-    permission_classes = [VenueAccess]
+    update_serializer_class = VenueSerializer
+    permissions = {
+        "list": [AllowAny()],
+        "retrieve": [AllowAny()],
+        # Whose interaction it is, the body's `user_id` says (users.serializers.ActingUserField).
+        "interactions": [IsAuthenticated()],
+        "interact": [IsAuthenticated()],
+        "*": [IsStaff(message="Only staff may change venues.")],
+    }
     filter_backends = [DjangoFilterBackend, SearchFilter, VenueOrderingFilter]
     filterset_class = VenueFilter
     search_fields = ["name", "description"]
     ordering_fields = ["name", "rating", "price_level"]
     ordering = ["name"]
-    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self):
         return venue_list()
@@ -124,12 +140,8 @@ class VenueViewSet(
     def perform_create(self, serializer) -> None:
         serializer.instance = services.venue_create(**serializer.validated_data)
 
-    def partial_update(self, request, *args, **kwargs) -> Response:
-        venue = self.get_object()
-        serializer = VenueSerializer(venue, data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        venue = services.venue_update(venue=venue, **serializer.validated_data)
-        return Response(VenueSerializer(venue).data)
+    def perform_partial_update(self, instance, data: dict):
+        return services.venue_update(venue=instance, **data)
 
     def perform_destroy(self, instance) -> None:
         services.venue_delete(venue=instance)
@@ -163,3 +175,26 @@ class VenueViewSet(
     @action(detail=True, methods=["post"], url_path="interact")
     def interact(self, request, pk=None) -> Response:
         return self._record_interaction(request)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="A user's interactions (that user or staff)",
+        parameters=[USER_ID],
+        responses={200: InteractionSerializer(many=True), **error_responses(400, 401, 403, 404)},
+    )
+)
+class UserInteractionViewSet(mixins.ListModelMixin, ViewSet):
+    """GET /users/{id}/interactions/: one user's interactions, newest first."""
+
+    serializer_class = InteractionSerializer
+    permissions = {"*": [IsSelfOrStaff(message="Only that user or staff can see these interactions.")]}
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = InteractionFilter
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Interaction.objects.none()
+        user = get_object_or_404(user_list(viewer=self.request.user), pk=self.kwargs["id"])
+        self.check_object_permissions(self.request, user)
+        return interaction_list(user=user)

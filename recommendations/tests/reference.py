@@ -36,6 +36,8 @@ class ReferencePerson:
 
 
 def haversine(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
+    """Great-circle distance, written out again on purpose (not luna.geo's): the reference must not
+    share code with what it checks, or a bug in that code would pass unnoticed."""
     phi1 = math.radians(lat1)
     phi2 = math.radians(lat2)
     dphi = math.radians(lat2 - lat1)

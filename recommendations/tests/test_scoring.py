@@ -5,23 +5,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pytest
 
 from recommendations import scoring
 
 WEIGHTS = {"spatial": 0.4, "preference": 0.4, "popularity": 0.2}
-
-
-def test_haversine_measures_known_distances():
-    # New York (40.7128, -74.0060) to London (51.5074, -0.1278): about 5,570 km.
-    distances = scoring.haversine_km(
-        40.7128, -74.0060, np.array([40.7128, 51.5074, -40.7128]), np.array([-74.0060, -0.1278, 105.994]),
-        earth_radius_km=6371.0,
-    )  # fmt: skip
-    assert distances[0] == 0.0
-    assert distances[1] == pytest.approx(5570.2, abs=0.5)
-    # The antipode is half the circumference away, not NaN.
-    assert distances[2] == pytest.approx(math.pi * 6371.0, rel=1e-6)
 
 
 def test_spatial_decays_with_distance_and_is_zero_without_a_home():

@@ -2,7 +2,7 @@
 
 Everything is drawn from one numpy generator seeded with --random-seed, so the
 same seed gives the same rows (ids included). Rows are written with
-venues.bulk.RowWriter: COPY on PostgreSQL, bulk_create elsewhere.
+world.bulk.RowWriter: COPY on PostgreSQL, bulk_create elsewhere.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from django.db import transaction
 from luna.errors import Conflict
 from social.models import SocialEdge
 from users.models import User
-from venues.bulk import RowWriter, refresh_statistics
 from venues.models import Interaction, Venue
-from venues.world import world_counts, world_require_empty
+from world.bulk import RowWriter, refresh_statistics
+from world.demo import world_counts, world_require_empty
 
 Progress = Callable[[str, int, int], None]
 

@@ -1,6 +1,6 @@
 """The Luna world as a whole (every Luna row except staff accounts) and the demo world in it.
 
-`manage.py seed` is a thin layer over these functions and venues.synthetic.
+`manage.py seed` is a thin layer over these functions and world.synthetic.
 
 - The demo world is `fixtures/demo_world.json`, loaded with loaddata (raw
   saves, so no business signal fires). Its plans are stored as starting N days

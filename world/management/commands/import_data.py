@@ -1,4 +1,4 @@
-"""Bulk-load users.csv, venues.csv, interactions.csv and edges.csv from a directory (see venues.importer)."""
+"""Bulk-load users.csv, venues.csv, interactions.csv and edges.csv from a directory (see world.importer)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from venues.importer import FILE_NAMES, data_import
+from world.importer import FILE_NAMES, data_import
 
 
 class Command(BaseCommand):

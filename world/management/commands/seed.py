@@ -1,4 +1,4 @@
-"""Load the demo world, or generate a synthetic world at scale (see venues.world and venues.synthetic)."""
+"""Load the demo world, or generate a synthetic world at scale (see world.demo and world.synthetic)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from luna.errors import Conflict
-from venues.synthetic import SyntheticWorldSpec, synthetic_world_generate
-from venues.world import demo_world_load, world_counts, world_reset
+from world.demo import demo_world_load, world_counts, world_reset
+from world.synthetic import SyntheticWorldSpec, synthetic_world_generate
 
 SYNTHETIC_DEFAULTS = {"users": 1_000, "venues": 1_000, "interactions": 20_000, "degree": 20, "random_seed": 42}
 

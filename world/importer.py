@@ -35,8 +35,8 @@ from django.db.models.functions import Lower
 
 from social.models import SocialEdge
 from users.models import User
-from venues.bulk import RowWriter, refresh_statistics
 from venues.models import Interaction, Venue
+from world.bulk import RowWriter, refresh_statistics
 
 MAX_REPORTED_ERRORS = 100
 PROGRESS_EVERY = 100_000

@@ -1,0 +1,45 @@
+"""The base of every Luna viewset, so that each one is wired the same way.
+
+- Methods: GET, POST, PATCH, DELETE (no PUT: a partial update is the only update).
+- Permissions: `permissions` maps an action to the permission instances it needs,
+  `"*"` to those of every other action (default: signed in). A method no action
+  answers (PUT, TRACE) checks none, so the client gets the 405 it deserves.
+- Updates (PartialUpdateMixin, for the viewsets that have PATCH): `update_serializer_class`
+  validates the body against the object, `perform_partial_update(instance, data)`
+  calls the service, and the answer is `serializer_class`'s view of what it returned.
+"""
+
+from __future__ import annotations
+
+from rest_framework import viewsets
+from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.response import Response
+
+
+class ViewSet(viewsets.GenericViewSet):
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    permissions: dict[str, list[BasePermission]] = {"*": [IsAuthenticated()]}
+
+    def get_permissions(self) -> list[BasePermission]:
+        if self.action is None:
+            return []
+        return list(self.permissions.get(self.action, self.permissions.get("*", [IsAuthenticated()])))
+
+
+class PartialUpdateMixin:
+    update_serializer_class = None
+
+    def validated_update(self, instance) -> dict:
+        serializer = self.update_serializer_class(
+            instance, data=self.request.data, partial=True, context=self.get_serializer_context()
+        )
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    def perform_partial_update(self, instance, data: dict):
+        raise NotImplementedError
+
+    def partial_update(self, request, *args, **kwargs) -> Response:
+        instance = self.get_object()
+        updated = self.perform_partial_update(instance, self.validated_update(instance))
+        return Response(self.get_serializer(updated).data)
