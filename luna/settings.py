@@ -2,73 +2,32 @@
 
 from __future__ import annotations
 
-import os
-import re
 from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+
+from luna.env import env_bool, env_cache, env_database, env_list, env_number, env_rate, env_str, env_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 if (BASE_DIR / ".env").is_file():
     environ.Env.read_env(BASE_DIR / ".env")
 
-env = environ.Env()
-
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off"}
-
-
-def env_bool(name: str, default: bool) -> bool:
-    """A boolean from the environment; anything unrecognised stops start-up."""
-    raw = os.environ.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    value = raw.strip().lower()
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    raise ImproperlyConfigured(f"{name}={raw!r} is not a boolean; use one of 1/0, true/false, yes/no, on/off.")
-
-
-def env_number(name: str, default: float, cast: type = int, minimum: float | None = None) -> float:
-    """A number from the environment; a malformed or out-of-range value stops start-up."""
-    raw = os.environ.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        value = cast(raw.strip())
-    except ValueError:
-        raise ImproperlyConfigured(f"{name}={raw!r} is not a valid {cast.__name__}.") from None
-    if minimum is not None and value < minimum:
-        raise ImproperlyConfigured(f"{name}={raw!r} must be at least {minimum}.")
-    return value
-
-
-def env_rate(name: str, default: str) -> str:
-    """A throttle rate such as "30/hour"; anything DRF could not parse stops start-up."""
-    raw = os.environ.get(name, "").strip() or default
-    if not re.fullmatch(r"[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)", raw):
-        raise ImproperlyConfigured(f"{name}={raw!r} is not a rate; use e.g. 30/minute, 100/hour or 1000/day.")
-    return raw
-
-
-LUNA_ENV = os.environ.get("LUNA_ENV", "development").strip().lower()
+LUNA_ENV = env_str("LUNA_ENV", "development").lower()
 if LUNA_ENV not in {"development", "production"}:
     raise ImproperlyConfigured(f"LUNA_ENV={LUNA_ENV!r}: use 'development' or 'production'.")
 PRODUCTION = LUNA_ENV == "production"
 
 if PRODUCTION:
-    missing = [name for name in ("SECRET_KEY", "ALLOWED_HOSTS") if not os.environ.get(name, "").strip()]
+    missing = [name for name in ("SECRET_KEY", "ALLOWED_HOSTS") if not env_str(name)]
     if missing:
         raise ImproperlyConfigured(f"LUNA_ENV=production needs {' and '.join(missing)} in the environment.")
-    SECRET_KEY = os.environ["SECRET_KEY"]
-    ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
+    SECRET_KEY = env_str("SECRET_KEY")
+    ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [])
 else:
-    SECRET_KEY = os.environ.get("SECRET_KEY") or "django-insecure-luna-development-only-key"
-    ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "testserver"])
+    SECRET_KEY = env_str("SECRET_KEY", "django-insecure-luna-development-only-key")
+    ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "testserver"])
 
 DEBUG = env_bool("DEBUG", default=not PRODUCTION)
 
@@ -126,7 +85,7 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+DATABASES = {"default": env_database("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several gunicorn workers share one file: take the write lock up front and
     # wait for it instead of failing with "database is locked".
@@ -152,15 +111,10 @@ AUTH_USER_MODEL = "users.User"
 # Throttle counters and the recommendation catalogue's generation live here, so every
 # process must see the same cache: by default a folder in the project that all gunicorn
 # workers of one machine share; Redis (CACHE_URL=redis://...) with several machines.
-if os.environ.get("CACHE_URL", "").strip():
-    CACHES = {"default": env.cache("CACHE_URL")}
-else:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-            "LOCATION": BASE_DIR / ".cache" / "django",
-        }
-    }
+CACHES = {
+    "default": env_cache("CACHE_URL")
+    or {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": BASE_DIR / ".cache" / "django"}
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {
@@ -270,7 +224,7 @@ LUNA_SIGNIN_FAILURE_WINDOW_SECONDS = env_number("LUNA_SIGNIN_FAILURE_WINDOW_SECO
 LUNA_PLAN_HORIZON_DAYS = env_number("LUNA_PLAN_HORIZON_DAYS", 730, int, minimum=1)
 
 # --- Booking agent --------------------------------------------------------
-LUNA_BOOKING_PROVIDER = os.environ.get("LUNA_BOOKING_PROVIDER", "plans.providers.MockProvider")
+LUNA_BOOKING_PROVIDER = env_str("LUNA_BOOKING_PROVIDER", "plans.providers.MockProvider")
 LUNA_BOOKING_TIMEOUT_SECONDS = env_number("LUNA_BOOKING_TIMEOUT_SECONDS", 10.0, float, minimum=0.1)
 LUNA_BOOKING_MAX_ATTEMPTS = env_number("LUNA_BOOKING_MAX_ATTEMPTS", 5, int, minimum=1)
 # On a worker, a provider error is retried after this many seconds, doubling each time.
@@ -279,9 +233,7 @@ LUNA_BOOKING_RETRY_BACKOFF_SECONDS = env_number("LUNA_BOOKING_RETRY_BACKOFF_SECO
 # --- Task queue (optional) ------------------------------------------------
 # With a broker (Redis), the booking agent runs on Celery workers; without one
 # it runs in the web process right after the commit.
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "").strip()
-if CELERY_BROKER_URL and "://" not in CELERY_BROKER_URL:
-    raise ImproperlyConfigured(f"CELERY_BROKER_URL={CELERY_BROKER_URL!r}: use a URL such as redis://127.0.0.1:6379/0.")
+CELERY_BROKER_URL = env_url("CELERY_BROKER_URL")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A request that hands a booking to the queue waits at most about this long for a broker that
 # is down; the booking then stays pending for the sweep below.
@@ -309,7 +261,7 @@ if PRODUCTION:
     if env_bool("LUNA_BEHIND_PROXY", default=False):
         # Only behind a proxy that sets this header itself; otherwise clients could forge it.
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+    CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 # --- Requests -------------------------------------------------------------
 # Bodies over this size are refused with 413 before they are read.
@@ -328,5 +280,5 @@ LOGGING = {
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "json" if PRODUCTION else "plain"},
     },
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }

@@ -13,6 +13,7 @@ from plans.models import Booking
 from plans.services import bookings_retry_due
 
 MAX_BACKOFF_SECONDS = 600.0
+DATABASE_ERROR_RETRIES = 20
 
 
 def retry_delay(attempts: int) -> float:
@@ -26,8 +27,8 @@ def retry_delay(attempts: int) -> float:
     autoretry_for=(DatabaseError,),
     retry_backoff=True,
     retry_backoff_max=int(MAX_BACKOFF_SECONDS),
-    # Enough for every provider attempt the settings allow, and a few database hiccups.
-    max_retries=max(20, settings.LUNA_BOOKING_MAX_ATTEMPTS),
+    # For database errors; provider errors are bounded by LUNA_BOOKING_MAX_ATTEMPTS below instead.
+    max_retries=DATABASE_ERROR_RETRIES,
 )
 def run_booking_agent(self, booking_id: str) -> str | None:
     """Run the booking agent; a provider error is retried with exponential backoff up to the attempt limit."""
@@ -38,7 +39,8 @@ def run_booking_agent(self, booking_id: str) -> str | None:
         return None
     retry_worthwhile = booking.attempts < settings.LUNA_BOOKING_MAX_ATTEMPTS and booking.last_error not in FINAL_ERRORS
     if booking.status == Booking.Status.FAILED and retry_worthwhile:
-        raise self.retry(countdown=retry_delay(booking.attempts))
+        # The attempt limit above bounds these retries (read now, not when this module was imported).
+        raise self.retry(countdown=retry_delay(booking.attempts), max_retries=None)
     return booking.status
 
 

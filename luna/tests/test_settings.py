@@ -100,3 +100,8 @@ def test_postgresql_connections_give_up_on_locks_and_long_statements():
         "s.DATABASES['default']['OPTIONS']['options']", DATABASE_URL="postgres://postgres@127.0.0.1:5432/luna"
     )
     assert options == "-c lock_timeout=5000 -c statement_timeout=20000"
+
+
+def test_a_cache_url_with_a_key_prefix_sets_djangos_key_prefix():
+    config = settings_value("s.CACHES['default']['KEY_PREFIX']", CACHE_URL="redis://127.0.0.1:6379/1?key_prefix=luna")
+    assert config == "luna"
