@@ -17,10 +17,10 @@ from datetime import timedelta
 from typing import TypeVar
 
 from django.conf import settings
-from django.db.models import F
+from django.db.models import Count, F, OuterRef, Subquery
 from django.utils import timezone
 
-from plans.models import Booking, Plan, PlanParticipant
+from plans.models import STARTED, WITHOUT_VENUE, Booking, BookingBlocker, Plan, PlanParticipant
 from plans.providers import get_provider
 
 logger = logging.getLogger(__name__)
@@ -30,22 +30,36 @@ T = TypeVar("T")
 # A run that books and then finds the plan cancelled meanwhile goes round once more to cancel.
 MAX_PASSES = 3
 ERROR_MAX_LENGTH = 2000
-STARTED_ERROR = "The plan's start time has passed; nothing was booked."
-NO_VENUE_ERROR = "The plan's venue is no longer listed; nothing was booked."
+
+
+def unbookable_error(blocker: BookingBlocker) -> str:
+    return f"{blocker.reason}; nothing was booked."
+
+
 # Failures that no retry can fix.
-FINAL_ERRORS = (STARTED_ERROR, NO_VENUE_ERROR)
+FINAL_ERRORS = tuple(unbookable_error(blocker) for blocker in (STARTED, WITHOUT_VENUE))
 
 
 class ProviderTimeout(Exception):
     pass
 
 
-def booking_run(booking_id: uuid.UUID) -> Booking | None:
-    """Do whatever the booking needs now; safe to call any number of times, from anywhere."""
+def booking_run(booking_id: uuid.UUID, *, known: Booking | None = None) -> Booking | None:
+    """Do whatever the booking needs now; safe to call any number of times, from anywhere.
+
+    `known` is the booking as its caller just committed it (plan, venue and `party_size`
+    loaded): the first pass starts from it instead of reading; its claim still checks the
+    row. Returns the booking as the last pass read it (None once it is gone).
+    """
+    booking = None
     for _ in range(MAX_PASSES):
-        if not _run_once(booking_id):
+        worked, booking = _run_once(booking_id, known)
+        known = None
+        if not worked:
             break
-    return Booking.objects.filter(pk=booking_id).first()
+    else:
+        booking = _read(booking_id)
+    return booking
 
 
 def booking_reopen(booking_id: uuid.UUID) -> bool:
@@ -72,17 +86,33 @@ def release_stale_claims() -> list[uuid.UUID]:
     return booking_ids
 
 
-def _run_once(booking_id: uuid.UUID) -> bool:
-    booking = Booking.objects.select_related("plan__venue").filter(pk=booking_id).first()
+def _read(booking_id: uuid.UUID) -> Booking | None:
+    """The booking with its plan and venue, and the plan's party (active accepted participants), in one query."""
+    party = (
+        PlanParticipant.objects.filter(plan=OuterRef("plan"), status=PlanParticipant.Status.ACCEPTED)
+        .filter(user__is_active=True)
+        .order_by()
+        .values("plan")
+        .annotate(size=Count("*"))
+        .values("size")
+    )
+    return (
+        Booking.objects.select_related("plan__venue").annotate(party_size=Subquery(party)).filter(pk=booking_id).first()
+    )
+
+
+def _run_once(booking_id: uuid.UUID, known: Booking | None = None) -> tuple[bool, Booking | None]:
+    """One pass: (whether it did any work, the booking as read before it)."""
+    booking = known if known is not None else _read(booking_id)
     if booking is None or booking.claimed_at is not None:
-        return False
+        return False, booking
     plan_status = booking.plan.status
     if plan_status == Plan.Status.CONFIRMED and booking.status == Booking.Status.PENDING:
         work = _book
     elif plan_status == Plan.Status.CANCELLED and booking.status != Booking.Status.CANCELLED:
         work = _cancel
     else:
-        return False
+        return False, booking
 
     claim = timezone.now()
     changes: dict = {"claimed_at": claim}
@@ -92,7 +122,7 @@ def _run_once(booking_id: uuid.UUID) -> bool:
     # it, so the update can match zero rows; then that runner owns the work.
     claimed = Booking.objects.filter(pk=booking.pk, status=booking.status, claimed_at__isnull=True).update(**changes)
     if claimed != 1:
-        return False
+        return False, booking
 
     outcome: dict = {}
     try:
@@ -103,18 +133,17 @@ def _run_once(booking_id: uuid.UUID) -> bool:
         Booking.objects.filter(pk=booking.pk, claimed_at=claim).update(
             claimed_at=None, updated_at=timezone.now(), **outcome
         )
-    return True
+    return True, booking
 
 
 def _book(booking: Booking) -> dict:
     plan = booking.plan
     # A retry (the command, a worker's backoff, staff) can come after the plan has started
     # or its venue was removed: then there is nothing to book, so the provider is not asked.
-    if plan.start_time <= timezone.now():
-        return {"status": Booking.Status.FAILED, "last_error": STARTED_ERROR}
-    if plan.venue_id is None:
-        return {"status": Booking.Status.FAILED, "last_error": NO_VENUE_ERROR}
-    party_size = plan.participants.filter(status=PlanParticipant.Status.ACCEPTED, user__is_active=True).count()
+    blocker = plan.booking_blocker()
+    if blocker is not None:
+        return {"status": Booking.Status.FAILED, "last_error": unbookable_error(blocker)}
+    party_size = booking.party_size or 0
     provider_name = ""
     try:
         provider = get_provider()

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -9,13 +10,26 @@ from django.db.models.deletion import SET_NULL, ProtectedError
 from django.utils import timezone
 
 
+class BookingBlocker(NamedTuple):
+    """Why a plan cannot be booked now; callers say what that means for them after `reason`."""
+
+    code: str
+    reason: str
+
+
+STARTED = BookingBlocker("plan_started", "The plan's start time has passed")
+WITHOUT_VENUE = BookingBlocker("plan_without_venue", "The plan's venue is no longer listed")
+
+
 class PlanQuerySet(models.QuerySet):
+    def bookable(self) -> PlanQuerySet:
+        """Plans that could be booked now: Plan.booking_blocker() is None for each."""
+        return self.filter(start_time__gt=timezone.now(), venue__isnull=False)
+
     def holding_a_booking(self) -> PlanQuerySet:
         """Confirmed plans still ahead whose booking is made or being made at the provider."""
-        return self.filter(
-            status=Plan.Status.CONFIRMED,
-            start_time__gt=timezone.now(),
-            booking__status__in=[Booking.Status.PENDING, Booking.Status.BOOKED],
+        return self.bookable().filter(
+            status=Plan.Status.CONFIRMED, booking__status__in=[Booking.Status.PENDING, Booking.Status.BOOKED]
         )
 
 
@@ -63,6 +77,18 @@ class Plan(models.Model):
     def __str__(self) -> str:
         venue = self.venue.name if self.venue_id else "no venue"
         return f"{self.organizer} at {venue}, {self.start_time:%Y-%m-%d %H:%M}"
+
+    def booking_blocker(self) -> BookingBlocker | None:
+        """Why this plan cannot be booked now (its start has passed, its venue is gone), or None.
+
+        The one statement of the rule: confirming, retrying and the agent all ask it, and
+        PlanQuerySet.bookable() is the same rule in SQL.
+        """
+        if self.start_time <= timezone.now():
+            return STARTED
+        if self.venue_id is None:
+            return WITHOUT_VENUE
+        return None
 
 
 class PlanParticipant(models.Model):

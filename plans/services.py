@@ -10,12 +10,13 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from luna.errors import Conflict
 from plans.agent import booking_reopen, release_stale_claims, stale_claim_age
-from plans.dispatch import booking_dispatch, booking_dispatch_on_commit
+from plans.dispatch import booking_dispatch, booking_dispatch_on_commit, booking_left_by_inline_run
 from plans.models import Booking, Plan, PlanParticipant
 from plans.selectors import plan_queryset
 from users.models import User
@@ -53,10 +54,10 @@ def plan_create(
     return _reload(plan.pk)
 
 
-def _lock(plan: Plan) -> Plan:
+def _lock(plan: Plan, **annotations) -> Plan:
     # Every change to a plan goes through its locked row, so two requests for the
     # same plan take turns (PostgreSQL; SQLite already has one writer at a time).
-    return Plan.objects.select_for_update().get(pk=plan.pk)
+    return Plan.objects.select_for_update().annotate(**annotations).get(pk=plan.pk)
 
 
 def _require_pending(plan: Plan, action: str) -> None:
@@ -92,31 +93,69 @@ def plan_respond(*, plan: Plan, user: User, status: str) -> Plan:
     return _reload(plan.pk)
 
 
+def booking_open(*, plan: Plan) -> None:
+    """Give the confirmed plan its booking, pending, when it has none, and hand it to the agent after commit.
+
+    Called under the plan's row lock (by the plan-confirmed receiver, plans.signals), so two
+    confirmations cannot both create one. A plan read with a `has_booking` annotation (as
+    plan_confirm locks it) needs no query to tell whether it has one.
+    """
+    has_booking = getattr(plan, "has_booking", None)
+    if has_booking is None:
+        has_booking = Booking.objects.filter(plan=plan).exists()
+    if not has_booking:
+        booking = Booking.objects.create(plan=plan)
+        plan.has_booking = True
+        # What plan_confirm read under the lock lets the agent, when it runs inline, start without reading.
+        booking.party_size = getattr(plan, "party_size", None)
+        booking_dispatch_on_commit(booking.pk, known=booking if booking.party_size is not None else None)
+
+
 def plan_confirm(*, plan: Plan) -> Booking:
     """Confirm the plan; its booking is made by the agent once this commits.
 
     Confirming a confirmed plan changes nothing and returns its booking.
     """
     with transaction.atomic():
-        plan = _lock(plan)
+        plan = Plan.objects.select_for_update(of=("self",)).select_related("venue").get(pk=plan.pk)
+        # Read after the lock, in a statement of its own: a subquery inside the locking statement
+        # would see the data from before a transaction we waited for (PostgreSQL, read committed).
+        state = _plan_state(plan)
+        plan.has_booking, plan.party_size = state["has_booking"], state["party_size"]
         if plan.status == Plan.Status.CANCELLED:
             raise Conflict("The plan is cancelled and can no longer be confirmed.", code="plan_cancelled")
         if plan.status == Plan.Status.PENDING:
-            if plan.start_time <= timezone.now():
-                raise Conflict("The plan's start time has passed.", code="plan_started")
-            if plan.venue_id is None:
-                raise Conflict("The plan's venue is no longer listed.", code="plan_without_venue")
-            # An acceptance from an account closed since then brings nobody to the table.
-            accepted = plan.participants.filter(status=PlanParticipant.Status.ACCEPTED, user__is_active=True)
-            if not accepted.exclude(user_id=plan.organizer_id).exists():
+            blocker = plan.booking_blocker()
+            if blocker is not None:
+                raise Conflict(f"{blocker.reason}.", code=blocker.code)
+            if not state["others_accepted"]:
                 raise Conflict("Nobody besides the organizer has accepted yet.", code="plan_not_accepted")
-        if plan.status == Plan.Status.PENDING or not Booking.objects.filter(plan=plan).exists():
-            # The post_save receiver (plans.signals) creates the booking and
-            # dispatches the agent after commit; a confirmed plan without a
-            # booking (loaded from a fixture) gets one the same way.
             plan.status = Plan.Status.CONFIRMED
+            # The plan-confirmed receiver (plans.signals) opens the booking.
             plan.save(update_fields=["status", "updated_at"])
-    return Booking.objects.select_related("plan").get(plan_id=plan.pk)
+        elif not plan.has_booking:
+            booking_open(plan=plan)  # a confirmed plan loaded without its booking gets one too
+    # With the agent inline it has run by now (after the commit); otherwise the booking is as opened.
+    return booking_left_by_inline_run(plan.pk) or Booking.objects.select_related("plan").get(plan_id=plan.pk)
+
+
+def _plan_state(plan: Plan) -> dict:
+    """In one query: whether the plan has a booking, its party (active accepted participants) and
+    whether anyone besides the organizer is in it (an account closed since accepting brings nobody)."""
+    party = PlanParticipant.objects.filter(
+        plan=OuterRef("pk"), status=PlanParticipant.Status.ACCEPTED, user__is_active=True
+    )
+    count = party.order_by().values("plan").annotate(size=Count("*")).values("size")
+    return (
+        Plan.objects.filter(pk=plan.pk)
+        .annotate(
+            has_booking=Exists(Booking.objects.filter(plan=OuterRef("pk"))),
+            party_size=Coalesce(Subquery(count), 0),
+            others_accepted=Exists(party.exclude(user_id=OuterRef("organizer_id"))),
+        )
+        .values("has_booking", "party_size", "others_accepted")
+        .get()
+    )
 
 
 def plan_cancel(*, plan: Plan) -> Plan:
@@ -138,12 +177,9 @@ def booking_retry(*, booking: Booking) -> Booking:
         plan = _lock(booking.plan)
         if plan.status != Plan.Status.CONFIRMED:
             raise Conflict(f"The plan is {plan.status}; only a confirmed plan's booking is retried.")
-        if plan.start_time <= timezone.now():
-            raise Conflict("The plan's start time has passed; its booking is no longer retried.", code="plan_started")
-        if plan.venue_id is None:
-            raise Conflict(
-                "The plan's venue is no longer listed; its booking is no longer retried.", code="plan_without_venue"
-            )
+        blocker = plan.booking_blocker()
+        if blocker is not None:
+            raise Conflict(f"{blocker.reason}; its booking is no longer retried.", code=blocker.code)
         # Another retry may have moved the booking on since it was read, so this can fail.
         if not booking_reopen(booking.pk):
             current = Booking.objects.get(pk=booking.pk).status
@@ -170,9 +206,7 @@ def bookings_retry_due(*, max_attempts: int) -> RetryReport:
     report = RetryReport(released_claims=len(released))
     failed = Booking.objects.select_related("plan").filter(
         status=Booking.Status.FAILED,
-        plan__status=Plan.Status.CONFIRMED,
-        plan__start_time__gt=timezone.now(),
-        plan__venue__isnull=False,
+        plan__in=Plan.objects.bookable().filter(status=Plan.Status.CONFIRMED),
         claimed_at__isnull=True,
     )
     report.over_limit = failed.filter(attempts__gte=max_attempts).count()

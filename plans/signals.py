@@ -1,16 +1,16 @@
-"""The plan-confirmed signal: a confirmed plan gets its booking, and the agent runs after commit."""
+"""The plan-confirmed signal: the one receiver with business meaning in Luna.
+
+A plan saved as confirmed (`update_fields` naming `status`, as plans.services.plan_confirm
+saves it) opens its booking with plans.services.booking_open; fixture loads (`raw`) and
+other saves do nothing.
+"""
 
 from __future__ import annotations
 
-from plans.dispatch import booking_dispatch_on_commit
-from plans.models import Booking, Plan
+from plans.models import Plan
+from plans.services import booking_open
 
 
 def plan_saved(sender, instance: Plan, raw: bool, update_fields, **kwargs) -> None:
-    # Only a status change saved as such (plans.services.plan_confirm) confirms a
-    # plan; fixture loads (raw) and other saves of a confirmed plan do nothing.
-    if raw or instance.status != Plan.Status.CONFIRMED or "status" not in (update_fields or ()):
-        return
-    booking, created = Booking.objects.get_or_create(plan=instance)
-    if created:
-        booking_dispatch_on_commit(booking.pk)
+    if not raw and instance.status == Plan.Status.CONFIRMED and "status" in (update_fields or ()):
+        booking_open(plan=instance)

@@ -1,13 +1,13 @@
 from __future__ import annotations
 
 from django.http import Http404
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from luna.api.permissions import IsAuthenticated, IsSelfOrStaff, IsStaff
-from luna.api.schema import error_responses
+from luna.api.schema import operation
 from luna.api.viewsets import ViewSet
 from plans import services
 from plans.filters import BookingFilter, PlanFilter
@@ -29,11 +29,10 @@ ORGANIZER_OR_STAFF = IsSelfOrStaff(
 
 
 @extend_schema_view(
-    list=extend_schema(
-        summary="Plans the caller organizes or is invited to (staff: all plans)",
-        responses={200: PlanSerializer(many=True), **error_responses(400, 401)},
+    list=operation(
+        "Plans the caller organizes or is invited to (staff: all plans)", PlanSerializer(many=True), errors=(400, 401)
     ),
-    retrieve=extend_schema(summary="One plan", responses={200: PlanSerializer, **error_responses(401, 403, 404)}),
+    retrieve=operation("One plan", PlanSerializer, errors=(401, 403, 404)),
 )
 class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet):
     serializer_class = PlanSerializer
@@ -53,13 +52,16 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet):
             return Plan.objects.none()
         if self.action == "list":
             return plan_list_visible(user=self.request.user)
-        # Every plan, so that somebody else's plan answers 403 rather than 404.
-        return plan_queryset()
+        # Every plan, so that somebody else's plan answers 403 rather than 404. Actions that
+        # change the plan read it again under its lock, so they only need it for the permission.
+        return plan_queryset() if self.action in {"retrieve", "booking"} else Plan.objects.all()
 
-    @extend_schema(
-        summary="Make a plan and invite people",
+    @operation(
+        "Make a plan and invite people",
+        PlanSerializer,
+        errors=(400, 401, 403),
+        status=201,
         request=PlanCreateSerializer,
-        responses={201: PlanSerializer, **error_responses(400, 401, 403)},
     )
     def create(self, request):
         params = PlanCreateSerializer(data=request.data, context={"request": request})
@@ -67,10 +69,11 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet):
         plan = services.plan_create(**params.validated_data)
         return Response(PlanSerializer(plan).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(
-        summary="Invite more people (organizer or staff; pending plans only)",
+    @operation(
+        "Invite more people (organizer or staff; pending plans only)",
+        PlanSerializer,
+        errors=(400, 401, 403, 404, 409),
         request=PlanInviteSerializer,
-        responses={200: PlanSerializer, **error_responses(400, 401, 403, 404, 409)},
     )
     @action(detail=True, methods=["post"])
     def participants(self, request, pk=None):
@@ -80,10 +83,11 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet):
         plan = services.plan_invite(plan=plan, users=params.validated_data["users"])
         return Response(PlanSerializer(plan).data)
 
-    @extend_schema(
-        summary="Accept or decline an invitation (the invited person, for themselves)",
+    @operation(
+        "Accept or decline an invitation (the invited person, for themselves)",
+        PlanSerializer,
+        errors=(400, 401, 403, 404, 409),
         request=PlanRespondSerializer,
-        responses={200: PlanSerializer, **error_responses(400, 401, 403, 404, 409)},
     )
     @action(detail=True, methods=["post"])
     def respond(self, request, pk=None):
@@ -93,36 +97,37 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet):
         plan = services.plan_respond(plan=plan, user=request.user, status=params.validated_data["status"])
         return Response(PlanSerializer(plan).data)
 
-    @extend_schema(
-        summary="Confirm the plan and book the venue (organizer or staff; idempotent)",
-        description=(
-            "Locks the plan, checks it can be confirmed and confirms it; the booking agent then books the venue. "
-            "A provider failure or timeout leaves the plan confirmed and the booking `failed`. "
-            "Confirming a confirmed plan returns the same booking. 409 when the plan is cancelled, its start "
-            "time has passed, its venue is gone, or nobody besides the organizer has accepted."
-        ),
+    @operation(
+        "Confirm the plan and book the venue (organizer or staff; idempotent)",
+        PlanConfirmationSerializer,
+        errors=(401, 403, 404, 409),
+        description="Locks the plan, checks it can be confirmed and confirms it; the booking agent then books "
+        "the venue. A provider failure or timeout leaves the plan confirmed and the booking `failed`. "
+        "Confirming a confirmed plan returns the same booking. 409 when the plan is cancelled, its start "
+        "time has passed, its venue is gone, or nobody besides the organizer has accepted.",
         request=None,
-        responses={200: PlanConfirmationSerializer, **error_responses(401, 403, 404, 409)},
     )
     @action(detail=True, methods=["post"])
     def confirm(self, request, pk=None):
         booking = services.plan_confirm(plan=self.get_object())
         return Response(PlanConfirmationSerializer(booking).data)
 
-    @extend_schema(
-        summary="Cancel the plan and its booking (organizer or staff; idempotent)",
+    @operation(
+        "Cancel the plan and its booking (organizer or staff; idempotent)",
+        PlanSerializer,
+        errors=(401, 403, 404),
         request=None,
-        responses={200: PlanSerializer, **error_responses(401, 403, 404)},
     )
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         plan = services.plan_cancel(plan=self.get_object())
         return Response(PlanSerializer(plan).data)
 
-    @extend_schema(
-        summary="The plan's booking",
+    @operation(
+        "The plan's booking",
+        BookingSerializer,
+        errors=(401, 403, 404),
         description="404 until the plan has been confirmed.",
-        responses={200: BookingSerializer, **error_responses(401, 403, 404)},
     )
     @action(detail=True, methods=["get"])
     def booking(self, request, pk=None):
@@ -133,11 +138,10 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(
-        summary="Bookings of the plans the caller can see (staff: all)",
-        responses={200: BookingSerializer(many=True), **error_responses(400, 401)},
+    list=operation(
+        "Bookings of the plans the caller can see (staff: all)", BookingSerializer(many=True), errors=(400, 401)
     ),
-    retrieve=extend_schema(summary="One booking", responses={200: BookingSerializer, **error_responses(401, 403, 404)}),
+    retrieve=operation("One booking", BookingSerializer, errors=(401, 403, 404)),
 )
 class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet):
     serializer_class = BookingSerializer
@@ -151,11 +155,7 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet):
             return booking_list_visible(user=self.request.user)
         return Booking.objects.select_related("plan")
 
-    @extend_schema(
-        summary="Retry a failed booking (staff)",
-        request=None,
-        responses={200: BookingSerializer, **error_responses(401, 403, 404, 409)},
-    )
+    @operation("Retry a failed booking (staff)", BookingSerializer, errors=(401, 403, 404, 409), request=None)
     @action(detail=True, methods=["post"])
     def retry(self, request, pk=None):
         booking = services.booking_retry(booking=self.get_object())
