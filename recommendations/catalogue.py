@@ -14,13 +14,13 @@ Staleness bound (settings.LUNA_RECO["CACHE_STALENESS_SECONDS"]):
   on the request path (venues change rarely; about 0.6 s at 100,000 venues);
 - a deleted venue is never recommended: the venues a request picks are
   looked up (one query), and if one is gone the catalogue is reloaded at once
-  (`catalogue_reload()`) and the request ranked again;
+  (`catalogue_cache.reload()`) and the request ranked again;
 - other deletions (interactions, hence popularity), and rows whose transaction
   committed after a later id was already seen, are picked up by a full reload that happens at least every
   CACHE_STALENESS_SECONDS: in a background thread once half of it has passed
   (LUNA_RECO["REFRESH_IN_BACKGROUND"]), on the request path when all of it has;
-- `catalogue_invalidate()` forces every process sharing the Django cache to
-  reload on its next request.
+- `catalogue_cache.invalidate()` forces every process sharing the Django cache
+  to reload on its next request.
 """
 
 from __future__ import annotations
@@ -50,9 +50,6 @@ GENERATION_CACHE_KEY = "recommendations:catalogue-generation"
 
 # Beyond this many new interactions one GROUP BY is cheaper than reading the delta row by row.
 MAX_DELTA_INTERACTIONS = 20_000
-
-# Monotonic seconds; tests replace it to move time forward.
-clock: Callable[[], float] = time.monotonic
 
 
 @dataclass(frozen=True)
@@ -110,12 +107,6 @@ class Catalogue:
         return total
 
 
-_lock = threading.Lock()
-_current: Catalogue | None = None
-_refreshing = threading.Event()  # set while a background reload runs
-full_loads = 0  # full loads done by this process, for benchmarks
-
-
 def _generation() -> str:
     generation = cache.get(GENERATION_CACHE_KEY)
     if generation is None:
@@ -138,10 +129,8 @@ def _watermarks() -> tuple[int, datetime | None]:
     return row
 
 
-def _load(*, venue_mark: datetime | None, generation: str) -> Catalogue:
-    global full_loads
-    full_loads += 1
-    started = clock()  # the age of what is loaded counts from before its queries
+def catalogue_load(*, venue_mark: datetime | None, generation: str, loaded_at: float) -> Catalogue:
+    """Every venue, and the popularity counts up to the interaction watermark, from the database."""
     rows = plain_rows(
         Venue.objects.order_by("id").values_list(
             Cast("id", CharField()), "name", "lat", "lng", "category", "price_level"
@@ -195,7 +184,7 @@ def _load(*, venue_mark: datetime | None, generation: str) -> Catalogue:
         last_interaction_id=last_interaction_id,
         venue_mark=venue_mark,
         generation=generation,
-        loaded_at=started,
+        loaded_at=loaded_at,
     )
 
 
@@ -220,83 +209,96 @@ def _with_new_interactions(catalogue: Catalogue, *, up_to_id: int) -> Catalogue:
     return replace(catalogue, positive_counts=counts, last_interaction_id=up_to_id)
 
 
-def catalogue_current() -> Catalogue:
-    """The catalogue, brought up to date as described in the module docstring."""
-    global _current
-    generation = _generation()
-    last_interaction_id, venue_mark = _watermarks()
-    bound = settings.LUNA_RECO["CACHE_STALENESS_SECONDS"]
-    refresh_ahead = False
-    with _lock:
-        catalogue = _current
-        if (
-            catalogue is None
-            or catalogue.generation != generation
-            or catalogue.venue_mark != venue_mark
-            or clock() - catalogue.loaded_at >= bound
-            or last_interaction_id < catalogue.last_interaction_id
-            or last_interaction_id - catalogue.last_interaction_id > MAX_DELTA_INTERACTIONS
-        ):
-            catalogue = _load(venue_mark=venue_mark, generation=generation)
-        else:
-            if last_interaction_id > catalogue.last_interaction_id:
-                catalogue = _with_new_interactions(catalogue, up_to_id=last_interaction_id)
-            # Past half the bound, reload off the request path so that no request has to wait
-            # for the full reload at the bound itself.
+class CatalogueCache:
+    """The catalogue one process serves from, kept within the staleness bound of the module docstring.
+
+    It owns the current catalogue, the lock that guards swapping it, the background reload
+    and the clock that ages it (monotonic seconds; tests pass a fake one in).
+    """
+
+    def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.full_loads = 0  # full loads done by this process, for benchmarks
+        self._lock = threading.Lock()
+        self._current: Catalogue | None = None
+        self._refreshing = threading.Event()  # set while a background reload runs
+
+    def current(self) -> Catalogue:
+        """The catalogue, brought up to date as described in the module docstring."""
+        generation = _generation()
+        last_interaction_id, venue_mark = _watermarks()
+        bound = settings.LUNA_RECO["CACHE_STALENESS_SECONDS"]
+        refresh_ahead = False
+        with self._lock:
+            catalogue = self._current
             if (
-                settings.LUNA_RECO.get("REFRESH_IN_BACKGROUND", True)
-                and clock() - catalogue.loaded_at >= bound / 2
-                and not _refreshing.is_set()
+                catalogue is None
+                or catalogue.generation != generation
+                or catalogue.venue_mark != venue_mark
+                or self.clock() - catalogue.loaded_at >= bound
+                or last_interaction_id < catalogue.last_interaction_id
+                or last_interaction_id - catalogue.last_interaction_id > MAX_DELTA_INTERACTIONS
             ):
-                _refreshing.set()
-                refresh_ahead = True
-        _current = catalogue
-    if refresh_ahead:
-        start_refresh_ahead()
-    return catalogue
+                catalogue = self._load(venue_mark=venue_mark, generation=generation)
+            else:
+                if last_interaction_id > catalogue.last_interaction_id:
+                    catalogue = _with_new_interactions(catalogue, up_to_id=last_interaction_id)
+                # Past half the bound, reload off the request path so that no request has to wait
+                # for the full reload at the bound itself.
+                if (
+                    settings.LUNA_RECO.get("REFRESH_IN_BACKGROUND", True)
+                    and self.clock() - catalogue.loaded_at >= bound / 2
+                    and not self._refreshing.is_set()
+                ):
+                    self._refreshing.set()
+                    refresh_ahead = True
+            self._current = catalogue
+        if refresh_ahead:
+            self.start_refresh_ahead()
+        return catalogue
 
-
-def _refresh_ahead() -> None:
-    """Load a new catalogue and swap it in, unless a newer one was loaded meanwhile."""
-    global _current
-    try:
+    def reload(self) -> Catalogue:
+        """Load the catalogue now, for a caller that found the current one holding a deleted venue."""
         generation = _generation()
         _, venue_mark = _watermarks()
-        fresh = _load(venue_mark=venue_mark, generation=generation)
-        with _lock:
-            if _current is not None and fresh.loaded_at > _current.loaded_at:
-                _current = fresh
-    except Exception:
-        # The request path still reloads synchronously once the bound is reached.
-        logger.exception("Reloading the recommendation catalogue in the background failed")
-    finally:
-        _refreshing.clear()
+        with self._lock:
+            self._current = self._load(venue_mark=venue_mark, generation=generation)
+            return self._current
+
+    def invalidate(self) -> None:
+        """Make every process sharing the Django cache reload its catalogue on its next request."""
+        cache.delete(GENERATION_CACHE_KEY)
+        with self._lock:
+            self._current = None
+
+    def start_refresh_ahead(self) -> None:
+        threading.Thread(target=self._refresh_ahead_in_thread, name="reco-catalogue-refresh", daemon=True).start()
+
+    def refresh_ahead(self) -> None:
+        """Load a new catalogue and swap it in, unless a newer one was loaded meanwhile."""
+        try:
+            generation = _generation()
+            _, venue_mark = _watermarks()
+            fresh = self._load(venue_mark=venue_mark, generation=generation)
+            with self._lock:
+                if self._current is not None and fresh.loaded_at > self._current.loaded_at:
+                    self._current = fresh
+        except Exception:
+            # The request path still reloads synchronously once the bound is reached.
+            logger.exception("Reloading the recommendation catalogue in the background failed")
+        finally:
+            self._refreshing.clear()
+
+    def _refresh_ahead_in_thread(self) -> None:
+        try:
+            self.refresh_ahead()
+        finally:
+            connections.close_all()  # this thread's own connections
+
+    def _load(self, *, venue_mark: datetime | None, generation: str) -> Catalogue:
+        self.full_loads += 1
+        # The age of what is loaded counts from before its queries.
+        return catalogue_load(venue_mark=venue_mark, generation=generation, loaded_at=self.clock())
 
 
-def _refresh_ahead_in_thread() -> None:
-    try:
-        _refresh_ahead()
-    finally:
-        connections.close_all()  # this thread's own connections
-
-
-def start_refresh_ahead() -> None:
-    threading.Thread(target=_refresh_ahead_in_thread, name="reco-catalogue-refresh", daemon=True).start()
-
-
-def catalogue_reload() -> Catalogue:
-    """Load the catalogue now, for a caller that found the current one holding a deleted venue."""
-    global _current
-    generation = _generation()
-    _, venue_mark = _watermarks()
-    with _lock:
-        _current = _load(venue_mark=venue_mark, generation=generation)
-        return _current
-
-
-def catalogue_invalidate() -> None:
-    """Make every process sharing the Django cache reload its catalogue on its next request."""
-    global _current
-    cache.delete(GENERATION_CACHE_KEY)
-    with _lock:
-        _current = None
+catalogue_cache = CatalogueCache()

@@ -1,8 +1,10 @@
 """The recommendation formulas as pure functions over numpy float64 arrays.
 
-No Django here: the same features can feed a learned model later. The
-formulas are the ones in DESIGN.md, section Recommendations; the constants
-come from settings.LUNA_RECO and are passed in by the caller.
+No Django here: the same features can feed a learned model later. The seed
+formulas: venue = w_spatial * exp(-decay * d) + w_preference * min(1, per_positive * n_pos
++ dwell / scale) + w_popularity * pop / max(pop); person = w_strength * strength +
+w_direct * direct + w_category * category. The constants come from settings.LUNA_RECO
+and are passed in by the caller.
 """
 
 from __future__ import annotations

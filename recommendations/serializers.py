@@ -18,10 +18,16 @@ class CategorySlugField(serializers.SlugField):
         return super().to_internal_value(data).lower()
 
 
+def limit_field() -> serializers.IntegerField:
+    """How many recommendations: the one place the bounds are checked (the API and `recommend` alike)."""
+    return serializers.IntegerField(min_value=1, max_value=MAX_LIMIT, default=DEFAULT_LIMIT)
+
+
 class VenueRecommendationQuerySerializer(QueryParamsSerializer):
-    limit = serializers.IntegerField(min_value=1, max_value=MAX_LIMIT, default=DEFAULT_LIMIT)
+    limit = limit_field()
     category = serializers.ListField(
         child=CategorySlugField(max_length=50),
+        source="categories",
         required=False,
         max_length=50,
         help_text="Only venues of these categories; repeat the parameter for several.",
@@ -38,17 +44,12 @@ class VenueRecommendationQuerySerializer(QueryParamsSerializer):
         default=False, help_text="Leave out venues the user has already viewed, liked or shown interest in."
     )
 
-    def to_service_kwargs(self) -> dict:
-        data = dict(self.validated_data)
-        data["categories"] = data.pop("category", None)
-        return data
-
 
 class PeopleRecommendationQuerySerializer(QueryParamsSerializer):
     venue_id = serializers.UUIDField(
         required=False, help_text="Rank friends for this venue (404 when no such venue); omit to rank by tie strength."
     )
-    limit = serializers.IntegerField(min_value=1, max_value=MAX_LIMIT, default=DEFAULT_LIMIT)
+    limit = limit_field()
 
 
 class VenueFeaturesSerializer(serializers.Serializer):

@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 
 from luna.geo import haversine_km
 from recommendations import scoring
-from recommendations.catalogue import Catalogue, catalogue_current, catalogue_reload
+from recommendations.catalogue import Catalogue, catalogue_cache
 from recommendations.selectors import (
     VenueTotals,
     friend_venue_totals,
@@ -61,11 +61,6 @@ class PersonRecommendation:
     features: PersonFeatures
 
 
-def _check_limit(limit: int) -> None:
-    if not 1 <= limit <= MAX_LIMIT:
-        raise ValidationError({"limit": f"Ensure this value is between 1 and {MAX_LIMIT}."})
-
-
 def recommend_venues(
     user: User,
     *,
@@ -76,7 +71,6 @@ def recommend_venues(
     exclude_interacted: bool = False,
 ) -> list[VenueRecommendation]:
     """The `limit` best venues for `user`: score desc, then distance asc, then venue id."""
-    _check_limit(limit)
     if max_distance_km is not None and not user.has_home:
         raise ValidationError(
             {"max_distance_km": "This user has no home location, so distances cannot be measured; omit this filter."}
@@ -89,10 +83,10 @@ def recommend_venues(
         "max_price_level": max_price_level,
         "exclude_interacted": exclude_interacted,
     }
-    results = _rank_venues(user, catalogue_current(), totals, **filters)
+    results = _rank_venues(user, catalogue_cache.current(), totals, **filters)
     if len(venue_ids_present(venue_ids=[row.venue_id for row in results])) < len(results):
         # The catalogue still holds a venue deleted since it was loaded.
-        results = _rank_venues(user, catalogue_reload(), totals, **filters)
+        results = _rank_venues(user, catalogue_cache.reload(), totals, **filters)
     return results
 
 
@@ -172,7 +166,6 @@ def recommend_people(user: User, *, venue: Venue | None = None, limit: int) -> l
 
     Score desc, then user id. Without a venue only the edge strength counts.
     """
-    _check_limit(limit)
     config = settings.LUNA_RECO
     friends = user_friends(user_id=user.id)
     count = len(friends)
@@ -180,7 +173,7 @@ def recommend_people(user: User, *, venue: Venue | None = None, limit: int) -> l
     direct = np.zeros(count, dtype=np.float64)
     category = np.zeros(count, dtype=np.float64)
     if venue is not None and count:
-        catalogue = catalogue_current()
+        catalogue = catalogue_cache.current()
         totals = friend_venue_totals(friend_ids=[friend.user_id for friend in friends])
         friend_index = totals.friend_index
         positive, dwell = totals.positive_counts, totals.dwell_seconds

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema_view
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from luna.api.permissions import IsSelfOrStaff
-from luna.api.schema import error_responses
+from luna.api.schema import operation
 from luna.api.viewsets import ViewSet
 from recommendations.selectors import venue_get
 from recommendations.serializers import (
@@ -25,14 +25,29 @@ USER_ID_PARAMETER = OpenApiParameter(
 )
 
 
+VENUES_ORDER = (
+    "Best first: score desc, then distance asc, then venue id. "
+    "score = 0.4 spatial + 0.4 preference + 0.2 popularity (weights from settings)."
+)
+PEOPLE_ORDER = (
+    "Active users the user has an edge to, best first: score desc, then user id. "
+    "score = 0.6 strength + 0.25 direct + 0.15 category; without venue_id, 0.6 strength."
+)
+
+
 class _ForOneUserViewSet(ViewSet):
-    """The path names a user; only that user or staff may read their recommendations."""
+    """The path names a user; only that user or staff may read their recommendations.
+
+    A subclass names its query and result serializers and says how to `recommend`.
+    """
 
     queryset = User.objects.all()
     lookup_url_kwarg = "user_id"
     permissions = {"*": [IsSelfOrStaff(message="You can only see your own recommendations.")]}
     pagination_class = None
     filter_backends: list = []
+    query_serializer_class: type
+    serializer_class: type
 
     def get_object(self) -> User:
         # Asking for one's own recommendations is the common case: the signed-in user is already loaded.
@@ -41,45 +56,52 @@ class _ForOneUserViewSet(ViewSet):
             return self.request.user
         return super().get_object()
 
+    def recommend(self, user: User, query: dict) -> list:
+        raise NotImplementedError
 
-class VenueRecommendationViewSet(_ForOneUserViewSet):
-    @extend_schema(
+    def retrieve(self, request, user_id: str | None = None) -> Response:
+        user = self.get_object()
+        query = self.query_serializer_class(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        return Response(self.get_serializer(self.recommend(user, query.validated_data), many=True).data)
+
+
+@extend_schema_view(
+    retrieve=operation(
+        "Venues recommended for a user",
+        VenueRecommendationSerializer(many=True),
+        errors=(400, 401, 403, 404),
         operation_id="reco_venues",
-        summary="Venues recommended for a user",
-        description=(
-            "Best first: score desc, then distance asc, then venue id. "
-            "score = 0.4 spatial + 0.4 preference + 0.2 popularity (weights from settings)."
-        ),
+        description=VENUES_ORDER,
         parameters=[USER_ID_PARAMETER, VenueRecommendationQuerySerializer],
-        responses={200: VenueRecommendationSerializer(many=True), **error_responses(400, 401, 403, 404)},
     )
-    def retrieve(self, request, user_id: str | None = None) -> Response:
-        user = self.get_object()
-        query = VenueRecommendationQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        results = recommend_venues(user, **query.to_service_kwargs())
-        return Response(VenueRecommendationSerializer(results, many=True).data)
+)
+class VenueRecommendationViewSet(_ForOneUserViewSet):
+    query_serializer_class = VenueRecommendationQuerySerializer
+    serializer_class = VenueRecommendationSerializer
+
+    def recommend(self, user: User, query: dict) -> list:
+        return recommend_venues(user, **query)
 
 
-class PeopleRecommendationViewSet(_ForOneUserViewSet):
-    @extend_schema(
+@extend_schema_view(
+    retrieve=operation(
+        "Friends to invite, for a user and optionally a venue",
+        PersonRecommendationSerializer(many=True),
+        errors=(400, 401, 403, 404),
         operation_id="reco_people",
-        summary="Friends to invite, for a user and optionally a venue",
-        description=(
-            "Active users the user has an edge to, best first: score desc, then user id. "
-            "score = 0.6 strength + 0.25 direct + 0.15 category; without venue_id, 0.6 strength."
-        ),
+        description=PEOPLE_ORDER,
         parameters=[USER_ID_PARAMETER, PeopleRecommendationQuerySerializer],
-        responses={200: PersonRecommendationSerializer(many=True), **error_responses(400, 401, 403, 404)},
     )
-    def retrieve(self, request, user_id: str | None = None) -> Response:
-        user = self.get_object()
-        query = PeopleRecommendationQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
+)
+class PeopleRecommendationViewSet(_ForOneUserViewSet):
+    query_serializer_class = PeopleRecommendationQuerySerializer
+    serializer_class = PersonRecommendationSerializer
+
+    def recommend(self, user: User, query: dict) -> list:
         venue = None
-        if "venue_id" in query.validated_data:
-            venue = venue_get(venue_id=query.validated_data["venue_id"])
+        if "venue_id" in query:
+            venue = venue_get(venue_id=query["venue_id"])
             if venue is None:
                 raise NotFound("No venue with this venue_id.")
-        results = recommend_people(user, venue=venue, limit=query.validated_data["limit"])
-        return Response(PersonRecommendationSerializer(results, many=True).data)
+        return recommend_people(user, venue=venue, limit=query["limit"])

@@ -1,7 +1,12 @@
-"""A plain reference implementation of DESIGN.md's formulas, for comparison in tests.
+"""A plain reference implementation of the seed formulas, for comparison in tests.
 
-Straightforward loops over ORM objects, constants written out from the design;
-it shares nothing with recommendations.scoring / services / catalogue.
+venue:  score = 0.4 * exp(-0.3 * d_home_km) + 0.4 * min(1, 0.5 * n_pos + dwell / 300)
+                + 0.2 * (distinct users with a like or interest) / (that count's maximum)
+person: score = 0.6 * strength + 0.25 * min(1, 0.5 * n_pos(venue) + dwell(venue) / 300)
+                + 0.15 * min(1, 0.3 * n_pos(category) + dwell(category) / 600)
+
+Straightforward loops over ORM objects, constants written out here; it shares nothing
+with recommendations.scoring / services / catalogue, so a bug there cannot hide here.
 """
 
 from __future__ import annotations

@@ -11,13 +11,18 @@ from recommendations.tests.worlds import build_world
 TOLERANCE = 1e-9
 
 
-def assert_same_venues(service, expected) -> None:
-    assert [str(r.venue_id) for r in service] == [r.venue_id for r in expected]
+def assert_same(service, expected, *, id_field: str, features: tuple[str, ...]) -> None:
+    """The same rows in the same order, with the same score and features (within TOLERANCE)."""
+    assert [str(getattr(r, id_field)) for r in service] == [getattr(r, id_field) for r in expected]
     for got, want in zip(service, expected, strict=True):
         assert got.score == pytest.approx(want.score, abs=TOLERANCE)
-        assert got.features.spatial == pytest.approx(want.spatial, abs=TOLERANCE)
-        assert got.features.preference == pytest.approx(want.preference, abs=TOLERANCE)
-        assert got.features.popularity == pytest.approx(want.popularity, abs=TOLERANCE)
+        for feature in features:
+            assert getattr(got.features, feature) == pytest.approx(getattr(want, feature), abs=TOLERANCE)
+
+
+def assert_same_venues(service, expected) -> None:
+    assert_same(service, expected, id_field="venue_id", features=("spatial", "preference", "popularity"))
+    for got, want in zip(service, expected, strict=True):
         if want.distance_km is None:
             assert got.distance_km is None
         else:
@@ -25,12 +30,7 @@ def assert_same_venues(service, expected) -> None:
 
 
 def assert_same_people(service, expected) -> None:
-    assert [str(r.user_id) for r in service] == [r.user_id for r in expected]
-    for got, want in zip(service, expected, strict=True):
-        assert got.score == pytest.approx(want.score, abs=TOLERANCE)
-        assert got.features.strength == pytest.approx(want.strength, abs=TOLERANCE)
-        assert got.features.direct == pytest.approx(want.direct, abs=TOLERANCE)
-        assert got.features.category == pytest.approx(want.category, abs=TOLERANCE)
+    assert_same(service, expected, id_field="user_id", features=("strength", "direct", "category"))
 
 
 WORLDS = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 
-from recommendations import catalogue
+from recommendations.catalogue import catalogue_cache
 from recommendations.services import recommend_people, recommend_venues
 from social.tests.factories import SocialEdgeFactory
 from venues.models import Interaction
@@ -25,7 +25,7 @@ class FakeClock:
 @pytest.fixture
 def clock(monkeypatch):
     fake = FakeClock()
-    monkeypatch.setattr(catalogue, "clock", fake)
+    monkeypatch.setattr(catalogue_cache, "clock", fake)
     return fake
 
 
@@ -134,7 +134,7 @@ def test_invalidating_the_catalogue_reloads_it_at_once(alice, bob, venues_near_a
     InteractionFactory(user=bob, venue=venues_near_alice[1], interaction_type="view")
     assert popularity_by_name(alice)["Near Bar"] == 1.0
     Interaction.objects.filter(venue=venues_near_alice[0]).delete()
-    catalogue.catalogue_invalidate()
+    catalogue_cache.invalidate()
     assert popularity_by_name(alice)["Near Bar"] == 0.0
 
 
@@ -161,7 +161,7 @@ def test_past_half_the_bound_a_reload_starts_off_the_request_path(
     settings.LUNA_RECO = {**settings.LUNA_RECO, "REFRESH_IN_BACKGROUND": True}
     started = []
     # Run the reload right after the request instead of in a thread, which would not see this test's rows.
-    monkeypatch.setattr(catalogue, "start_refresh_ahead", lambda: started.append(catalogue._refresh_ahead()))
+    monkeypatch.setattr(catalogue_cache, "start_refresh_ahead", lambda: started.append(catalogue_cache.refresh_ahead()))
     InteractionFactory(user=bob, venue=venues_near_alice[0], interaction_type="like")
     InteractionFactory(user=bob, venue=venues_near_alice[1], interaction_type="like")
     InteractionFactory(user=charlie, venue=venues_near_alice[1], interaction_type="like")

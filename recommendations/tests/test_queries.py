@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from recommendations.catalogue import catalogue_invalidate
+from recommendations.catalogue import catalogue_cache
 from recommendations.tests.worlds import build_world
 from social.models import SocialEdge
 from users.models import User
@@ -46,7 +46,7 @@ def test_venue_recommendations_cost_the_same_at_20_and_2000_venues(client_for, d
         warm_small = count_queries(client, url)
 
     build_world(12, users=50, venues=1980, interactions=5000)
-    catalogue_invalidate()
+    catalogue_cache.invalidate()
     with django_assert_max_num_queries(MAX_VENUE_QUERIES_COLD):
         cold_large = count_queries(client, url, {"limit": 100})
     with django_assert_max_num_queries(MAX_VENUE_QUERIES_WARM):
@@ -90,7 +90,7 @@ def test_people_recommendations_cost_the_same_at_5_and_500_friends(client_for, a
     counts = {}
     for size, (add, start) in {"few": (5, 0), "many": (495, 5)}.items():
         add_friends(alice, add, start=start)
-        catalogue_invalidate()
+        catalogue_cache.invalidate()
         with django_assert_max_num_queries(MAX_PEOPLE_QUERIES_COLD):
             cold = count_queries(client, url, {"venue_id": str(venue.pk), "limit": 100})
         with django_assert_max_num_queries(MAX_PEOPLE_QUERIES_WARM):

@@ -18,7 +18,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIRequestFactory, force_authenticate
 
-from recommendations import catalogue
+from recommendations.catalogue import catalogue_cache
 from recommendations.views import PeopleRecommendationViewSet, VenueRecommendationViewSet
 from social.models import SocialEdge
 from users.models import User
@@ -93,9 +93,9 @@ class Command(BaseCommand):
             self.stdout.write("DEBUG is on, so every query is also logged; run with DEBUG=0 for production figures.")
         self.stdout.write(f"load average before: {' '.join(f'{value:.2f}' for value in os.getloadavg())}")
 
-        catalogue.catalogue_invalidate()
+        catalogue_cache.invalidate()
         started = time.perf_counter()
-        state = catalogue.catalogue_current()
+        state = catalogue_cache.current()
         bound = settings.LUNA_RECO["CACHE_STALENESS_SECONDS"]
         background = settings.LUNA_RECO.get("REFRESH_IN_BACKGROUND", True)
         self.stdout.write(
@@ -119,13 +119,13 @@ class Command(BaseCommand):
             params = {"venue_id": str(venue_id), "limit": limit}
             self._call(factory, people_view, f"/reco/people/{user.pk}/", params, user)
 
-        loads_before = catalogue.full_loads
+        loads_before = catalogue_cache.full_loads
         self._bench("GET /reco/venues/{id}/", venue_call, options)
         self._bench("GET /reco/people/{id}/?venue_id=", people_call, options)
 
-        state = catalogue.catalogue_current()
+        state = catalogue_cache.current()
         self.stdout.write(
-            f"full catalogue loads during the timed run: {catalogue.full_loads - loads_before}; "
+            f"full catalogue loads during the timed run: {catalogue_cache.full_loads - loads_before}; "
             f"catalogue size after the run: {state.nbytes() / 2**20:.1f} MiB; "
             f"process memory: peak RSS {_memory_kib('VmHWM') / 1024:.0f} MiB "
             f"(ru_maxrss {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB), "

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from django.core.management.base import BaseCommand, CommandError
 
+from recommendations.serializers import PeopleRecommendationQuerySerializer
 from recommendations.services import MAX_LIMIT, recommend_people, recommend_venues
 from users.models import User
 from venues.models import Venue
@@ -51,7 +52,8 @@ class Command(BaseCommand):
         parser.add_argument("--limit", type=int, default=10, help=f"rows per table, 1-{MAX_LIMIT} (default 10)")
 
     def handle(self, *args, user: str, venue: str | None, limit: int, **options) -> None:
-        if not 1 <= limit <= MAX_LIMIT:
+        query = PeopleRecommendationQuerySerializer(data={"limit": limit})
+        if not query.is_valid():
             raise CommandError(f"--limit must be between 1 and {MAX_LIMIT}.")
         person = self._user(user)
         place = self._venue(venue) if venue else None
