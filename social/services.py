@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from luna.services import model_update
 from social.models import SocialEdge
 from users.models import User
 
@@ -30,11 +31,11 @@ def social_edge_create(
 
 
 @transaction.atomic
-def social_edge_update(*, edge: SocialEdge, **fields) -> SocialEdge:
-    for field, value in fields.items():
-        setattr(edge, field, value)
-    edge.full_clean(validate_constraints=False)
-    edge.save()
+def social_edge_update(*, edge: SocialEdge, data: dict) -> SocialEdge:
+    """Change the edge's relationship_type and strength; who it joins stays."""
+    edge, _ = model_update(
+        instance=edge, fields=["relationship_type", "strength"], data=data, validate_constraints=False
+    )
     return edge
 
 

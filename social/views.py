@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.response import Response
 
 from luna.api.permissions import IsSelfOrStaff
-from luna.api.schema import error_responses
+from luna.api.schema import operation
 from luna.api.viewsets import PartialUpdateMixin, ViewSet
 from social import services
 from social.models import SocialEdge
@@ -22,34 +22,34 @@ EDGE_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, descri
 
 
 @extend_schema_view(
-    list=extend_schema(
-        summary="Outgoing social edges",
+    list=operation(
+        "Outgoing social edges",
+        SocialEdgeSerializer(many=True),
+        errors=(400, 401, 403),
         description="The caller's outgoing edges, strongest first; staff may pass `?user=` for someone else's.",
         parameters=[SocialEdgeListQuerySerializer],
-        responses={200: SocialEdgeSerializer(many=True), **error_responses(400, 401, 403)},
     ),
-    retrieve=extend_schema(
-        summary="One social edge (owner or staff)",
-        parameters=[EDGE_ID],
-        responses={200: SocialEdgeSerializer, **error_responses(401, 403, 404)},
+    retrieve=operation(
+        "One social edge (owner or staff)", SocialEdgeSerializer, errors=(401, 403, 404), parameters=[EDGE_ID]
     ),
-    create=extend_schema(
-        summary="Create a social edge",
+    create=operation(
+        "Create a social edge",
+        SocialEdgeSerializer,
+        errors=(400, 401, 403, 415),
+        status=201,
         description="The edge starts at the caller (staff may pass `user_id`). An edge to yourself or a second "
         "edge to the same user is a 400.",
         request=SocialEdgeCreateSerializer,
-        responses={201: SocialEdgeSerializer, **error_responses(400, 401, 403, 415)},
     ),
-    partial_update=extend_schema(
-        summary="Change a social edge (owner or staff)",
+    partial_update=operation(
+        "Change a social edge (owner or staff)",
+        SocialEdgeSerializer,
+        errors=(400, 401, 403, 404, 415),
         parameters=[EDGE_ID],
         request=SocialEdgeUpdateSerializer,
-        responses={200: SocialEdgeSerializer, **error_responses(400, 401, 403, 404, 415)},
     ),
-    destroy=extend_schema(
-        summary="Delete a social edge (owner or staff)",
-        parameters=[EDGE_ID],
-        responses={204: None, **error_responses(401, 403, 404)},
+    destroy=operation(
+        "Delete a social edge (owner or staff)", None, errors=(401, 403, 404), status=204, parameters=[EDGE_ID]
     ),
 )
 class SocialEdgeViewSet(
@@ -82,7 +82,7 @@ class SocialEdgeViewSet(
         return Response(SocialEdgeSerializer(edge).data, status=status.HTTP_201_CREATED)
 
     def perform_partial_update(self, instance, data: dict):
-        return services.social_edge_update(edge=instance, **data)
+        return services.social_edge_update(edge=instance, data=data)
 
     def perform_destroy(self, instance) -> None:
         services.social_edge_delete(edge=instance)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from django.contrib.auth import SESSION_KEY, authenticate
 from django.contrib.sessions.models import Session
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -9,6 +11,7 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from luna.errors import RateLimited
+from luna.services import model_update
 from users.models import User
 from users.selectors import token_is_stale
 from users.throttles import signin_failure_record, signin_retry_after
@@ -18,13 +21,16 @@ BAD_CREDENTIALS = "Unable to sign in with the given handle and password."
 WRONG_PASSWORD = "This is not your current password."
 
 
-def _save_profile(user: User) -> None:
-    # The serializer checked the handle, but another signup may take it in between;
-    # the database's case-insensitive unique constraint then has the last word.
-    user.full_clean(exclude=["password"], validate_constraints=False)
+PROFILE_FIELDS = ["handle", "name", "age", "home_lat", "home_lng", "is_active", "is_staff"]
+
+
+@contextmanager
+def _handle_race():
+    """The serializer checked the handle, but another signup may take it in between;
+    the database's case-insensitive unique constraint then has the last word."""
     try:
         with transaction.atomic():
-            user.save()
+            yield
     except IntegrityError:
         raise ValidationError({"handle": ValidationError(HANDLE_TAKEN, code="handle_taken")}) from None
 
@@ -41,7 +47,9 @@ def user_create(
 ) -> User:
     user = User(handle=handle, name=name, age=age, home_lat=home_lat, home_lng=home_lng)
     user.set_password(password)  # None leaves an unusable password
-    _save_profile(user)
+    user.full_clean(exclude=["password"], validate_constraints=False)
+    with _handle_race():
+        user.save()
     return user
 
 
@@ -80,11 +88,17 @@ def user_update(*, actor: User, user: User, current_password: str | None = None,
     """
     _check_rights(actor=actor, user=user, fields=fields, current_password=current_password)
     password = fields.pop("password", None)
-    for field, value in fields.items():
-        setattr(user, field, value)
     if password is not None:
         user.set_password(password)
-    _save_profile(user)
+    with _handle_race():
+        model_update(
+            instance=user,
+            fields=PROFILE_FIELDS,
+            data=fields,
+            also_save=["password", "password_changed_at"] if password is not None else [],
+            clean_exclude=["password"],
+            validate_constraints=False,
+        )
     if fields.get("is_active") is False:
         _end_sign_ins(user)
     token = None

@@ -4,6 +4,7 @@ from django.db import transaction
 from django.db.models import ProtectedError
 
 from luna.errors import Conflict
+from luna.services import model_update
 from users.models import User
 from venues.models import Interaction, Venue
 
@@ -16,12 +17,13 @@ def venue_create(**fields) -> Venue:
     return venue
 
 
+VENUE_FIELDS = ["name", "description", "category", "lat", "lng", "price_level", "rating"]
+
+
 @transaction.atomic
-def venue_update(*, venue: Venue, **fields) -> Venue:
-    for field, value in fields.items():
-        setattr(venue, field, value)
-    venue.full_clean()
-    venue.save()
+def venue_update(*, venue: Venue, data: dict) -> Venue:
+    """Change any of VENUE_FIELDS."""
+    venue, _ = model_update(instance=venue, fields=VENUE_FIELDS, data=data)
     return venue
 
 

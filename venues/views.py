@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.generics import get_object_or_404
@@ -10,7 +10,7 @@ from rest_framework.response import Response
 
 from luna.api.filters import MAX_SEARCH_WORDS, SearchFilter
 from luna.api.permissions import AllowAny, IsAuthenticated, IsSelfOrStaff, IsStaff
-from luna.api.schema import error_responses
+from luna.api.schema import operation
 from luna.api.throttles import ScopedRateThrottle
 from luna.api.viewsets import PartialUpdateMixin, ViewSet
 from users.selectors import user_list
@@ -23,6 +23,14 @@ from venues.serializers import InteractionCreateSerializer, InteractionSerialize
 VENUE_ID = OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The venue's id.")
 USER_ID = OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The user's id.")
 INTERACTION_ACTIONS = {"interactions", "interact"}
+RECORD_INTERACTION = {
+    "ok": InteractionSerializer,
+    "errors": (400, 401, 403, 404, 415, 429),
+    "status": 201,
+    "parameters": [VENUE_ID],
+    "request": InteractionCreateSerializer,
+}
+RECORDED_AS_CALLER = "The interaction belongs to the caller; only staff may pass another user's `user_id`."
 
 LIST_PARAMETERS = [
     OpenApiParameter(
@@ -69,35 +77,26 @@ LIST_PARAMETERS = [
 
 
 @extend_schema_view(
-    list=extend_schema(
-        summary="List venues",
-        parameters=LIST_PARAMETERS,
-        responses={200: VenueSerializer(many=True), **error_responses(400, 401)},
-        auth=[],
+    list=operation("List venues", VenueSerializer(many=True), errors=(400, 401), parameters=LIST_PARAMETERS, auth=[]),
+    retrieve=operation("One venue", VenueSerializer, errors=(401, 404), parameters=[VENUE_ID], auth=[]),
+    create=operation(
+        "Add a venue (staff)", VenueSerializer, errors=(400, 401, 403, 415), status=201, request=VenueSerializer
     ),
-    retrieve=extend_schema(
-        summary="One venue",
-        parameters=[VENUE_ID],
-        responses={200: VenueSerializer, **error_responses(401, 404)},
-        auth=[],
-    ),
-    create=extend_schema(
-        summary="Add a venue (staff)",
-        request=VenueSerializer,
-        responses={201: VenueSerializer, **error_responses(400, 401, 403, 415)},
-    ),
-    partial_update=extend_schema(
-        summary="Change a venue (staff)",
+    partial_update=operation(
+        "Change a venue (staff)",
+        VenueSerializer,
+        errors=(400, 401, 403, 404, 415),
         parameters=[VENUE_ID],
         request=VenueSerializer,
-        responses={200: VenueSerializer, **error_responses(400, 401, 403, 404, 415)},
     ),
-    destroy=extend_schema(
-        summary="Remove a venue (staff)",
+    destroy=operation(
+        "Remove a venue (staff)",
+        None,
+        errors=(401, 403, 404, 409),
+        status=204,
         description="Deletes the venue and its interactions; plans made for it stay, without a venue. "
         "409 while a confirmed plan ahead holds a booking there: cancel it first.",
         parameters=[VENUE_ID],
-        responses={204: None, **error_responses(401, 403, 404, 409)},
     ),
 )
 class VenueViewSet(
@@ -141,7 +140,7 @@ class VenueViewSet(
         serializer.instance = services.venue_create(**serializer.validated_data)
 
     def perform_partial_update(self, instance, data: dict):
-        return services.venue_update(venue=instance, **data)
+        return services.venue_update(venue=instance, data=data)
 
     def perform_destroy(self, instance) -> None:
         services.venue_delete(venue=instance)
@@ -153,24 +152,16 @@ class VenueViewSet(
         interaction = services.interaction_record(venue=venue, **serializer.validated_data)
         return Response(InteractionSerializer(interaction).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(
-        summary="Record an interaction with a venue",
-        description="The interaction belongs to the caller; only staff may pass another user's `user_id`.",
-        parameters=[VENUE_ID],
-        request=InteractionCreateSerializer,
-        responses={201: InteractionSerializer, **error_responses(400, 401, 403, 404, 415, 429)},
-    )
+    @operation("Record an interaction with a venue", description=RECORDED_AS_CALLER, **RECORD_INTERACTION)
     @action(detail=True, methods=["post"], url_path="interactions")
     def interactions(self, request, pk=None) -> Response:
         return self._record_interaction(request)
 
-    @extend_schema(
-        summary="Record an interaction (the reference design's path)",
+    @operation(
+        "Record an interaction (the reference design's path)",
         description="Same as `POST /venues/{id}/interactions/`.",
-        parameters=[VENUE_ID],
-        request=InteractionCreateSerializer,
-        responses={201: InteractionSerializer, **error_responses(400, 401, 403, 404, 415, 429)},
         deprecated=True,
+        **RECORD_INTERACTION,
     )
     @action(detail=True, methods=["post"], url_path="interact")
     def interact(self, request, pk=None) -> Response:
@@ -178,10 +169,11 @@ class VenueViewSet(
 
 
 @extend_schema_view(
-    list=extend_schema(
-        summary="A user's interactions (that user or staff)",
+    list=operation(
+        "A user's interactions (that user or staff)",
+        InteractionSerializer(many=True),
+        errors=(400, 401, 403, 404),
         parameters=[USER_ID],
-        responses={200: InteractionSerializer(many=True), **error_responses(400, 401, 403, 404)},
     )
 )
 class UserInteractionViewSet(mixins.ListModelMixin, ViewSet):
