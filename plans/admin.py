@@ -15,6 +15,21 @@ def booking_outcome(booking: Booking, prefix: str) -> tuple[str, int]:
     return f"{prefix} {booking.status} ({detail}).", level
 
 
+def run_booking_action(model_admin, request, objects, *, act, refused: str, done) -> None:
+    """Run `act` on each object (a service returning a Booking) and say how each went.
+
+    A Conflict is that object's warning ("<object>: <refused>. <why>"); otherwise the booking's
+    outcome follows `done(object)`.
+    """
+    for obj in objects:
+        try:
+            booking = act(obj)
+        except Conflict as exc:
+            model_admin.message_user(request, f"{obj}: {refused}. {exc.message}", messages.WARNING)
+            continue
+        model_admin.message_user(request, *booking_outcome(booking, done(obj)))
+
+
 def is_settled(plan: Plan | None) -> bool:
     """Confirmed and cancelled plans are read-only: changes go through cancel and a new plan."""
     return plan is not None and plan.status != Plan.Status.PENDING
@@ -55,7 +70,7 @@ class BookingInline(admin.StackedInline):
     fields = readonly_fields
 
     def has_add_permission(self, request, obj=None) -> bool:
-        # Bookings are created by the booking agent when a plan is confirmed.
+        # A plan gets its booking when it is confirmed (plans.services.booking_open); never by hand.
         return False
 
 
@@ -80,13 +95,14 @@ class PlanAdmin(ModelAdmin):
 
     @admin.action(description="Confirm selected plans and book their venues")
     def confirm_plans(self, request, queryset) -> None:
-        for plan in queryset:
-            try:
-                booking = plan_confirm(plan=plan)
-            except Conflict as exc:
-                self.message_user(request, f"{plan}: not confirmed. {exc.message}", messages.WARNING)
-                continue
-            self.message_user(request, *booking_outcome(booking, f"{plan}: confirmed; booking"))
+        run_booking_action(
+            self,
+            request,
+            queryset,
+            act=lambda plan: plan_confirm(plan=plan),
+            refused="not confirmed",
+            done=lambda plan: f"{plan}: confirmed; booking",
+        )
 
     @admin.action(description="Cancel selected plans and their bookings")
     def cancel_plans(self, request, queryset) -> None:
@@ -119,7 +135,7 @@ class BookingAdmin(ModelAdmin):
     list_filter = ("status", "provider")
     search_fields = ("external_ref", "plan__venue__name", "plan__organizer__handle")
     list_select_related = ("plan__organizer", "plan__venue")
-    # Only the booking agent writes bookings (a hand-set status would never reach the provider);
+    # Only the booking agent changes bookings (a hand-set status would never reach the provider);
     # staff retry them with the action below, or cancel the plan.
     readonly_fields = (
         "id",
@@ -140,10 +156,11 @@ class BookingAdmin(ModelAdmin):
 
     @admin.action(description="Retry selected failed bookings")
     def retry_bookings(self, request, queryset) -> None:
-        for booking in queryset.select_related("plan"):
-            try:
-                booking = booking_retry(booking=booking)
-            except Conflict as exc:
-                self.message_user(request, f"{booking}: not retried. {exc.message}", messages.WARNING)
-                continue
-            self.message_user(request, *booking_outcome(booking, f"Booking for {booking.plan}:"))
+        run_booking_action(
+            self,
+            request,
+            queryset.select_related("plan"),
+            act=lambda booking: booking_retry(booking=booking),
+            refused="not retried",
+            done=lambda booking: f"Booking for {booking.plan}:",
+        )

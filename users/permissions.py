@@ -1,4 +1,4 @@
-"""Who may change an account (see the API table in the design)."""
+"""Who may change an account: that user or staff, and a staff or superuser account only itself or a superuser."""
 
 from __future__ import annotations
 

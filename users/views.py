@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib.auth import update_session_auth_hash
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.decorators import action
@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from luna.api.exceptions import exception_handler
 from luna.api.filters import MAX_SEARCH_WORDS, SearchFilter
-from luna.api.schema import error_responses
+from luna.api.schema import operation
 from luna.api.throttles import ScopedRateThrottle
 from luna.api.viewsets import PartialUpdateMixin, ViewSet
 from users import services
@@ -48,16 +48,20 @@ DEACTIVATION = (
 
 
 @extend_schema_view(
-    create=extend_schema(
-        summary="Sign up",
+    create=operation(
+        "Sign up",
+        UserSerializer,
+        errors=(400, 401, 415, 429),
+        status=201,
         description="Open signup. Without a password the account exists but cannot get a token. "
         "A taken handle (in any case) is a 400 whose `detail` is `Handle already taken.`.",
         request=UserCreateSerializer,
-        responses={201: UserSerializer, **error_responses(400, 401, 415, 429)},
         auth=[],
     ),
-    list=extend_schema(
-        summary="List users",
+    list=operation(
+        "List users",
+        UserSerializer(many=True),
+        errors=(400, 401),
         parameters=[
             OpenApiParameter(
                 "search",
@@ -65,13 +69,12 @@ DEACTIVATION = (
                 description=f"Words matched in handle and name (at most {MAX_SEARCH_WORDS}).",
             )
         ],
-        responses={200: UserSerializer(many=True), **error_responses(400, 401)},
     ),
-    retrieve=extend_schema(
-        summary="One user", parameters=[USER_ID], responses={200: UserSerializer, **error_responses(401, 404)}
-    ),
-    partial_update=extend_schema(
-        summary="Change a profile (that user or staff)",
+    retrieve=operation("One user", UserSerializer, errors=(401, 404), parameters=[USER_ID]),
+    partial_update=operation(
+        "Change a profile (that user or staff)",
+        UserUpdatedSerializer,
+        errors=(400, 401, 403, 404, 415),
         description="Changing your own password needs `current_password`; it ends every other sign-in "
         "(tokens and sessions made before it) and the answer carries your new `token`. A password changed "
         "by staff ends all of that user's sign-ins. Only staff may open or close an account (`is_active`); "
@@ -79,13 +82,14 @@ DEACTIVATION = (
         "or status, or change a superuser's account at all (403 otherwise).",
         parameters=[USER_ID],
         request=UserUpdateSerializer,
-        responses={200: UserUpdatedSerializer, **error_responses(400, 401, 403, 404, 415)},
     ),
-    destroy=extend_schema(
-        summary="Close an account (that user or staff)",
+    destroy=operation(
+        "Close an account (that user or staff)",
+        OpenApiResponse(description="Deactivated."),
+        errors=(401, 403, 404),
+        status=204,
         description=DEACTIVATION,
         parameters=[USER_ID],
-        responses={204: OpenApiResponse(description="Deactivated."), **error_responses(401, 403, 404)},
     ),
 )
 class UserViewSet(
@@ -142,7 +146,7 @@ class UserViewSet(
     def perform_destroy(self, instance) -> None:
         services.user_deactivate(user=instance)
 
-    @extend_schema(summary="The signed-in user", responses={200: UserSerializer, **error_responses(401)})
+    @operation("The signed-in user", UserSerializer, errors=(401,))
     @action(detail=False, methods=["get"], url_path="me", filter_backends=[])
     def me(self, request) -> Response:
         return Response(self.get_serializer(request.user).data)
@@ -157,12 +161,13 @@ class AuthTokenView(APIView):
     def get_permissions(self):
         return [AllowAny()] if self.request.method == "POST" else [IsAuthenticated()]
 
-    @extend_schema(
-        summary="Get an API token",
+    @operation(
+        "Get an API token",
+        TokenSerializer,
+        errors=(400, 401, 415, 429),
         description="Send the token back as `Authorization: Token <key>`. Wrong credentials are a 400 that does "
         "not say whether the handle or the password was wrong.",
         request=TokenRequestSerializer,
-        responses={200: TokenSerializer, **error_responses(400, 401, 415, 429)},
         auth=[],
     )
     def post(self, request) -> Response:
@@ -171,10 +176,12 @@ class AuthTokenView(APIView):
         token = services.auth_token_issue(request=request, **serializer.validated_data)
         return Response(TokenSerializer(token).data)
 
-    @extend_schema(
-        summary="Revoke the caller's token",
+    @operation(
+        "Revoke the caller's token",
+        OpenApiResponse(description="Revoked."),
+        errors=(401, 429),
+        status=204,
         request=None,
-        responses={204: OpenApiResponse(description="Revoked."), **error_responses(401, 429)},
     )
     def delete(self, request) -> Response:
         services.auth_token_revoke(user=request.user)

@@ -13,18 +13,6 @@ class VenueAdmin(ModelAdmin):
     search_fields = ("name", "description")
     ordering = ("name",)
     readonly_fields = ("id", "created_at", "updated_at")
-    fields = (
-        "id",
-        "name",
-        "description",
-        "category",
-        "lat",
-        "lng",
-        "price_level",
-        "rating",
-        "created_at",
-        "updated_at",
-    )
 
 
 @admin.register(Interaction)

@@ -8,7 +8,7 @@ model default, and auto_now / auto_now_add fields the moment the writer opened.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import connections, models
@@ -68,10 +68,6 @@ class RowWriter:
             if len(self._batch) >= BULK_CREATE_BATCH:
                 self._flush()
         self.written += 1
-
-    def write_many(self, rows: Iterable[Sequence[Any]]) -> None:
-        for row in rows:
-            self.write(row)
 
     def _flush(self) -> None:
         self.model.objects.using(self.using).bulk_create(self._batch, batch_size=BULK_CREATE_BATCH)

@@ -176,13 +176,20 @@ class _FileSpec:
     def prepare(self) -> None:
         """Read what the checks need from the database (once per file)."""
 
-    def row(self, cells: dict[str, str]) -> tuple:
-        raise NotImplementedError
+    cleaners: dict[str, Callable[[str], Any]]
 
-    @staticmethod
-    def cells(cleaners: dict[str, Callable[[str], Any]], values: dict[str, str]) -> dict[str, Any]:
+    def row(self, values: dict[str, str]) -> tuple:
+        """The row's values for RowWriter, in `fields` order; a bad cell or rule raises _RowInvalid."""
+        cleaned = self.cells(values)
+        self.check(cleaned)
+        return tuple(cleaned[name] for name in self.fields)
+
+    def check(self, cleaned: dict[str, Any]) -> None:
+        """Rules across cells and rows (pairs, uniqueness); the cells are each valid already."""
+
+    def cells(self, values: dict[str, str]) -> dict[str, Any]:
         cleaned, errors = {}, []
-        for column, clean in cleaners.items():
+        for column, clean in self.cleaners.items():
             try:
                 cleaned[column] = clean(values.get(column, ""))
             except ValidationError as error:
@@ -235,8 +242,7 @@ class _UsersFile(_FileSpec):
         self.ids.prepare()
         self.handles = set(User.objects.annotate(lower=Lower("handle")).values_list("lower", flat=True))
 
-    def row(self, values: dict[str, str]) -> tuple:
-        cleaned = self.cells(self.cleaners, values)
+    def check(self, cleaned: dict[str, Any]) -> None:
         if (cleaned["home_lat"] is None) != (cleaned["home_lng"] is None):
             missing = "home_lng" if cleaned["home_lng"] is None else "home_lat"
             raise _RowInvalid([(missing, "home_lat and home_lng must be given together, or both left empty.")])
@@ -246,7 +252,7 @@ class _UsersFile(_FileSpec):
         self.handles.add(handle)
         self.ids.taken.add(cleaned["id"])
         # An unusable password, as signup without a password gives; nothing is hashed.
-        return (*(cleaned[name] for name in self.fields[:-1]), make_password(None))
+        cleaned["password"] = make_password(None)
 
 
 class _VenuesFile(_FileSpec):
@@ -266,10 +272,8 @@ class _VenuesFile(_FileSpec):
     def prepare(self) -> None:
         self.ids.prepare()
 
-    def row(self, values: dict[str, str]) -> tuple:
-        cleaned = self.cells(self.cleaners, values)
+    def check(self, cleaned: dict[str, Any]) -> None:
         self.ids.taken.add(cleaned["id"])
-        return tuple(cleaned[name] for name in self.fields)
 
 
 class _InteractionsFile(_FileSpec):
@@ -285,10 +289,6 @@ class _InteractionsFile(_FileSpec):
             "interaction_type": _FieldCell(Interaction, "interaction_type").clean,
             "dwell_time_seconds": _FieldCell(Interaction, "dwell_time_seconds").clean,
         }
-
-    def row(self, values: dict[str, str]) -> tuple:
-        cleaned = self.cells(self.cleaners, values)
-        return tuple(cleaned[name] for name in self.fields)
 
 
 class _EdgesFile(_FileSpec):
@@ -308,8 +308,7 @@ class _EdgesFile(_FileSpec):
         self.stored = set(SocialEdge.objects.values_list("user_id", "other_user_id").iterator(chunk_size=50_000))
         self.pairs = set(self.stored)
 
-    def row(self, values: dict[str, str]) -> tuple:
-        cleaned = self.cells(self.cleaners, values)
+    def check(self, cleaned: dict[str, Any]) -> None:
         pair = (cleaned["user_id"], cleaned["other_user_id"])
         if pair[0] == pair[1]:
             raise _RowInvalid([("other_user_id", "A user cannot have an edge to themselves.")])
@@ -317,7 +316,6 @@ class _EdgesFile(_FileSpec):
             where = "is already stored" if pair in self.stored else "appears earlier in the file"
             raise _RowInvalid([("other_user_id", f"The edge {pair[0]} -> {pair[1]} {where}.")])
         self.pairs.add(pair)
-        return tuple(cleaned[name] for name in self.fields)
 
 
 # Dependency order: interactions and edges refer to users and venues.

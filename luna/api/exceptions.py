@@ -29,26 +29,19 @@ _UNDEFINED_TABLE = "42P01"
 
 
 class ServiceUnavailable(exceptions.APIException):
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = DATABASE_UNAVAILABLE
-    default_code = "database_unavailable"
-
-
-class RequestTooLarge(exceptions.APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "The request body is too large."
-    default_code = "request_too_large"
+    status_code, default_detail, default_code = 503, DATABASE_UNAVAILABLE, "database_unavailable"
 
 
 class DatabaseBusy(ServiceUnavailable):
-    default_detail = DATABASE_BUSY
-    default_code = "database_busy"
+    default_detail, default_code = DATABASE_BUSY, "database_busy"
+
+
+class RequestTooLarge(exceptions.APIException):
+    status_code, default_detail, default_code = 413, "The request body is too large.", "request_too_large"
 
 
 class ConflictError(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "The request conflicts with the current state."
-    default_code = "conflict"
+    status_code, default_detail, default_code = 409, "The request conflicts with the current state.", "conflict"
 
 
 def database_problem(exc: DatabaseError) -> str:

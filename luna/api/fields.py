@@ -11,50 +11,40 @@ import uuid
 from rest_framework import serializers
 
 
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+class _OnlyJSON:
+    """Refuse input whose JSON type is not `json_types` before the field's own parsing sees it."""
 
+    json_types: tuple[type, ...] = ()
 
-class StrictFloatField(serializers.FloatField):
     def to_internal_value(self, data):
-        if not _is_number(data):
+        # bool is an int to Python, not a number to JSON.
+        if not isinstance(data, self.json_types) or (isinstance(data, bool) and bool not in self.json_types):
             self.fail("invalid")
         return super().to_internal_value(data)
 
 
-class StrictIntegerField(serializers.IntegerField):
-    def to_internal_value(self, data):
-        if not _is_number(data):
-            self.fail("invalid")
-        return super().to_internal_value(data)
+class StrictFloatField(_OnlyJSON, serializers.FloatField):
+    json_types = (int, float)
 
 
-class StrictDecimalField(serializers.DecimalField):
-    def to_internal_value(self, data):
-        if not _is_number(data):
-            self.fail("invalid")
-        return super().to_internal_value(data)
+class StrictIntegerField(_OnlyJSON, serializers.IntegerField):
+    json_types = (int, float)
 
 
-class StrictCharField(serializers.CharField):
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
+class StrictDecimalField(_OnlyJSON, serializers.DecimalField):
+    json_types = (int, float)
 
 
-class StrictBooleanField(serializers.BooleanField):
-    def to_internal_value(self, data):
-        if not isinstance(data, bool):
-            self.fail("invalid")
-        return data
+class StrictCharField(_OnlyJSON, serializers.CharField):
+    json_types = (str,)
 
 
-class StrictSlugField(serializers.SlugField):
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
+class StrictSlugField(_OnlyJSON, serializers.SlugField):
+    json_types = (str,)
+
+
+class StrictBooleanField(_OnlyJSON, serializers.BooleanField):
+    json_types = (bool,)
 
 
 class ObjectIdField(serializers.PrimaryKeyRelatedField):

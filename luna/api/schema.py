@@ -1,12 +1,13 @@
 """Shapes of the error bodies, for the OpenAPI schema of every endpoint.
 
-Use them in `extend_schema(responses=...)`, e.g.
-`responses={200: PlanSerializer, **error_responses(400, 401, 403, 404)}`.
+Use `operation(...)` to declare one operation, e.g.
+`operation("One plan", PlanSerializer, errors=(401, 403, 404))`, or `error_responses(...)`
+inside `extend_schema(responses=...)`.
 """
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiResponse, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 
 ErrorSerializer = inline_serializer("Error", {"detail": serializers.CharField()})
@@ -40,3 +41,17 @@ def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
         )
         for code in codes
     }
+
+
+_UNSET = object()
+
+
+def operation(summary: str, ok, *, errors: tuple[int, ...], status: int = 200, request=_UNSET, **extra):
+    """`extend_schema` for one operation: its answer on success (`ok`, under `status`) and its error codes.
+
+    `operation("One plan", PlanSerializer, errors=(401, 403, 404))`; anything else extend_schema
+    takes (description, parameters, auth, operation_id) passes through.
+    """
+    if request is not _UNSET:
+        extra["request"] = request
+    return extend_schema(summary=summary, responses={status: ok, **error_responses(*errors)}, **extra)
