@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from plans.models import PlanParticipant
-from plans.tests.factories import PlanFactory, PlanParticipantFactory
+from plans.models import Booking, Plan, PlanParticipant
+from plans.tests.factories import BookingFactory, PlanFactory, PlanParticipantFactory
 from plans.tests.providers import RECORD
 from venues.tests.factories import VenueFactory
 
@@ -34,6 +34,25 @@ def agreed_plan(plan, bob):
     """alice's plan after bob accepted: ready to confirm."""
     plan.participants.filter(user=bob).update(status=PlanParticipant.Status.ACCEPTED)
     return plan
+
+
+@pytest.fixture
+def confirmed_plan(agreed_plan):
+    """The agreed plan confirmed in the database without a booking, as a fixture load leaves it.
+
+    A queryset update sends no post_save, so the plan-confirmed receiver opens no booking and
+    no agent runs; the plan (the same object as agreed_plan) is returned refreshed.
+    """
+    Plan.objects.filter(pk=agreed_plan.pk).update(status=Plan.Status.CONFIRMED)
+    agreed_plan.refresh_from_db()
+    return agreed_plan
+
+
+@pytest.fixture
+def booked_plan(confirmed_plan):
+    """The confirmed plan with its booking made at the provider (mock-1, after one attempt)."""
+    BookingFactory(plan=confirmed_plan, status=Booking.Status.BOOKED, external_ref="mock-1", attempts=1)
+    return Plan.objects.get(pk=confirmed_plan.pk)
 
 
 @pytest.fixture

@@ -11,8 +11,17 @@ from venues.tests.factories import VenueFactory
 
 
 class PlanFactory(factory.django.DjangoModelFactory):
+    """A pending plan; `PlanFactory(confirmed=True)` or `cancelled=True` saves it in that state.
+
+    Created as confirmed it gets no booking: only plan_confirm's save opens one (plans.signals).
+    """
+
     class Meta:
         model = Plan
+
+    class Params:
+        confirmed = factory.Trait(status=Plan.Status.CONFIRMED)
+        cancelled = factory.Trait(status=Plan.Status.CANCELLED)
 
     organizer = factory.SubFactory(UserFactory)
     venue = factory.SubFactory(VenueFactory)
@@ -24,9 +33,9 @@ class PlanParticipantFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = PlanParticipant
 
+    # status: the model's default, invited.
     plan = factory.SubFactory(PlanFactory)
     user = factory.SubFactory(UserFactory)
-    status = PlanParticipant.Status.INVITED
 
 
 class BookingFactory(factory.django.DjangoModelFactory):

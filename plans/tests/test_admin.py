@@ -9,8 +9,8 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone
 
-from plans.models import Booking, Plan
-from plans.tests.factories import BookingFactory
+from plans.models import STARTED, Booking, Plan
+from plans.tests.factories import BookingFactory, PlanFactory
 from users.tests.factories import UserFactory
 
 
@@ -25,11 +25,10 @@ def messages_of(response) -> list[str]:
 
 
 @pytest.mark.django_db
-def test_the_plan_page_shows_participants_and_the_booking(admin_client, agreed_plan):
-    Plan.objects.filter(pk=agreed_plan.pk).update(status=Plan.Status.CONFIRMED)
-    BookingFactory(plan=agreed_plan, status=Booking.Status.BOOKED, external_ref="mock-1234", attempts=1)
+def test_the_plan_page_shows_participants_and_the_booking(admin_client, confirmed_plan):
+    BookingFactory(plan=confirmed_plan, status=Booking.Status.BOOKED, external_ref="mock-1234", attempts=1)
 
-    page = admin_client.get(reverse("admin:plans_plan_change", args=[agreed_plan.pk]))
+    page = admin_client.get(reverse("admin:plans_plan_change", args=[confirmed_plan.pk]))
 
     assert page.status_code == 200
     html = page.content.decode()
@@ -54,21 +53,20 @@ def test_confirming_from_the_admin_goes_through_the_service_and_reports_each_pla
     assert response.status_code == 200
     notes = messages_of(response)
     assert any("confirmed; booking booked (mock-" in note for note in notes)
-    assert any("not confirmed. The plan's start time has passed." in note for note in notes)
+    assert any(f"not confirmed. {STARTED.reason}." in note for note in notes)
     assert Booking.objects.get().plan_id == agreed_plan.pk
     assert Plan.objects.get(pk=past.pk).status == Plan.Status.PENDING
 
 
 @pytest.mark.django_db(transaction=True)
-def test_retrying_from_the_admin_books_failed_bookings_and_skips_others(admin_client, agreed_plan, provider):
-    Plan.objects.filter(pk=agreed_plan.pk).update(status=Plan.Status.CONFIRMED)
-    failed = BookingFactory(plan=agreed_plan, status=Booking.Status.FAILED, attempts=2)
+def test_retrying_from_the_admin_books_failed_bookings_and_skips_others(admin_client, confirmed_plan, provider):
+    failed = BookingFactory(plan=confirmed_plan, status=Booking.Status.FAILED, attempts=2)
     booked = BookingFactory(
-        plan=Plan.objects.create(
-            organizer=agreed_plan.organizer,
-            venue=agreed_plan.venue,
-            start_time=agreed_plan.start_time,
-            status=Plan.Status.CONFIRMED,
+        plan=PlanFactory(
+            organizer=confirmed_plan.organizer,
+            venue=confirmed_plan.venue,
+            start_time=confirmed_plan.start_time,
+            confirmed=True,
         ),
         status=Booking.Status.BOOKED,
         external_ref="rec-0",
@@ -89,13 +87,12 @@ def test_retrying_from_the_admin_books_failed_bookings_and_skips_others(admin_cl
 
 
 @pytest.mark.django_db(transaction=True)
-def test_cancelling_from_the_admin_cancels_the_booking_too(admin_client, agreed_plan, provider):
-    Plan.objects.filter(pk=agreed_plan.pk).update(status=Plan.Status.CONFIRMED)
-    BookingFactory(plan=agreed_plan, status=Booking.Status.BOOKED, external_ref="rec-9")
+def test_cancelling_from_the_admin_cancels_the_booking_too(admin_client, confirmed_plan, provider):
+    BookingFactory(plan=confirmed_plan, status=Booking.Status.BOOKED, external_ref="rec-9")
 
     response = admin_client.post(
         reverse("admin:plans_plan_changelist"),
-        {"action": "cancel_plans", "_selected_action": [str(agreed_plan.pk)]},
+        {"action": "cancel_plans", "_selected_action": [str(confirmed_plan.pk)]},
         follow=True,
     )
 
@@ -105,14 +102,13 @@ def test_cancelling_from_the_admin_cancels_the_booking_too(admin_client, agreed_
 
 
 @pytest.mark.django_db
-def test_staff_cannot_add_a_booking_or_set_its_status_by_hand(admin_client, agreed_plan, provider):
-    Plan.objects.filter(pk=agreed_plan.pk).update(status=Plan.Status.CONFIRMED)
-    booking = BookingFactory(plan=agreed_plan, status=Booking.Status.FAILED, attempts=1, last_error="busy")
+def test_staff_cannot_add_a_booking_or_set_its_status_by_hand(admin_client, confirmed_plan, provider):
+    booking = BookingFactory(plan=confirmed_plan, status=Booking.Status.FAILED, attempts=1, last_error="busy")
 
     assert admin_client.get(reverse("admin:plans_booking_add")).status_code == 403
     response = admin_client.post(
         reverse("admin:plans_booking_change", args=[booking.pk]),
-        {"plan": str(agreed_plan.pk), "status": "booked", "external_ref": "typed-by-hand", "attempts": 0},
+        {"plan": str(confirmed_plan.pk), "status": "booked", "external_ref": "typed-by-hand", "attempts": 0},
     )
 
     assert response.status_code == 302

@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from plans.agent import booking_run
-from plans.models import Booking, Plan, PlanParticipant
+from plans.agent import booking_run, unbookable_error
+from plans.models import STARTED, WITHOUT_VENUE, Booking, Plan, PlanParticipant
 from plans.tests.factories import BookingFactory, PlanParticipantFactory
 from users.tests.factories import UserFactory
 
@@ -72,10 +72,9 @@ def test_a_hanging_provider_times_out_into_a_failed_booking(client_for, alice, a
 
 
 @pytest.mark.django_db
-def test_a_provider_answering_without_a_reference_fails_the_booking(agreed_plan, use_provider):
+def test_a_provider_answering_without_a_reference_fails_the_booking(confirmed_plan, use_provider):
     use_provider("JunkProvider")
-    Plan.objects.filter(pk=agreed_plan.pk).update(status=Plan.Status.CONFIRMED)
-    booking = BookingFactory(plan=agreed_plan)
+    booking = BookingFactory(plan=confirmed_plan)
 
     booking = booking_run(booking.pk)
 
@@ -84,10 +83,9 @@ def test_a_provider_answering_without_a_reference_fails_the_booking(agreed_plan,
 
 
 @pytest.mark.django_db
-def test_a_misconfigured_provider_fails_the_booking_instead_of_the_request(agreed_plan, settings):
+def test_a_misconfigured_provider_fails_the_booking_instead_of_the_request(confirmed_plan, settings):
     settings.LUNA_BOOKING_PROVIDER = "plans.providers.NoSuchProvider"
-    Plan.objects.filter(pk=agreed_plan.pk).update(status=Plan.Status.CONFIRMED)
-    booking = BookingFactory(plan=agreed_plan)
+    booking = BookingFactory(plan=confirmed_plan)
 
     booking = booking_run(booking.pk)
 
@@ -96,10 +94,9 @@ def test_a_misconfigured_provider_fails_the_booking_instead_of_the_request(agree
 
 
 @pytest.mark.django_db
-def test_a_claimed_booking_is_left_to_its_runner(agreed_plan, provider):
-    Plan.objects.filter(pk=agreed_plan.pk).update(status=Plan.Status.CONFIRMED)
+def test_a_claimed_booking_is_left_to_its_runner(confirmed_plan, provider):
     claimed_at = timezone.now()
-    booking = BookingFactory(plan=agreed_plan, claimed_at=claimed_at)
+    booking = BookingFactory(plan=confirmed_plan, claimed_at=claimed_at)
 
     booking = booking_run(booking.pk)
 
@@ -108,9 +105,8 @@ def test_a_claimed_booking_is_left_to_its_runner(agreed_plan, provider):
 
 
 @pytest.mark.django_db
-def test_a_booked_booking_is_not_booked_again(agreed_plan, provider):
-    Plan.objects.filter(pk=agreed_plan.pk).update(status=Plan.Status.CONFIRMED)
-    booking = BookingFactory(plan=agreed_plan, status=Booking.Status.BOOKED, external_ref="rec-0", attempts=1)
+def test_a_booked_booking_is_not_booked_again(confirmed_plan, provider):
+    booking = BookingFactory(plan=confirmed_plan, status=Booking.Status.BOOKED, external_ref="rec-0", attempts=1)
 
     booking = booking_run(booking.pk)
 
@@ -147,15 +143,15 @@ def test_a_failed_cancellation_keeps_the_booking_booked_with_the_error(client_fo
 
 
 @pytest.mark.django_db
-def test_a_booking_whose_plan_has_started_fails_without_asking_the_provider(agreed_plan, provider):
+def test_a_booking_whose_plan_has_started_fails_without_asking_the_provider(confirmed_plan, provider):
     an_hour_ago = timezone.now() - timedelta(hours=1)
-    Plan.objects.filter(pk=agreed_plan.pk).update(status=Plan.Status.CONFIRMED, start_time=an_hour_ago)
-    booking = BookingFactory(plan=agreed_plan)  # its dispatch was lost and is only now resumed
+    Plan.objects.filter(pk=confirmed_plan.pk).update(start_time=an_hour_ago)
+    booking = BookingFactory(plan=confirmed_plan)  # its dispatch was lost and is only now resumed
 
     booking = booking_run(booking.pk)
 
     assert (booking.status, booking.external_ref, booking.claimed_at) == (Booking.Status.FAILED, "", None)
-    assert booking.last_error == "The plan's start time has passed; nothing was booked."
+    assert booking.last_error == unbookable_error(STARTED)
     assert provider.book_calls == 0
 
 
@@ -172,14 +168,13 @@ def test_the_party_size_counts_the_accepted_people_whose_accounts_are_open(clien
 
 
 @pytest.mark.django_db
-def test_a_booking_whose_venue_was_removed_fails_without_asking_the_provider(agreed_plan, provider):
-    Plan.objects.filter(pk=agreed_plan.pk).update(status=Plan.Status.CONFIRMED)
-    booking = BookingFactory(plan=agreed_plan)
+def test_a_booking_whose_venue_was_removed_fails_without_asking_the_provider(confirmed_plan, provider):
+    booking = BookingFactory(plan=confirmed_plan)
     # Deleting the venue is refused while the plan holds this booking; the agent still checks.
-    Plan.objects.filter(pk=agreed_plan.pk).update(venue=None)
+    Plan.objects.filter(pk=confirmed_plan.pk).update(venue=None)
 
     booking = booking_run(booking.pk)
 
     assert (booking.status, booking.external_ref, booking.claimed_at) == (Booking.Status.FAILED, "", None)
-    assert booking.last_error == "The plan's venue is no longer listed; nothing was booked."
+    assert booking.last_error == unbookable_error(WITHOUT_VENUE)
     assert provider.book_calls == 0

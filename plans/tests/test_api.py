@@ -222,7 +222,7 @@ def test_the_list_shows_only_plans_the_caller_is_part_of(client_for, alice, bob,
 
 
 def test_the_list_filters_by_status(client_for, alice, plan):
-    cancelled = PlanFactory(organizer=alice, status=Plan.Status.CANCELLED)
+    cancelled = PlanFactory(organizer=alice, cancelled=True)
     assert [p["id"] for p in client_for(alice).get("/plans/?status=cancelled").json()["results"]] == [str(cancelled.pk)]
     assert [p["id"] for p in client_for(alice).get("/plans/?status=pending").json()["results"]] == [str(plan.pk)]
     assert client_for(alice).get("/plans/?status=sometime").status_code == 400
@@ -245,7 +245,7 @@ def test_the_booking_list_costs_the_same_for_one_plan_and_for_many(client_for, b
         return len(captured)
 
     def confirmed_plan_with_bob() -> None:
-        plan = PlanFactory(status=Plan.Status.CONFIRMED)
+        plan = PlanFactory(confirmed=True)
         PlanParticipantFactory(plan=plan, user=bob, status=PlanParticipant.Status.ACCEPTED)
         PlanParticipantFactory.create_batch(2, plan=plan)
         BookingFactory(plan=plan, status=Booking.Status.BOOKED, external_ref="rec-0")

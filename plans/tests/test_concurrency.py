@@ -48,14 +48,18 @@ def run_together(count: int, work) -> list:
     return results
 
 
-def test_twenty_concurrent_confirmations_make_one_booking_and_one_provider_call(alice, agreed_plan, provider):
+def post_together(user, path: str) -> list:
+    """THREADS clients signed in as `user` POST to `path` at the same moment; their responses."""
     clients = []
     for _ in range(THREADS):
         client = APIClient()
-        client.force_authenticate(alice)
+        client.force_authenticate(user)
         clients.append(client)
+    return run_together(THREADS, lambda index: clients[index].post(path))
 
-    responses = run_together(THREADS, lambda index: clients[index].post(f"/plans/{agreed_plan.pk}/confirm/"))
+
+def test_twenty_concurrent_confirmations_make_one_booking_and_one_provider_call(alice, agreed_plan, provider):
+    responses = post_together(alice, f"/plans/{agreed_plan.pk}/confirm/")
 
     assert [response.status_code for response in responses] == [200] * THREADS
     assert len({response.json()["booking_id"] for response in responses}) == 1
@@ -67,10 +71,9 @@ def test_twenty_concurrent_confirmations_make_one_booking_and_one_provider_call(
     assert Plan.objects.get(pk=agreed_plan.pk).status == Plan.Status.CONFIRMED
 
 
-def test_twenty_agent_runs_started_together_call_the_provider_once(agreed_plan, use_provider):
+def test_twenty_agent_runs_started_together_call_the_provider_once(confirmed_plan, use_provider):
     record = use_provider("SlowProvider")
-    Plan.objects.filter(pk=agreed_plan.pk).update(status=Plan.Status.CONFIRMED)
-    booking = BookingFactory(plan=agreed_plan)
+    booking = BookingFactory(plan=confirmed_plan)
 
     run_together(THREADS, lambda index: booking_run(booking.pk))
 
@@ -79,16 +82,10 @@ def test_twenty_agent_runs_started_together_call_the_provider_once(agreed_plan, 
     assert (booking.status, booking.attempts, booking.claimed_at) == (Booking.Status.BOOKED, 1, None)
 
 
-def test_concurrent_retries_of_a_failed_booking_book_it_once(staff, agreed_plan, provider):
-    Plan.objects.filter(pk=agreed_plan.pk).update(status=Plan.Status.CONFIRMED)
-    booking = BookingFactory(plan=agreed_plan, status=Booking.Status.FAILED, attempts=1)
-    clients = []
-    for _ in range(THREADS):
-        client = APIClient()
-        client.force_authenticate(staff)
-        clients.append(client)
+def test_concurrent_retries_of_a_failed_booking_book_it_once(staff, confirmed_plan, provider):
+    booking = BookingFactory(plan=confirmed_plan, status=Booking.Status.FAILED, attempts=1)
 
-    responses = run_together(THREADS, lambda index: clients[index].post(f"/bookings/{booking.pk}/retry/"))
+    responses = post_together(staff, f"/bookings/{booking.pk}/retry/")
 
     codes = sorted(response.status_code for response in responses)
     assert codes == [200] + [409] * (THREADS - 1)

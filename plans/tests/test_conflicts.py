@@ -7,8 +7,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from plans.models import Booking, Plan, PlanParticipant
+from plans.models import STARTED, WITHOUT_VENUE, Booking, Plan, PlanParticipant
 from plans.tests.factories import BookingFactory
+from users.models import User
 from users.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -21,54 +22,166 @@ def snapshot(plan: Plan) -> tuple:
     return plan.status, plan.updated_at, participants, bookings
 
 
-def test_confirming_a_cancelled_plan_is_a_conflict(client_for, alice, agreed_plan, provider):
-    Plan.objects.filter(pk=agreed_plan.pk).update(status=Plan.Status.CANCELLED)
-    before = snapshot(agreed_plan)
-
-    response = client_for(alice).post(f"/plans/{agreed_plan.pk}/confirm/")
-
-    assert response.status_code == 409
-    assert response.json() == {"detail": "The plan is cancelled and can no longer be confirmed."}
-    assert snapshot(agreed_plan) == before
-    assert provider.book_calls == 0
+# --- the plan states, each a step on the plan a fixture gave ---------------------
 
 
-def test_confirming_a_plan_whose_start_has_passed_is_a_conflict(client_for, alice, agreed_plan, provider):
-    Plan.objects.filter(pk=agreed_plan.pk).update(start_time=timezone.now() - timedelta(minutes=1))
-    before = snapshot(agreed_plan)
-
-    response = client_for(alice).post(f"/plans/{agreed_plan.pk}/confirm/")
-
-    assert response.status_code == 409
-    assert response.json() == {"detail": "The plan's start time has passed."}
-    assert snapshot(agreed_plan) == before
-    assert provider.book_calls == 0
+def cancelled(plan: Plan) -> None:
+    Plan.objects.filter(pk=plan.pk).update(status=Plan.Status.CANCELLED)
 
 
-@pytest.mark.parametrize("bobs_answer", [PlanParticipant.Status.INVITED, PlanParticipant.Status.DECLINED])
-def test_confirming_before_anyone_but_the_organizer_accepted_is_a_conflict(
-    client_for, alice, bob, plan, provider, bobs_answer
+def started(ago: timedelta):
+    def start(plan: Plan) -> None:
+        Plan.objects.filter(pk=plan.pk).update(start_time=timezone.now() - ago)
+
+    return start
+
+
+def bob_answered(answer: str):
+    def answer_for_bob(plan: Plan) -> None:
+        plan.participants.filter(user__handle="bob").update(status=answer)
+
+    return answer_for_bob
+
+
+def bobs_account_closed(plan: Plan) -> None:
+    bob = User.objects.get(handle="bob")
+    bob.is_active = False
+    bob.save(update_fields=["is_active"])
+
+
+def venue_removed(plan: Plan) -> None:
+    plan.venue.delete()
+
+
+def failed_booking(plan: Plan) -> None:
+    BookingFactory(plan=plan, status=Booking.Status.FAILED, attempts=1)
+
+
+# --- the requests: (who, path, body) ---------------------------------------------
+
+
+def alice_confirms(plan: Plan) -> tuple:
+    return "alice", f"/plans/{plan.pk}/confirm/", None
+
+
+def alice_invites_dana(plan: Plan) -> tuple:
+    dana = UserFactory(handle="dana")
+    return "alice", f"/plans/{plan.pk}/participants/", {"user_ids": [str(dana.pk)]}
+
+
+def bob_accepts(plan: Plan) -> tuple:
+    return "bob", f"/plans/{plan.pk}/respond/", {"status": "accepted"}
+
+
+def staff_retries(plan: Plan) -> tuple:
+    return "staff", f"/bookings/{Booking.objects.get(plan=plan).pk}/retry/", None
+
+
+CONFLICTS = [
+    # (the plan fixture, the steps that put it in its state, the request, the detail of the 409)
+    pytest.param(
+        "agreed_plan",
+        [cancelled],
+        alice_confirms,
+        "The plan is cancelled and can no longer be confirmed.",
+        id="confirming-a-cancelled-plan",
+    ),
+    pytest.param(
+        "agreed_plan",
+        [started(timedelta(minutes=1))],
+        alice_confirms,
+        f"{STARTED.reason}.",
+        id="confirming-a-plan-whose-start-has-passed",
+    ),
+    pytest.param(
+        "plan",
+        [bob_answered(PlanParticipant.Status.INVITED)],
+        alice_confirms,
+        "Nobody besides the organizer has accepted yet.",
+        id="confirming-before-anyone-but-the-organizer-accepted-invited",
+    ),
+    pytest.param(
+        "plan",
+        [bob_answered(PlanParticipant.Status.DECLINED)],
+        alice_confirms,
+        "Nobody besides the organizer has accepted yet.",
+        id="confirming-before-anyone-but-the-organizer-accepted-declined",
+    ),
+    pytest.param(
+        "agreed_plan",
+        [bobs_account_closed],
+        alice_confirms,
+        "Nobody besides the organizer has accepted yet.",
+        id="confirming-when-the-only-acceptance-came-from-a-closed-account",
+    ),
+    pytest.param(
+        "agreed_plan",
+        [venue_removed],
+        alice_confirms,
+        f"{WITHOUT_VENUE.reason}.",
+        id="confirming-a-plan-whose-venue-was-removed",
+    ),
+    pytest.param(
+        "confirmed_plan",
+        [],
+        alice_invites_dana,
+        "The plan is confirmed; people can be invited only while it is pending.",
+        id="inviting-people-to-a-confirmed-plan",
+    ),
+    pytest.param(
+        "plan",
+        [cancelled],
+        bob_accepts,
+        "The plan is cancelled; invitations can be answered only while it is pending.",
+        id="answering-an-invitation-to-a-cancelled-plan",
+    ),
+    pytest.param(
+        "booked_plan",
+        [],
+        staff_retries,
+        "Only a failed booking can be retried; this one is booked.",
+        id="retrying-a-booked-booking",
+    ),
+    pytest.param(
+        "agreed_plan",
+        [cancelled, failed_booking],
+        staff_retries,
+        "The plan is cancelled; only a confirmed plan's booking is retried.",
+        id="retrying-the-booking-of-a-cancelled-plan",
+    ),
+    pytest.param(
+        "confirmed_plan",
+        [started(timedelta(hours=1)), failed_booking],
+        staff_retries,
+        f"{STARTED.reason}; its booking is no longer retried.",
+        id="retrying-the-booking-of-a-plan-that-has-started",
+    ),
+    pytest.param(
+        "confirmed_plan",
+        [failed_booking, venue_removed],
+        staff_retries,
+        f"{WITHOUT_VENUE.reason}; its booking is no longer retried.",
+        id="retrying-the-booking-of-a-plan-whose-venue-was-removed",
+    ),
+]
+
+
+@pytest.mark.parametrize(("plan_fixture", "steps", "make_request", "detail"), CONFLICTS)
+def test_a_conflict_is_a_409_that_says_which_and_changes_nothing(
+    request, client_for, provider, plan_fixture, steps, make_request, detail
 ):
-    plan.participants.filter(user=bob).update(status=bobs_answer)
+    plan = request.getfixturevalue(plan_fixture)
+    for step in steps:
+        step(plan)
+    who, path, body = make_request(plan)
     before = snapshot(plan)
 
-    response = client_for(alice).post(f"/plans/{plan.pk}/confirm/")
+    response = client_for(request.getfixturevalue(who)).post(path, body)
 
     assert response.status_code == 409
-    assert response.json() == {"detail": "Nobody besides the organizer has accepted yet."}
+    assert response.json() == {"detail": detail}
     assert snapshot(plan) == before
     assert provider.book_calls == 0
-
-
-def test_confirming_a_plan_whose_venue_was_removed_is_a_conflict(client_for, alice, agreed_plan, venue, provider):
-    venue.delete()
-    before = snapshot(agreed_plan)
-
-    response = client_for(alice).post(f"/plans/{agreed_plan.pk}/confirm/")
-
-    assert response.status_code == 409
-    assert response.json() == {"detail": "The plan's venue is no longer listed."}
-    assert snapshot(agreed_plan) == before
 
 
 def test_confirming_twice_returns_the_same_booking(
@@ -87,95 +200,3 @@ def test_confirming_twice_returns_the_same_booking(
     assert callbacks == []
     assert Booking.objects.count() == 1
     assert provider.book_calls == 1
-
-
-def test_inviting_people_to_a_confirmed_plan_is_a_conflict(client_for, alice, agreed_plan):
-    Plan.objects.filter(pk=agreed_plan.pk).update(status=Plan.Status.CONFIRMED)
-    dana = UserFactory(handle="dana")
-    before = snapshot(agreed_plan)
-
-    response = client_for(alice).post(f"/plans/{agreed_plan.pk}/participants/", {"user_ids": [str(dana.pk)]})
-
-    assert response.status_code == 409
-    assert response.json() == {"detail": "The plan is confirmed; people can be invited only while it is pending."}
-    assert snapshot(agreed_plan) == before
-
-
-def test_answering_an_invitation_to_a_cancelled_plan_is_a_conflict(client_for, bob, plan):
-    Plan.objects.filter(pk=plan.pk).update(status=Plan.Status.CANCELLED)
-    before = snapshot(plan)
-
-    response = client_for(bob).post(f"/plans/{plan.pk}/respond/", {"status": "accepted"})
-
-    assert response.status_code == 409
-    assert response.json() == {"detail": "The plan is cancelled; invitations can be answered only while it is pending."}
-    assert snapshot(plan) == before
-
-
-def test_retrying_a_booked_booking_is_a_conflict(client_for, staff, agreed_plan, provider):
-    Plan.objects.filter(pk=agreed_plan.pk).update(status=Plan.Status.CONFIRMED)
-    BookingFactory(plan=agreed_plan, status=Booking.Status.BOOKED, external_ref="rec-0", attempts=1)
-    before = snapshot(agreed_plan)
-
-    response = client_for(staff).post(f"/bookings/{agreed_plan.booking.pk}/retry/")
-
-    assert response.status_code == 409
-    assert response.json() == {"detail": "Only a failed booking can be retried; this one is booked."}
-    assert snapshot(agreed_plan) == before
-    assert provider.book_calls == 0
-
-
-def test_retrying_the_booking_of_a_cancelled_plan_is_a_conflict(client_for, staff, agreed_plan, provider):
-    Plan.objects.filter(pk=agreed_plan.pk).update(status=Plan.Status.CANCELLED)
-    booking = BookingFactory(plan=agreed_plan, status=Booking.Status.FAILED, attempts=1)
-    before = snapshot(agreed_plan)
-
-    response = client_for(staff).post(f"/bookings/{booking.pk}/retry/")
-
-    assert response.status_code == 409
-    assert response.json() == {"detail": "The plan is cancelled; only a confirmed plan's booking is retried."}
-    assert snapshot(agreed_plan) == before
-    assert provider.book_calls == 0
-
-
-def test_retrying_the_booking_of_a_plan_that_has_started_is_a_conflict(client_for, staff, agreed_plan, provider):
-    an_hour_ago = timezone.now() - timedelta(hours=1)
-    Plan.objects.filter(pk=agreed_plan.pk).update(status=Plan.Status.CONFIRMED, start_time=an_hour_ago)
-    booking = BookingFactory(plan=agreed_plan, status=Booking.Status.FAILED, attempts=1)
-    before = snapshot(agreed_plan)
-
-    response = client_for(staff).post(f"/bookings/{booking.pk}/retry/")
-
-    assert response.status_code == 409
-    assert response.json() == {"detail": "The plan's start time has passed; its booking is no longer retried."}
-    assert snapshot(agreed_plan) == before
-    assert provider.book_calls == 0
-
-
-def test_confirming_when_the_only_acceptance_came_from_a_closed_account_is_a_conflict(
-    client_for, alice, bob, agreed_plan, provider
-):
-    bob.is_active = False
-    bob.save(update_fields=["is_active"])
-    before = snapshot(agreed_plan)
-
-    response = client_for(alice).post(f"/plans/{agreed_plan.pk}/confirm/")
-
-    assert response.status_code == 409
-    assert response.json() == {"detail": "Nobody besides the organizer has accepted yet."}
-    assert snapshot(agreed_plan) == before
-    assert provider.book_calls == 0
-
-
-def test_retrying_the_booking_of_a_plan_whose_venue_was_removed_is_a_conflict(client_for, staff, agreed_plan, provider):
-    Plan.objects.filter(pk=agreed_plan.pk).update(status=Plan.Status.CONFIRMED)
-    booking = BookingFactory(plan=agreed_plan, status=Booking.Status.FAILED, attempts=1)
-    agreed_plan.venue.delete()
-    before = snapshot(agreed_plan)
-
-    response = client_for(staff).post(f"/bookings/{booking.pk}/retry/")
-
-    assert response.status_code == 409
-    assert response.json() == {"detail": "The plan's venue is no longer listed; its booking is no longer retried."}
-    assert snapshot(agreed_plan) == before
-    assert provider.book_calls == 0

@@ -68,17 +68,14 @@ def test_a_confirmation_with_the_broker_down_answers_200_and_the_sweep_books_it(
 
 
 def test_a_cancellation_with_the_broker_down_answers_200(
-    client_for, alice, agreed_plan, provider, unreachable_broker, django_capture_on_commit_callbacks
+    client_for, alice, booked_plan, provider, unreachable_broker, django_capture_on_commit_callbacks
 ):
-    Plan.objects.filter(pk=agreed_plan.pk).update(status=Plan.Status.CONFIRMED)
-    Booking.objects.create(plan=agreed_plan, status=Booking.Status.BOOKED, external_ref="mock-1")
-
     with django_capture_on_commit_callbacks(execute=True):
-        response = client_for(alice).post(f"/plans/{agreed_plan.pk}/cancel/")
+        response = client_for(alice).post(f"/plans/{booked_plan.pk}/cancel/")
 
     assert response.status_code == 200
     assert response.json()["status"] == "cancelled"
-    assert Booking.objects.get(plan=agreed_plan).status == Booking.Status.BOOKED  # the sweep cancels it later
+    assert Booking.objects.get(plan=booked_plan).status == Booking.Status.BOOKED  # the sweep cancels it later
 
 
 def test_an_agent_that_breaks_after_the_commit_leaves_the_booking_pending_and_the_answer_200(

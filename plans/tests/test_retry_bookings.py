@@ -9,7 +9,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from plans.models import Booking, Plan
+from plans.models import Booking
 from plans.tests.factories import BookingFactory, PlanFactory
 
 pytestmark = pytest.mark.django_db
@@ -26,15 +26,16 @@ def retry_bookings(django_capture_on_commit_callbacks):
     return run
 
 
-def confirmed_plan(**booking) -> Booking:
-    return BookingFactory(plan=PlanFactory(status=Plan.Status.CONFIRMED), **booking)
+def confirmed_booking(**booking) -> Booking:
+    """A booking of a plan of its own, confirmed."""
+    return BookingFactory(plan=PlanFactory(confirmed=True), **booking)
 
 
 @pytest.mark.django_db(transaction=True)
 def test_it_retries_failed_bookings_and_counts_the_attempts(use_provider, settings, retry_bookings):
     settings.LUNA_BOOKING_MAX_ATTEMPTS = 5
     use_provider("FailingProvider")
-    booking = confirmed_plan(status=Booking.Status.FAILED, attempts=1, last_error="ProviderError: busy")
+    booking = confirmed_booking(status=Booking.Status.FAILED, attempts=1, last_error="ProviderError: busy")
 
     output = retry_bookings()
     booking.refresh_from_db()
@@ -56,8 +57,8 @@ def test_it_retries_failed_bookings_and_counts_the_attempts(use_provider, settin
 
 def test_it_leaves_bookings_that_reached_the_attempt_limit(provider, settings, retry_bookings):
     settings.LUNA_BOOKING_MAX_ATTEMPTS = 3
-    worn_out = confirmed_plan(status=Booking.Status.FAILED, attempts=3)
-    fresh = confirmed_plan(status=Booking.Status.FAILED, attempts=2)
+    worn_out = confirmed_booking(status=Booking.Status.FAILED, attempts=3)
+    fresh = confirmed_booking(status=Booking.Status.FAILED, attempts=2)
 
     output = retry_bookings()
 
@@ -71,7 +72,7 @@ def test_it_leaves_bookings_that_reached_the_attempt_limit(provider, settings, r
 
 def test_the_limit_can_be_given_on_the_command_line(provider, settings, retry_bookings):
     settings.LUNA_BOOKING_MAX_ATTEMPTS = 3
-    booking = confirmed_plan(status=Booking.Status.FAILED, attempts=3)
+    booking = confirmed_booking(status=Booking.Status.FAILED, attempts=3)
 
     retry_bookings("--max-attempts", "4")
 
@@ -87,9 +88,9 @@ def test_it_refuses_a_limit_below_one(provider, retry_bookings):
 def test_it_recovers_a_booking_whose_runner_died_holding_the_claim(provider, settings, retry_bookings):
     settings.LUNA_BOOKING_TIMEOUT_SECONDS = 10
     long_ago = timezone.now() - timedelta(minutes=5)
-    orphan = confirmed_plan(claimed_at=long_ago, attempts=1)
+    orphan = confirmed_booking(claimed_at=long_ago, attempts=1)
     Booking.objects.filter(pk=orphan.pk).update(updated_at=long_ago)
-    running = confirmed_plan(claimed_at=timezone.now(), attempts=1)
+    running = confirmed_booking(claimed_at=timezone.now(), attempts=1)
 
     output = retry_bookings()
 
@@ -103,7 +104,7 @@ def test_it_recovers_a_booking_whose_runner_died_holding_the_claim(provider, set
 
 
 def test_it_leaves_a_just_confirmed_booking_to_its_own_dispatch(provider, retry_bookings):
-    booking = confirmed_plan()
+    booking = confirmed_booking()
 
     retry_bookings()
 
@@ -114,7 +115,7 @@ def test_it_leaves_a_just_confirmed_booking_to_its_own_dispatch(provider, retry_
 
 def test_it_finishes_a_cancellation_the_provider_did_not_take(provider, retry_bookings):
     booking = BookingFactory(
-        plan=PlanFactory(status=Plan.Status.CANCELLED),
+        plan=PlanFactory(cancelled=True),
         status=Booking.Status.BOOKED,
         external_ref="rec-7",
         last_error="Cancelling failed: ProviderError: busy",
@@ -128,7 +129,7 @@ def test_it_finishes_a_cancellation_the_provider_did_not_take(provider, retry_bo
 
 
 def test_with_nothing_to_do_it_says_so_and_changes_nothing(provider, retry_bookings):
-    booked = confirmed_plan(status=Booking.Status.BOOKED, external_ref="rec-0")
+    booked = confirmed_booking(status=Booking.Status.BOOKED, external_ref="rec-0")
     updated_at = booked.updated_at
 
     output = retry_bookings()
@@ -141,7 +142,7 @@ def test_with_nothing_to_do_it_says_so_and_changes_nothing(provider, retry_booki
 
 def test_it_leaves_failed_bookings_of_plans_that_have_started(provider, retry_bookings):
     started = BookingFactory(
-        plan=PlanFactory(status=Plan.Status.CONFIRMED, start_time=timezone.now() - timedelta(hours=1)),
+        plan=PlanFactory(confirmed=True, start_time=timezone.now() - timedelta(hours=1)),
         status=Booking.Status.FAILED,
         attempts=1,
     )

@@ -24,30 +24,22 @@ def admin_client(db) -> Client:
     return client
 
 
-@pytest.fixture
-def booked_plan(agreed_plan) -> Plan:
-    Plan.objects.filter(pk=agreed_plan.pk).update(status=Plan.Status.CONFIRMED)
-    BookingFactory(plan=agreed_plan, status=Booking.Status.BOOKED, external_ref="mock-1", attempts=1)
-    return Plan.objects.get(pk=agreed_plan.pk)
-
-
 # --- removing a venue ---------------------------------------------------------
 
 
 @pytest.mark.parametrize("booking_status", [Booking.Status.BOOKED, Booking.Status.PENDING])
-def test_a_venue_with_a_booked_plan_ahead_cannot_be_removed(client_for, staff, agreed_plan, booking_status):
-    Plan.objects.filter(pk=agreed_plan.pk).update(status=Plan.Status.CONFIRMED)
-    BookingFactory(plan=agreed_plan, status=booking_status)
+def test_a_venue_with_a_booked_plan_ahead_cannot_be_removed(client_for, staff, confirmed_plan, booking_status):
+    BookingFactory(plan=confirmed_plan, status=booking_status)
 
-    response = client_for(staff).delete(f"/venues/{agreed_plan.venue_id}/")
+    response = client_for(staff).delete(f"/venues/{confirmed_plan.venue_id}/")
 
     assert response.status_code == 409
-    plan = Plan.objects.get(pk=agreed_plan.pk)
+    plan = Plan.objects.get(pk=confirmed_plan.pk)
     assert response.json() == {
         "detail": f"The venue cannot be removed while 1 plan ahead holds a booking there; cancel them first: {plan}."
     }
-    assert Venue.objects.filter(pk=agreed_plan.venue_id).exists()
-    assert Plan.objects.get(pk=agreed_plan.pk).venue_id == agreed_plan.venue_id
+    assert Venue.objects.filter(pk=confirmed_plan.venue_id).exists()
+    assert Plan.objects.get(pk=confirmed_plan.pk).venue_id == confirmed_plan.venue_id
 
 
 def test_once_the_plan_is_cancelled_the_venue_can_go(client_for, staff, alice, booked_plan, provider):
@@ -57,14 +49,15 @@ def test_once_the_plan_is_cancelled_the_venue_can_go(client_for, staff, alice, b
 
 
 @pytest.mark.parametrize("plan_state", ["pending", "failed-booking", "past"])
-def test_a_venue_without_a_live_booking_can_go_and_its_plans_keep_existing(client_for, staff, agreed_plan, plan_state):
+def test_a_venue_without_a_live_booking_can_go_and_its_plans_keep_existing(
+    client_for, staff, agreed_plan, request, plan_state
+):
+    if plan_state != "pending":
+        request.getfixturevalue("confirmed_plan")  # confirms agreed_plan
     if plan_state == "failed-booking":
-        Plan.objects.filter(pk=agreed_plan.pk).update(status=Plan.Status.CONFIRMED)
         BookingFactory(plan=agreed_plan, status=Booking.Status.FAILED)
     if plan_state == "past":
-        Plan.objects.filter(pk=agreed_plan.pk).update(
-            status=Plan.Status.CONFIRMED, start_time=timezone.now() - timedelta(days=1)
-        )
+        Plan.objects.filter(pk=agreed_plan.pk).update(start_time=timezone.now() - timedelta(days=1))
         BookingFactory(plan=agreed_plan, status=Booking.Status.BOOKED)
     assert client_for(staff).delete(f"/venues/{agreed_plan.venue_id}/").status_code == 204
     assert Plan.objects.get(pk=agreed_plan.pk).venue is None

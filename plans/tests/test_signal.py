@@ -143,12 +143,10 @@ def test_loading_a_fixture_with_a_confirmed_plan_fires_nothing(tmp_path, provide
 
 @pytest.mark.django_db
 def test_confirming_a_confirmed_plan_that_came_without_a_booking_books_it(
-    agreed_plan, provider, django_capture_on_commit_callbacks
+    confirmed_plan, provider, django_capture_on_commit_callbacks
 ):
-    Plan.objects.filter(pk=agreed_plan.pk).update(status=Plan.Status.CONFIRMED)  # as a fixture load leaves it
-
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        booking = plan_confirm(plan=agreed_plan)
+        booking = plan_confirm(plan=confirmed_plan)
 
     assert len(callbacks) == 1
     assert Booking.objects.get(pk=booking.pk).status == Booking.Status.BOOKED

@@ -47,9 +47,8 @@ def test_the_wait_between_attempts_doubles_up_to_a_cap(settings):
 
 
 @pytest.fixture
-def confirmed_booking(agreed_plan):
-    Plan.objects.filter(pk=agreed_plan.pk).update(status=Plan.Status.CONFIRMED)
-    return BookingFactory(plan=agreed_plan)
+def confirmed_booking(confirmed_plan):
+    return BookingFactory(plan=confirmed_plan)
 
 
 @pytest.fixture
@@ -65,15 +64,19 @@ def recorded_delays(monkeypatch):
     return delays
 
 
+def run_task(booking: Booking) -> str | None:
+    """Run the agent's task in this process, retries included, and refresh the booking after it."""
+    outcome = tasks.run_booking_agent.apply(args=[str(booking.pk)]).get()
+    booking.refresh_from_db()
+    return outcome
+
+
 @pytest.mark.django_db
 def test_the_task_retries_a_provider_error_until_it_books(confirmed_booking, use_provider, recorded_delays, settings):
     settings.LUNA_BOOKING_RETRY_BACKOFF_SECONDS = 3
     record = use_provider("FlakyProvider")
 
-    result = tasks.run_booking_agent.apply(args=[str(confirmed_booking.pk)])
-
-    assert result.get() == "booked"
-    confirmed_booking.refresh_from_db()
+    assert run_task(confirmed_booking) == "booked"
     assert (confirmed_booking.status, confirmed_booking.attempts) == (Booking.Status.BOOKED, 2)
     assert record.refused == record.booked == [confirmed_booking.pk]
     assert recorded_delays == [3]
@@ -85,10 +88,7 @@ def test_the_task_gives_up_at_the_attempt_limit(confirmed_booking, use_provider,
     settings.LUNA_BOOKING_RETRY_BACKOFF_SECONDS = 1
     record = use_provider("FailingProvider")
 
-    result = tasks.run_booking_agent.apply(args=[str(confirmed_booking.pk)])
-
-    assert result.get() == "failed"
-    confirmed_booking.refresh_from_db()
+    assert run_task(confirmed_booking) == "failed"
     assert (confirmed_booking.status, confirmed_booking.attempts) == (Booking.Status.FAILED, 4)
     assert confirmed_booking.last_error == "ProviderError: No tables left at that time."
     assert record.book_calls == 4

@@ -10,7 +10,6 @@ class SocialEdgeFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = SocialEdge
 
+    # relationship_type and strength: the model's defaults (friend, 0.5).
     user = factory.SubFactory(UserFactory)
     other_user = factory.SubFactory(UserFactory)
-    relationship_type = SocialEdge.RelationshipType.FRIEND
-    strength = 0.5

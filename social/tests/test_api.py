@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from social.models import SocialEdge
+from social.services import DUPLICATE_EDGE, SELF_EDGE
 from social.tests.factories import SocialEdgeFactory
 from users.tests.factories import UserFactory
 
@@ -83,7 +84,7 @@ def test_a_duplicate_edge_is_a_400(client_for, alice, bob):
     SocialEdgeFactory(user=alice, other_user=bob, strength=0.3)
     response = client_for(alice).post("/social/edges/", {"other_user_id": str(bob.id), "strength": 0.9}, format="json")
     assert response.status_code == 400
-    assert "already exists" in response.json()["other_user_id"][0]
+    assert DUPLICATE_EDGE in response.json()["other_user_id"][0]
     assert SocialEdge.objects.get().strength == 0.3
 
 
@@ -95,7 +96,7 @@ def test_the_reverse_edge_is_a_different_edge(client_for, alice, bob):
 def test_an_edge_to_yourself_is_a_400(client_for, alice):
     response = client_for(alice).post("/social/edges/", {"other_user_id": str(alice.id)}, format="json")
     assert response.status_code == 400
-    assert response.json()["other_user_id"] == ["An edge cannot point to its own user."]
+    assert response.json()["other_user_id"] == [SELF_EDGE]
     assert not SocialEdge.objects.exists()
 
 

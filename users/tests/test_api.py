@@ -6,6 +6,7 @@ import pytest
 from rest_framework.authtoken.models import Token
 
 from users.models import User
+from users.services import BAD_CREDENTIALS, HANDLE_TAKEN
 from users.tests.factories import PASSWORD, UserFactory
 from venues.models import Interaction
 from venues.tests.factories import InteractionFactory, VenueFactory
@@ -48,8 +49,8 @@ def test_the_password_and_its_hash_are_never_returned(api_client, staff, client_
 def test_a_taken_handle_is_refused_in_any_case(api_client, alice):
     response = api_client.post("/users/", {"handle": "ALICE", "name": "Another Alice"}, format="json")
     assert response.status_code == 400
-    assert "Handle already taken" in response.json()["detail"]
-    assert response.json()["handle"] == ["Handle already taken."]
+    assert HANDLE_TAKEN in response.json()["detail"]
+    assert response.json()["handle"] == [HANDLE_TAKEN]
     assert User.objects.count() == 1
 
 
@@ -128,7 +129,7 @@ def test_only_a_superuser_may_make_someone_staff(client_for, staff, alice):
 def test_changing_the_handle_to_a_taken_one_is_refused(client_for, alice, bob):
     response = client_for(alice).patch(f"/users/{alice.id}/", {"handle": "Bob"}, format="json")
     assert response.status_code == 400
-    assert "Handle already taken" in response.json()["detail"]
+    assert HANDLE_TAKEN in response.json()["detail"]
     alice.refresh_from_db()
     assert alice.handle == "alice"
 
@@ -191,7 +192,7 @@ def test_asking_twice_returns_the_same_token(api_client, alice):
 def test_wrong_credentials_do_not_say_which_half_was_wrong(api_client, alice, handle, password):
     response = api_client.post("/auth/token/", {"handle": handle, "password": password}, format="json")
     assert response.status_code == 400
-    assert response.json() == {"non_field_errors": ["Unable to sign in with the given handle and password."]}
+    assert response.json() == {"non_field_errors": [BAD_CREDENTIALS]}
     assert Token.objects.count() == 0
 
 

@@ -7,6 +7,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from users.models import User
+from users.services import WRONG_PASSWORD
 from users.tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -34,7 +35,7 @@ def token_of(api_client, handle: str, password: str = PASSWORD) -> str:
     "body, message",
     [
         ({"password": NEW_PASSWORD}, "Give your current password to set a new one."),
-        ({"password": NEW_PASSWORD, "current_password": "not it"}, "This is not your current password."),
+        ({"password": NEW_PASSWORD, "current_password": "not it"}, WRONG_PASSWORD),
         ({"password": NEW_PASSWORD, "current_password": ""}, "This field may not be blank."),
     ],
     ids=["missing", "wrong", "empty"],

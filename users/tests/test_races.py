@@ -9,6 +9,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from users.models import User
+from users.services import HANDLE_TAKEN
 
 ON_POSTGRES = connection.vendor == "postgresql"
 RACERS = 6
@@ -20,7 +21,7 @@ def test_a_handle_taken_between_the_check_and_the_save_is_a_400_naming_it(api_cl
     monkeypatch.setattr("users.serializers.handle_taken", lambda handle, exclude=None: False)
     response = api_client.post("/users/", {"handle": "ALICE", "name": "Another Alice"}, format="json")
     assert response.status_code == 400
-    assert response.json() == {"detail": "Handle already taken.", "handle": ["Handle already taken."]}
+    assert response.json() == {"detail": HANDLE_TAKEN, "handle": [HANDLE_TAKEN]}
     assert User.objects.count() == 1
 
 
@@ -29,7 +30,7 @@ def test_a_handle_change_racing_a_signup_is_a_400_naming_it(client_for, alice, b
     monkeypatch.setattr("users.serializers.handle_taken", lambda handle, exclude=None: False)
     response = client_for(alice).patch(f"/users/{alice.id}/", {"handle": "Bob"}, format="json")
     assert response.status_code == 400
-    assert response.json()["detail"] == "Handle already taken."
+    assert response.json()["detail"] == HANDLE_TAKEN
     alice.refresh_from_db()
     assert alice.handle == "alice"
 
@@ -58,5 +59,5 @@ def test_simultaneous_signups_for_one_handle_in_different_cases_create_one_accou
 
     statuses = sorted(status for status, _ in answers)
     assert statuses == [201] + [400] * (RACERS - 1)
-    assert all(body["detail"] == "Handle already taken." for status, body in answers if status == 400)
+    assert all(body["detail"] == HANDLE_TAKEN for status, body in answers if status == 400)
     assert User.objects.filter(handle__iexact="dana").count() == 1
