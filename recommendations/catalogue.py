@@ -33,6 +33,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import cached_property
 
 import numpy as np
 from django.conf import settings
@@ -41,6 +42,7 @@ from django.db import connections
 from django.db.models import CharField, Count, Exists, Max, OuterRef, Q, Subquery
 from django.db.models.functions import Cast
 
+from recommendations.engine.world import NO_CATEGORY
 from recommendations.selectors import plain_rows, uuid_key
 from venues.models import Interaction, Venue
 
@@ -64,7 +66,7 @@ class Catalogue:
     categories: list[str]  # category code -> slug ("" for venues without one)
     category_code: np.ndarray
     price_level: np.ndarray  # 0 when unknown
-    positive_counts: np.ndarray
+    popularity: np.ndarray  # distinct users with a like or interest, per venue
     last_interaction_id: int
     venue_mark: datetime | None
     generation: str
@@ -74,9 +76,15 @@ class Catalogue:
     def size(self) -> int:
         return len(self.ids)
 
-    @property
-    def max_positive_count(self) -> int:
-        return int(self.positive_counts.max()) if self.size else 0
+    @cached_property
+    def venue_category(self) -> np.ndarray:
+        """Category codes as the ranking engine has them: NO_CATEGORY for venues without one."""
+        empty = self.code_of("")
+        return (
+            self.category_code
+            if empty is None
+            else np.where(self.category_code == empty, NO_CATEGORY, self.category_code)
+        )
 
     def venue_id_at(self, position: int) -> uuid.UUID:
         return uuid.UUID(int=self.ids[position])
@@ -98,7 +106,7 @@ class Catalogue:
 
     def nbytes(self) -> int:
         """Memory held by this catalogue: arrays, ids, names and the id index."""
-        arrays = (self.lat, self.lng, self.category_code, self.price_level, self.positive_counts)
+        arrays = (self.lat, self.lng, self.category_code, self.price_level, self.popularity)
         total = sum(array.nbytes for array in arrays)
         total += sys.getsizeof(self.ids) + sys.getsizeof(self.position) + sys.getsizeof(self.names)
         total += sum(sys.getsizeof(venue_id) for venue_id in self.ids)
@@ -180,7 +188,7 @@ def catalogue_load(*, venue_mark: datetime | None, generation: str, loaded_at: f
         categories=categories,
         category_code=category_code,
         price_level=np.array([row[5] or 0 for row in rows], dtype=np.int8),
-        positive_counts=counts,
+        popularity=counts,
         last_interaction_id=last_interaction_id,
         venue_mark=venue_mark,
         generation=generation,
@@ -204,9 +212,9 @@ def _with_new_interactions(catalogue: Catalogue, *, up_to_id: int) -> Catalogue:
         .values_list("venue_id", flat=True)
     )
     positions = catalogue.positions_of(venue_ids.order_by())
-    counts = catalogue.positive_counts.copy()  # readers in other threads keep the old array
+    counts = catalogue.popularity.copy()  # readers in other threads keep the old array
     np.add.at(counts, positions[positions >= 0], 1)
-    return replace(catalogue, positive_counts=counts, last_interaction_id=up_to_id)
+    return replace(catalogue, popularity=counts, last_interaction_id=up_to_id)
 
 
 class CatalogueCache:

@@ -11,9 +11,10 @@ import numpy as np
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from luna.geo import haversine_km
 from recommendations import scoring
 from recommendations.catalogue import Catalogue, catalogue_cache
+from recommendations.engine.rankers import FormulaRanker, top_k_for
+from recommendations.engine.world import World, csr
 from recommendations.selectors import (
     VenueTotals,
     friend_venue_totals,
@@ -90,6 +91,51 @@ def recommend_venues(
     return results
 
 
+def user_world(catalogue: Catalogue, users: list[tuple[User, list[VenueTotals]]]) -> World:
+    """The engine's World for these users: the catalogue's venues and popularity, and their own rows.
+
+    `evaluate` builds the same World from a whole split, so offline and online scores are the
+    same numbers. Interactions with venues created since the catalogue was loaded are left out.
+    """
+    rows, cols, positive, dwell = [], [], [], []
+    for row, (_, totals) in enumerate(users):
+        positions = catalogue.positions_of(total.venue_id for total in totals)
+        for position, total in zip(positions.tolist(), totals, strict=True):
+            if position >= 0:
+                rows.append(row)
+                cols.append(position)
+                positive.append(total.positive_count)
+                dwell.append(total.dwell_seconds)
+    shape = (len(users), catalogue.size)
+    return World(
+        venue_lat=catalogue.lat,
+        venue_lng=catalogue.lng,
+        venue_category=catalogue.venue_category,
+        positive=csr(rows, cols, positive, shape),
+        dwell=csr(rows, cols, dwell, shape),
+        interactions=csr(rows, cols, np.ones(len(rows)), shape),
+        home_lat=np.array([user.home_lat if user.has_home else np.nan for user, _ in users], dtype=np.float64),
+        home_lng=np.array([user.home_lng if user.has_home else np.nan for user, _ in users], dtype=np.float64),
+        popularity=catalogue.popularity,
+    )
+
+
+def venue_candidates(
+    catalogue: Catalogue,
+    *,
+    categories: Iterable[str] | None = None,
+    max_price_level: int | None = None,
+) -> np.ndarray:
+    """The catalogue filters every user shares, as a mask over venue positions."""
+    candidates = np.ones(catalogue.size, dtype=bool)
+    if categories is not None:
+        codes = [code for code in map(catalogue.code_of, categories) if code is not None]
+        candidates &= np.isin(catalogue.category_code, codes)
+    if max_price_level is not None:
+        candidates &= (catalogue.price_level >= 1) & (catalogue.price_level <= max_price_level)
+    return candidates
+
+
 def _rank_venues(
     user: User,
     catalogue: Catalogue,
@@ -101,60 +147,27 @@ def _rank_venues(
     max_price_level: int | None,
     exclude_interacted: bool,
 ) -> list[VenueRecommendation]:
-    config = settings.LUNA_RECO
-
-    touched = catalogue.positions_of(row.venue_id for row in totals)
-    known = touched >= 0
-    touched = touched[known]
-    preference = np.zeros(catalogue.size, dtype=np.float64)
-    preference[touched] = scoring.preference_feature(
-        np.array([row.positive_count for row in totals], dtype=np.float64)[known],
-        np.array([row.dwell_seconds for row in totals], dtype=np.float64)[known],
-        per_positive=config["PREFERENCE_PER_POSITIVE"],
-        dwell_scale_seconds=config["PREFERENCE_DWELL_SECONDS"],
-    )
-
-    candidates = np.ones(catalogue.size, dtype=bool)
-    if categories is not None:
-        codes = [code for code in map(catalogue.code_of, categories) if code is not None]
-        candidates &= np.isin(catalogue.category_code, codes)
-    if max_price_level is not None:
-        candidates &= (catalogue.price_level >= 1) & (catalogue.price_level <= max_price_level)
+    world = user_world(catalogue, [(user, totals)])
+    scored = FormulaRanker(settings.LUNA_RECO).score(world, np.array([0]))
+    candidates = venue_candidates(catalogue, categories=categories, max_price_level=max_price_level)
     if exclude_interacted:
-        candidates[touched] = False
-
-    if user.has_home:
-        distance = haversine_km(user.home_lat, user.home_lng, catalogue.lat, catalogue.lng)
-        if max_distance_km is not None:
-            candidates &= distance <= max_distance_km
-    else:
-        distance = np.full(catalogue.size, np.nan)
-
-    positions = np.flatnonzero(candidates)
-    distance = distance[positions]
-    preference = preference[positions]
-    spatial = scoring.spatial_feature(distance, decay_per_km=config["SPATIAL_DECAY_PER_KM"])
-    popularity = scoring.popularity_feature(
-        catalogue.positive_counts[positions], max_count=catalogue.max_positive_count
-    )
-    score = scoring.venue_score(spatial, preference, popularity, weights=config["VENUE_WEIGHTS"])
-    best = scoring.top_k(score, limit, id_rank=positions, distance=distance)
+        candidates[world.interactions.indices] = False
+    if max_distance_km is not None:
+        candidates &= scored.distance[0] <= max_distance_km
+    best = top_k_for(scored, 0, limit, np.flatnonzero(candidates))
 
     results = []
-    for index in best.tolist():
-        position = int(positions[index])
-        venue_distance = float(distance[index])
+    for position in best.tolist():
+        venue_distance = float(scored.distance[0, position])
         results.append(
             VenueRecommendation(
                 venue_id=catalogue.venue_id_at(position),
                 venue_name=catalogue.names[position],
                 category=catalogue.categories[catalogue.category_code[position]],
-                score=float(score[index]),
+                score=float(scored.score[0, position]),
                 distance_km=None if math.isnan(venue_distance) else venue_distance,
                 features=VenueFeatures(
-                    spatial=float(spatial[index]),
-                    preference=float(preference[index]),
-                    popularity=float(popularity[index]),
+                    **{name: float(values[0, position]) for name, values in scored.features.items()}
                 ),
             )
         )

@@ -1,4 +1,4 @@
-"""Write many rows of one model fast: PostgreSQL COPY, or bulk_create elsewhere.
+"""Write many rows of one model fast: PostgreSQL COPY, or batched multi-row INSERTs elsewhere.
 
 Used by the synthetic world generator and the CSV importer. Rows are plain
 tuples of already validated values in the order of `fields` (attnames, so
@@ -14,7 +14,7 @@ from typing import Any
 from django.db import connections, models
 from django.utils import timezone
 
-BULK_CREATE_BATCH = 2_000
+INSERT_BATCH = 2_000
 
 
 class RowWriter:
@@ -28,7 +28,7 @@ class RowWriter:
         self._connection = connections[using]
         self._use_copy = self._connection.vendor == "postgresql"
         self._constants = self._constant_values()
-        self._batch: list[models.Model] = []
+        self._batch: list[tuple] = []
         self._cursor = None
         self._copy_context = None
         self._copy = None
@@ -47,40 +47,51 @@ class RowWriter:
         return constants
 
     def __enter__(self) -> RowWriter:
+        meta = self.model._meta
+        quote = self._connection.ops.quote_name
+        columns = ", ".join(quote(meta.get_field(name).column) for name in [*self.fields, *self._constants])
+        self._cursor = self._connection.cursor()
         if self._use_copy:
-            columns = [self.model._meta.get_field(name).column for name in self.fields]
-            columns += [self.model._meta.get_field(name).column for name in self._constants]
-            quote = self._connection.ops.quote_name
-            statement = "COPY {} ({}) FROM STDIN".format(
-                quote(self.model._meta.db_table), ", ".join(quote(column) for column in columns)
-            )
             self._constant_row = tuple(self._constants.values())
-            self._cursor = self._connection.cursor()
-            self._copy_context = self._cursor.copy(statement)
+            self._copy_context = self._cursor.copy(f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN")
             self._copy = self._copy_context.__enter__()
+        else:
+            # Values as the database takes them (a UUID as its hex on SQLite), converted per field;
+            # far cheaper than building a model instance per row for bulk_create.
+            self._prepare = [meta.get_field(name).get_db_prep_save for name in self.fields]
+            self._constant_row = tuple(
+                meta.get_field(name).get_db_prep_save(value, connection=self._connection)
+                for name, value in self._constants.items()
+            )
+            placeholders = ", ".join(["%s"] * (len(self.fields) + len(self._constants)))
+            self._insert = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders})"
         return self
 
     def write(self, row: Sequence[Any]) -> None:
         if self._use_copy:
             self._copy.write_row((*row, *self._constant_row))
         else:
-            self._batch.append(self.model(**dict(zip(self.fields, row, strict=True)), **self._constants))
-            if len(self._batch) >= BULK_CREATE_BATCH:
+            connection = self._connection
+            prepared = tuple(
+                prepare(value, connection=connection) for prepare, value in zip(self._prepare, row, strict=True)
+            )
+            self._batch.append(prepared + self._constant_row)
+            if len(self._batch) >= INSERT_BATCH:
                 self._flush()
         self.written += 1
 
     def _flush(self) -> None:
-        self.model.objects.using(self.using).bulk_create(self._batch, batch_size=BULK_CREATE_BATCH)
+        self._cursor.executemany(self._insert, self._batch)
         self._batch = []
 
     def __exit__(self, exc_type, exc, traceback) -> None:
-        if self._use_copy:
-            try:
+        try:
+            if self._use_copy:
                 self._copy_context.__exit__(exc_type, exc, traceback)
-            finally:
-                self._cursor.close()
-        elif exc_type is None and self._batch:
-            self._flush()
+            elif exc_type is None and self._batch:
+                self._flush()
+        finally:
+            self._cursor.close()
 
 
 def refresh_statistics(*model_classes: type[models.Model], using: str = "default") -> None:

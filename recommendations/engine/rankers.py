@@ -1,0 +1,122 @@
+"""Rankers: fitted on a World, they score every venue for a batch of users at once.
+
+`score(world, users)` returns a `Scored`: the scores (users x venues), the features
+behind them (each users x venues, or broadcast), and the distances from home used
+for the tie-break and the distance filter. Higher is better; ties go to the nearer
+venue, then to the lower venue position (id order), the same rule online and offline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from luna.geo import haversine_km
+from recommendations import scoring
+from recommendations.engine.world import World
+
+# The seed formula's constants (settings.LUNA_RECO has the same defaults; the service passes those).
+FORMULA_DEFAULTS = {
+    "SPATIAL_DECAY_PER_KM": 0.3,
+    "VENUE_WEIGHTS": {"spatial": 0.4, "preference": 0.4, "popularity": 0.2},
+    "PREFERENCE_PER_POSITIVE": 0.5,
+    "PREFERENCE_DWELL_SECONDS": 300.0,
+}
+
+
+@dataclass(frozen=True)
+class Scored:
+    score: np.ndarray  # (users, venues)
+    features: dict[str, np.ndarray]  # name -> (users, venues), possibly a broadcast view
+    distance: np.ndarray  # (users, venues) km from home, NaN for users without one
+
+
+def home_distances(world: World, users: np.ndarray) -> np.ndarray:
+    """(users, venues) great-circle km from each user's home; NaN rows for users without one."""
+    return haversine_km(
+        world.home_lat[users][:, None],
+        world.home_lng[users][:, None],
+        world.venue_lat[None, :],
+        world.venue_lng[None, :],
+    )
+
+
+def relative_popularity(world: World) -> np.ndarray:
+    """(venues,) distinct users with a like or interest, over the most any venue has (0 when none has any)."""
+    return scoring.popularity_feature(world.popularity, max_count=float(world.popularity.max(initial=0)))
+
+
+class Ranker:
+    """Fitted once on a World's history, then asked for batches of users."""
+
+    name = ""
+
+    def fit(self, world: World) -> Ranker:
+        return self
+
+    def score(self, world: World, users: np.ndarray) -> Scored:
+        raise NotImplementedError
+
+
+class FormulaRanker(Ranker):
+    """The seed formula, exactly: weights["spatial"] * spatial + weights["preference"] * preference
+    + weights["popularity"] * popularity (recommendations.scoring)."""
+
+    name = "formula"
+
+    def __init__(self, config: Mapping | None = None) -> None:
+        self.config = {**FORMULA_DEFAULTS, **(config or {})}
+
+    def score(self, world: World, users: np.ndarray) -> Scored:
+        config = self.config
+        distance = home_distances(world, users)
+        spatial = scoring.spatial_feature(distance, decay_per_km=config["SPATIAL_DECAY_PER_KM"])
+        preference = scoring.preference_feature(
+            world.positive[users].toarray(),
+            world.dwell[users].toarray(),
+            per_positive=config["PREFERENCE_PER_POSITIVE"],
+            dwell_scale_seconds=config["PREFERENCE_DWELL_SECONDS"],
+        )
+        popularity = np.broadcast_to(relative_popularity(world), spatial.shape)
+        score = scoring.venue_score(spatial, preference, popularity, weights=config["VENUE_WEIGHTS"])
+        features = {"spatial": spatial, "preference": preference, "popularity": popularity}
+        return Scored(score=score, features=features, distance=distance)
+
+
+class PopularityRanker(Ranker):
+    """The most liked venues first, the same list for everyone (a baseline)."""
+
+    name = "popularity"
+
+    def score(self, world: World, users: np.ndarray) -> Scored:
+        distance = home_distances(world, users)
+        popularity = np.broadcast_to(relative_popularity(world), distance.shape)
+        return Scored(score=popularity, features={"popularity": popularity}, distance=distance)
+
+
+class DistanceRanker(Ranker):
+    """The venues nearest home first (a baseline; users without a home get id order)."""
+
+    name = "distance"
+
+    def __init__(self, decay_per_km: float = FORMULA_DEFAULTS["SPATIAL_DECAY_PER_KM"]) -> None:
+        self.decay_per_km = decay_per_km
+
+    def score(self, world: World, users: np.ndarray) -> Scored:
+        distance = home_distances(world, users)
+        spatial = scoring.spatial_feature(distance, decay_per_km=self.decay_per_km)
+        return Scored(score=spatial, features={"spatial": spatial}, distance=distance)
+
+
+BASELINES: dict[str, type[Ranker]] = {
+    ranker.name: ranker for ranker in (FormulaRanker, PopularityRanker, DistanceRanker)
+}
+
+
+def top_k_for(scored: Scored, row: int, k: int, candidates: np.ndarray) -> np.ndarray:
+    """Venue positions of the k best candidates for the batch's `row`: score desc, distance asc, position asc."""
+    score = scored.score[row, candidates]
+    best = scoring.top_k(score, k, id_rank=candidates, distance=scored.distance[row, candidates])
+    return candidates[best]

@@ -1,0 +1,80 @@
+"""A `World` of arrays: everything a ranker may look at, with no Django in sight.
+
+Offline it holds a whole check-in split (world.checkins builds it) or the
+database's history (evaluate --from-database); online it holds the catalogue
+and the rows of the one user (or the few) being ranked. Rankers see the same
+shape either way, which is what makes offline and online scores the same
+numbers.
+
+Users and venues are positions (0..U-1, 0..V-1). Venue positions are also the
+id tie-break: they follow venue id order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import scipy.sparse as sp
+
+NO_CATEGORY = -1
+
+
+@dataclass(frozen=True)
+class World:
+    venue_lat: np.ndarray  # (V,) degrees
+    venue_lng: np.ndarray  # (V,)
+    venue_category: np.ndarray  # (V,) int category code, NO_CATEGORY for none
+    # (U, V): how many like/interest interactions each user has with each venue.
+    positive: sp.csr_matrix
+    # (U, V): seconds of dwell over all of a user's interactions with a venue (views too).
+    dwell: sp.csr_matrix
+    # (U, V): every interaction, positive or not: what "has been there" means.
+    interactions: sp.csr_matrix
+    home_lat: np.ndarray  # (U,) degrees, NaN without a home
+    home_lng: np.ndarray  # (U,)
+    # (U, U): tie strength from a user to each friend (directed); may be empty.
+    social: sp.csr_matrix | None = None
+    # (V,): distinct users with a like or interest. Offline it follows from `positive`; online
+    # it is the catalogue's count over every user, of whom the world holds only a few.
+    popularity: np.ndarray | None = None
+    # Free-form facts about where the world came from (sizes, prefix), for reports.
+    info: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        users, venues = self.positive.shape
+        for name in ("dwell", "interactions"):
+            if getattr(self, name).shape != (users, venues):
+                raise ValueError(f"World.{name} is {getattr(self, name).shape}, expected {(users, venues)}.")
+        if self.popularity is None:
+            object.__setattr__(self, "popularity", distinct_users(self.positive))
+
+    @property
+    def n_users(self) -> int:
+        return self.positive.shape[0]
+
+    @property
+    def n_venues(self) -> int:
+        return self.positive.shape[1]
+
+    def has_home(self, users: np.ndarray) -> np.ndarray:
+        return ~np.isnan(self.home_lat[users])
+
+    def with_history(self, positive: sp.csr_matrix, dwell: sp.csr_matrix, interactions: sp.csr_matrix) -> World:
+        """The same world with other interaction matrices (a holdout's history); popularity follows them."""
+        return replace(self, positive=positive, dwell=dwell, interactions=interactions, popularity=None)
+
+
+def distinct_users(positive: sp.csr_matrix) -> np.ndarray:
+    """Per venue, how many users have at least one positive interaction with it."""
+    return np.asarray((positive > 0).sum(axis=0), dtype=np.float64).ravel()
+
+
+def csr(rows, cols, values, shape: tuple[int, int], dtype=np.float64) -> sp.csr_matrix:
+    """A CSR matrix from coordinates; repeated (row, col) pairs add up."""
+    matrix = sp.coo_matrix(
+        (np.asarray(values, dtype=dtype), (np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64))),
+        shape=shape,
+    ).tocsr()
+    matrix.sum_duplicates()
+    return matrix

@@ -1,0 +1,90 @@
+"""The database's own data as a World, split by time, for `evaluate --from-database`.
+
+The last `holdout_days` days of positive interactions are held out; everything
+before the cut is the history rankers see. Held-out venues a user had already
+been to before the cut are left out (they cannot be recommended to them anyway).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import numpy as np
+import scipy.sparse as sp
+from django.db.models import CharField
+from django.db.models.functions import Cast
+from django.utils import timezone
+
+from recommendations.engine.world import NO_CATEGORY, World, csr
+from recommendations.selectors import plain_rows, uuid_key
+from social.models import SocialEdge
+from users.models import User
+from venues.models import Interaction, Venue
+
+
+def database_world(*, holdout_days: float, now: datetime | None = None) -> tuple[World, sp.csr_matrix]:
+    """(history, held_out): the World before the cut and the users x venues matrix of what came after."""
+    cut = (now or timezone.now()) - timedelta(days=holdout_days)
+    venues = plain_rows(Venue.objects.values_list(Cast("id", CharField()), "lat", "lng", "category"))
+    venues.sort(key=lambda row: uuid_key(row[0]))  # positions follow id order, as in the catalogue
+    venue_position = {uuid_key(row[0]): index for index, row in enumerate(venues)}
+    codes: dict[str, int] = {}
+    category = np.array([codes.setdefault(row[3], len(codes)) if row[3] else NO_CATEGORY for row in venues])
+
+    users = plain_rows(User.objects.filter(is_active=True).values_list(Cast("id", CharField()), "home_lat", "home_lng"))
+    user_position = {uuid_key(row[0]): index for index, row in enumerate(users)}
+    shape = (len(users), len(venues))
+
+    history: dict[str, list] = {"rows": [], "cols": [], "positive": [], "dwell": []}
+    held_rows, held_cols = [], []
+    interactions = Interaction.objects.order_by().values_list(
+        Cast("user_id", CharField()),
+        Cast("venue_id", CharField()),
+        "interaction_type",
+        "dwell_time_seconds",
+        "created_at",
+    )
+    for user_id, venue_id, kind, dwell, created_at in interactions.iterator(chunk_size=50_000):
+        user, venue = user_position.get(uuid_key(user_id)), venue_position.get(uuid_key(venue_id))
+        if user is None or venue is None:
+            continue  # a closed account's interactions tell nothing about anyone being recommended
+        positive = kind in Interaction.POSITIVE_TYPES
+        if created_at < cut:
+            history["rows"].append(user)
+            history["cols"].append(venue)
+            history["positive"].append(1.0 if positive else 0.0)
+            history["dwell"].append(float(dwell))
+        elif positive:
+            held_rows.append(user)
+            held_cols.append(venue)
+
+    rows, cols = history["rows"], history["cols"]
+    touched = csr(rows, cols, np.ones(len(rows)), shape)
+    held_out = csr(held_rows, held_cols, np.ones(len(held_rows)), shape)
+    held_out.data[:] = 1.0
+    held_out = held_out - held_out.multiply(touched > 0)  # venues visited before the cut are no test
+    held_out.eliminate_zeros()
+
+    edges = plain_rows(
+        SocialEdge.objects.values_list(Cast("user_id", CharField()), Cast("other_user_id", CharField()), "strength")
+    )
+    pairs = [
+        (user_position[uuid_key(a)], user_position[uuid_key(b)], strength)
+        for a, b, strength in edges
+        if uuid_key(a) in user_position and uuid_key(b) in user_position
+    ]
+    social = csr([p[0] for p in pairs], [p[1] for p in pairs], [p[2] for p in pairs], (len(users),) * 2)
+
+    world = World(
+        venue_lat=np.array([row[1] for row in venues], dtype=np.float64),
+        venue_lng=np.array([row[2] for row in venues], dtype=np.float64),
+        venue_category=category,
+        positive=csr(rows, cols, history["positive"], shape),
+        dwell=csr(rows, cols, history["dwell"], shape),
+        interactions=touched,
+        home_lat=np.array([np.nan if row[1] is None else row[1] for row in users], dtype=np.float64),
+        home_lng=np.array([np.nan if row[2] is None else row[2] for row in users], dtype=np.float64),
+        social=social,
+        info={"source": "database", "cut": cut.isoformat(), "users": len(users), "venues": len(venues)},
+    )
+    return world, held_out.tocsr()

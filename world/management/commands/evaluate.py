@@ -1,0 +1,172 @@
+"""Measure rankers offline: P@k, R@k, NDCG@k, MAP@k and coverage on held-out venue visits."""
+
+from __future__ import annotations
+
+import json
+import resource
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from recommendations.engine.evaluation import Evaluation, measure
+from recommendations.engine.rankers import BASELINES, FormulaRanker, Ranker
+from world.api_evaluation import api_measure
+from world.checkins import CheckinError, load_checkins
+from world.history import database_world
+
+DEFAULT_RANKERS = ("formula", "popularity", "distance")
+CURVE_DEPTH = 20
+
+
+def make_ranker(name: str) -> Ranker:
+    """A ranker by the name `--rankers` and the JSON use (the formula with the settings' constants)."""
+    if name == FormulaRanker.name:
+        return FormulaRanker(settings.LUNA_RECO)
+    return BASELINES[name]()
+
+
+class Command(BaseCommand):
+    help = (
+        "Fit each ranker on a check-in split's train part (or the database's history) and measure it on the "
+        "held-out part: P@k, R@k, NDCG@k, MAP@k, catalogue coverage, users evaluated, seconds."
+    )
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("directory", nargs="?", help="a check-in split folder (<Prefix>_train.txt, ...)")
+        parser.add_argument("--on", choices=["test", "tune"], default="test", help="the held-out part (default test)")
+        parser.add_argument("--k", type=int, default=10, help="list length (default 10)")
+        parser.add_argument(
+            "--rankers",
+            default=",".join(DEFAULT_RANKERS),
+            help=f"comma-separated, from: {', '.join(BASELINES)} (default: all of them)",
+        )
+        parser.add_argument(
+            "--one-like-per-row",
+            action="store_true",
+            help="one like per train row (for stars, as in Yelp) instead of min(value, 5) likes (visit counts)",
+        )
+        parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON here")
+        parser.add_argument("--plot", metavar="FILE.png", help="also draw P@k and R@k for k = 1..20 here")
+        parser.add_argument(
+            "--from-database", action="store_true", help="measure on the database's own interactions instead"
+        )
+        parser.add_argument(
+            "--through-api",
+            action="store_true",
+            help="with a split imported by import_checkins: ask GET /reco/venues/{id}/ for every held-out user "
+            "instead of ranking offline (the figure the app's users get)",
+        )
+        parser.add_argument(
+            "--holdout-days",
+            type=float,
+            help="with --from-database: hold out the positive interactions of the last N days",
+        )
+
+    def handle(self, *args, **options) -> None:
+        names = [name.strip() for name in options["rankers"].split(",") if name.strip()]
+        unknown = [name for name in names if name not in BASELINES]
+        if unknown or not names:
+            raise CommandError(
+                f"--rankers: unknown {', '.join(unknown) or '(none given)'}; use {', '.join(BASELINES)}."
+            )
+        k = options["k"]
+        if not 1 <= k <= 100:
+            raise CommandError("--k must be between 1 and 100.")
+        world, held_out, source = self._data(options)
+        if options["through_api"]:
+            if options["from_database"]:
+                raise CommandError("--through-api measures an imported split; it does not go with --from-database.")
+            source["title"] += ", through the API"
+
+        results: dict[str, Evaluation] = {}
+        for name in names:
+            if options["through_api"]:
+                try:
+                    results[name] = api_measure(
+                        name, world, held_out, k=k, curve_to=CURVE_DEPTH, progress=self._progress(name)
+                    )
+                except CheckinError as exc:
+                    raise CommandError(str(exc)) from None
+                self.stderr.write("")
+                continue
+            started = time.perf_counter()
+            ranker = make_ranker(name).fit(world)
+            fitted = time.perf_counter() - started
+            result = measure(ranker, world, held_out, k=k, curve_to=CURVE_DEPTH, progress=self._progress(name))
+            results[name] = replace(result, seconds=fitted + result.seconds)
+            self.stderr.write("")
+        self._table(results, k=k, source=source)
+        if options["json"]:
+            body = {"k": k, "on": source["on"], "rankers": {name: r.as_json() for name, r in results.items()}}
+            Path(options["json"]).write_text(json.dumps(body, indent=2) + "\n")
+        if options["plot"]:
+            self._plot(results, Path(options["plot"]), title=source["title"])
+
+    def _data(self, options):
+        if options["from_database"]:
+            if options["directory"]:
+                raise CommandError("Give a split folder or --from-database, not both.")
+            if options["holdout_days"] is None or options["holdout_days"] <= 0:
+                raise CommandError("--from-database needs --holdout-days N (a positive number of days).")
+            world, held_out = database_world(holdout_days=options["holdout_days"])
+            if held_out.nnz == 0:
+                raise CommandError(
+                    f"No positive interactions in the last {options['holdout_days']:g} days to hold out."
+                )
+            on = f"last {options['holdout_days']:g} days"
+            return world, held_out, {"on": on, "title": f"this database, {on} held out"}
+        if not options["directory"]:
+            raise CommandError("Give a check-in split folder, or --from-database --holdout-days N.")
+        try:
+            split = load_checkins(options["directory"], one_like_per_row=options["one_like_per_row"])
+        except CheckinError as exc:
+            raise CommandError(str(exc)) from None
+        held_out = split.held_out[options["on"]]
+        if held_out.nnz == 0:
+            raise CommandError(f"{split.prefix}_{options['on']}.txt is empty: nothing to evaluate on.")
+        title = f"{split.prefix}, {options['on']} (history: train)"
+        return split.world, held_out, {"on": options["on"], "title": title}
+
+    def _progress(self, name: str):
+        def show(done: int, total: int) -> None:
+            self.stderr.write(f"\r{name}: {done:,}/{total:,} users", ending="")
+            self.stderr.flush()
+
+        return show
+
+    def _table(self, results: dict[str, Evaluation], *, k: int, source: dict) -> None:
+        self.stdout.write(f"Held out: {source['title']}")
+        header = f"{'ranker':<12} {'P@' + str(k):>8} {'R@' + str(k):>8} {'NDCG@' + str(k):>8} {'MAP@' + str(k):>8}"
+        self.stdout.write(f"{header} {'coverage':>9} {'users':>7} {'seconds':>8}")
+        for name, r in results.items():
+            self.stdout.write(
+                f"{name:<12} {r.precision:8.4f} {r.recall:8.4f} {r.ndcg:8.4f} {r.map:8.4f} "
+                f"{r.coverage:9.4f} {r.users:7d} {r.seconds:8.1f}"
+            )
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        self.stdout.write(f"peak memory: {peak:,.0f} MiB")
+
+    def _plot(self, results: dict[str, Evaluation], path: Path, *, title: str) -> None:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        from matplotlib import pyplot
+
+        figure, (left, right) = pyplot.subplots(1, 2, figsize=(11, 4.2))
+        ks = range(1, CURVE_DEPTH + 1)
+        for name, result in results.items():
+            left.plot(ks, result.precision_curve, marker="o", markersize=3, label=name)
+            right.plot(ks, result.recall_curve, marker="o", markersize=3, label=name)
+        for axes, label in ((left, "P@k"), (right, "R@k")):
+            axes.set_xlabel("k")
+            axes.set_ylabel(label)
+            axes.set_xticks(range(2, CURVE_DEPTH + 1, 2))
+            axes.grid(alpha=0.3)
+            axes.legend()
+        figure.suptitle(title)
+        figure.tight_layout()
+        figure.savefig(path, dpi=110)
+        pyplot.close(figure)
