@@ -223,6 +223,9 @@ LUNA_SIGNIN_FAILURE_WINDOW_SECONDS = env_number("LUNA_SIGNIN_FAILURE_WINDOW_SECO
 # How far ahead a plan may start.
 LUNA_PLAN_HORIZON_DAYS = env_number("LUNA_PLAN_HORIZON_DAYS", 730, int, minimum=1)
 
+# The learned ranker's configuration over its defaults (recommendations.engine.learned.DEFAULTS).
+LUNA_RANKER: dict = {}
+
 # --- Booking agent --------------------------------------------------------
 LUNA_BOOKING_PROVIDER = env_str("LUNA_BOOKING_PROVIDER", "plans.providers.MockProvider")
 LUNA_BOOKING_TIMEOUT_SECONDS = env_number("LUNA_BOOKING_TIMEOUT_SECONDS", 10.0, float, minimum=0.1)
@@ -241,8 +244,11 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2}
 # Celery beat (`make worker` runs one inside the worker) sweeps up bookings left pending or failed.
 LUNA_BOOKING_SWEEP_SECONDS = env_number("LUNA_BOOKING_SWEEP_SECONDS", 60.0, float, minimum=1)
+# ...and retrains the learned ranker (daily by default; without a broker, run train_ranker from cron).
+LUNA_RETRAIN_SECONDS = env_number("LUNA_RETRAIN_SECONDS", 86400.0, float, minimum=60)
 CELERY_BEAT_SCHEDULE = {
     "sweep-bookings": {"task": "plans.sweep_bookings", "schedule": LUNA_BOOKING_SWEEP_SECONDS},
+    "retrain-ranker": {"task": "recommendations.retrain_ranker", "schedule": LUNA_RETRAIN_SECONDS},
 }
 CELERY_TASK_ACKS_LATE = True  # a worker that dies mid-task leaves the message for another
 CELERY_TASK_IGNORE_RESULT = True

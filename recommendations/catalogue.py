@@ -20,7 +20,10 @@ Staleness bound (settings.LUNA_RECO["CACHE_STALENESS_SECONDS"]):
   CACHE_STALENESS_SECONDS: in a background thread once half of it has passed
   (LUNA_RECO["REFRESH_IN_BACKGROUND"]), on the request path when all of it has;
 - `catalogue_cache.invalidate()` forces every process sharing the Django cache
-  to reload on its next request.
+  to reload on its next request;
+- the active trained model's version is read with the watermarks: a newly
+  activated version (train_ranker, or a rollback in the admin) is served from
+  the next request on, in every process, without reloading the venues.
 """
 
 from __future__ import annotations
@@ -33,7 +36,6 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from functools import cached_property
 
 import numpy as np
 from django.conf import settings
@@ -41,8 +43,12 @@ from django.core.cache import cache
 from django.db import connections
 from django.db.models import CharField, Count, Exists, Max, OuterRef, Q, Subquery
 from django.db.models.functions import Cast
+from scipy.spatial import cKDTree
 
+from luna.geo import unit_vectors
+from recommendations.engine.learned import LearnedRanker, aligned
 from recommendations.engine.world import NO_CATEGORY
+from recommendations.models import RankerVersion
 from recommendations.selectors import plain_rows, uuid_key
 from venues.models import Interaction, Venue
 
@@ -71,20 +77,37 @@ class Catalogue:
     venue_mark: datetime | None
     generation: str
     loaded_at: float
+    # The active trained model, aligned to these venue positions; None: the formula serves.
+    model: ServedModel | None = None
+    # Venue positions on the unit sphere, a k-d tree over them, and category codes as the engine
+    # has them (NO_CATEGORY for venues without one); derived from the fields above when not given.
+    venue_points: np.ndarray | None = None
+    venue_tree: cKDTree | None = None
+    venue_category: np.ndarray | None = None
+
+    @property
+    def model_version(self) -> int | None:
+        return None if self.model is None else self.model.version
 
     @property
     def size(self) -> int:
         return len(self.ids)
 
-    @cached_property
-    def venue_category(self) -> np.ndarray:
-        """Category codes as the ranking engine has them: NO_CATEGORY for venues without one."""
-        empty = self.code_of("")
-        return (
-            self.category_code
-            if empty is None
-            else np.where(self.category_code == empty, NO_CATEGORY, self.category_code)
-        )
+    def __post_init__(self) -> None:
+        # What the ranking engine measures with, computed once per load: `replace()` (a popularity
+        # delta, another model) carries them over instead of rebuilding them on a request.
+        if self.venue_points is None:
+            object.__setattr__(self, "venue_points", unit_vectors(self.lat, self.lng))
+        if self.venue_tree is None:
+            object.__setattr__(self, "venue_tree", cKDTree(self.venue_points))
+        if self.venue_category is None:
+            empty = self.code_of("")
+            codes = (
+                self.category_code
+                if empty is None
+                else np.where(self.category_code == empty, NO_CATEGORY, self.category_code)
+            )
+            object.__setattr__(self, "venue_category", codes)
 
     def venue_id_at(self, position: int) -> uuid.UUID:
         return uuid.UUID(int=self.ids[position])
@@ -123,17 +146,20 @@ def _generation() -> str:
     return generation
 
 
-def _watermarks() -> tuple[int, datetime | None]:
-    """The highest interaction id and the latest venue update, in one query answered from two indexes."""
+def _watermarks() -> tuple[int, datetime | None, int | None]:
+    """The highest interaction id, the latest venue update and the active model version, in one query
+    answered from indexes."""
     latest_venue_update = Venue.objects.order_by("-updated_at").values("updated_at")[:1]
+    active_model = RankerVersion.objects.filter(is_active=True).values("version")[:1]
     row = (
         Interaction.objects.order_by("-id")
-        .annotate(venue_mark=Subquery(latest_venue_update))
-        .values_list("id", "venue_mark")
+        .annotate(venue_mark=Subquery(latest_venue_update), model_version=Subquery(active_model))
+        .values_list("id", "venue_mark", "model_version")
         .first()
     )
     if row is None:  # no interactions yet
-        return 0, Venue.objects.order_by().aggregate(last=Max("updated_at"))["last"]
+        venue_mark = Venue.objects.order_by().aggregate(last=Max("updated_at"))["last"]
+        return 0, venue_mark, active_model.values_list("version", flat=True).first()
     return row
 
 
@@ -217,6 +243,25 @@ def _with_new_interactions(catalogue: Catalogue, *, up_to_id: int) -> Catalogue:
     return replace(catalogue, popularity=counts, last_interaction_id=up_to_id)
 
 
+@dataclass(frozen=True)
+class ServedModel:
+    version: int
+    ranker: LearnedRanker  # its venue arrays at this catalogue's positions
+    person_index: dict[int, int]  # user id (as an int) -> row of the people the model knows
+
+    def nbytes(self) -> int:
+        reference = self.ranker.reference
+        arrays = [reference.visits.data, reference.visits.indices, reference.visits.indptr]
+        arrays += [reference.visits_t.data, reference.visits_t.indices, reference.visits_t.indptr]
+        arrays += [model.items for model in [*reference.factors, *reference.bm25_factors]]
+        return sum(array.nbytes for array in arrays) + sys.getsizeof(self.person_index) * 2
+
+
+def keys_of(halves: np.ndarray) -> list[int]:
+    """(n, 2) uint64 id halves back to 128-bit ints."""
+    return [(int(high) << 64) | int(low) for high, low in halves.tolist()]
+
+
 class CatalogueCache:
     """The catalogue one process serves from, kept within the staleness bound of the module docstring.
 
@@ -230,11 +275,14 @@ class CatalogueCache:
         self._lock = threading.Lock()
         self._current: Catalogue | None = None
         self._refreshing = threading.Event()  # set while a background reload runs
+        # The active version as stored, by (generation, version): a new generation (an activation, or a
+        # database that was emptied and filled again) reads the artifact anew even for the same number.
+        self._model: tuple[tuple[str, int], LearnedRanker | None] | None = None
 
     def current(self) -> Catalogue:
         """The catalogue, brought up to date as described in the module docstring."""
         generation = _generation()
-        last_interaction_id, venue_mark = _watermarks()
+        last_interaction_id, venue_mark, model_version = _watermarks()
         bound = settings.LUNA_RECO["CACHE_STALENESS_SECONDS"]
         refresh_ahead = False
         with self._lock:
@@ -247,8 +295,11 @@ class CatalogueCache:
                 or last_interaction_id < catalogue.last_interaction_id
                 or last_interaction_id - catalogue.last_interaction_id > MAX_DELTA_INTERACTIONS
             ):
-                catalogue = self._load(venue_mark=venue_mark, generation=generation)
+                catalogue = self._load(venue_mark=venue_mark, generation=generation, model_version=model_version)
             else:
+                if catalogue.model_version != model_version:
+                    # Another version was activated (or none is): load that model, keep the venues.
+                    catalogue = replace(catalogue, model=self._served_model(catalogue, model_version))
                 if last_interaction_id > catalogue.last_interaction_id:
                     catalogue = _with_new_interactions(catalogue, up_to_id=last_interaction_id)
                 # Past half the bound, reload off the request path so that no request has to wait
@@ -268,9 +319,9 @@ class CatalogueCache:
     def reload(self) -> Catalogue:
         """Load the catalogue now, for a caller that found the current one holding a deleted venue."""
         generation = _generation()
-        _, venue_mark = _watermarks()
+        _, venue_mark, model_version = _watermarks()
         with self._lock:
-            self._current = self._load(venue_mark=venue_mark, generation=generation)
+            self._current = self._load(venue_mark=venue_mark, generation=generation, model_version=model_version)
             return self._current
 
     def invalidate(self) -> None:
@@ -286,8 +337,8 @@ class CatalogueCache:
         """Load a new catalogue and swap it in, unless a newer one was loaded meanwhile."""
         try:
             generation = _generation()
-            _, venue_mark = _watermarks()
-            fresh = self._load(venue_mark=venue_mark, generation=generation)
+            _, venue_mark, model_version = _watermarks()
+            fresh = self._load(venue_mark=venue_mark, generation=generation, model_version=model_version)
             with self._lock:
                 if self._current is not None and fresh.loaded_at > self._current.loaded_at:
                     self._current = fresh
@@ -303,10 +354,34 @@ class CatalogueCache:
         finally:
             connections.close_all()  # this thread's own connections
 
-    def _load(self, *, venue_mark: datetime | None, generation: str) -> Catalogue:
+    def _load(self, *, venue_mark: datetime | None, generation: str, model_version: int | None) -> Catalogue:
         self.full_loads += 1
         # The age of what is loaded counts from before its queries.
-        return catalogue_load(venue_mark=venue_mark, generation=generation, loaded_at=self.clock())
+        catalogue = catalogue_load(venue_mark=venue_mark, generation=generation, loaded_at=self.clock())
+        return replace(catalogue, model=self._served_model(catalogue, model_version))
+
+    def _served_model(self, catalogue: Catalogue, version: int | None) -> ServedModel | None:
+        """That version aligned to the catalogue; its artifact is read from the database only when it changed."""
+        if version is None:
+            return None
+        key = (catalogue.generation, version)
+        if self._model is None or self._model[0] != key:
+            artifact = RankerVersion.objects.filter(version=version).values_list("artifact", flat=True).first()
+            if artifact is None:
+                return None  # removed meanwhile
+            try:
+                self._model = (key, LearnedRanker.from_bytes(bytes(artifact)))
+            except ValueError:
+                # An artifact this code cannot read (an older format): the formula serves until a
+                # version it can read is trained or activated, rather than every request failing.
+                logger.exception("The active ranker version %s cannot be served; serving the formula", version)
+                self._model = (key, None)
+        ranker = self._model[1]
+        if ranker is None:
+            return None
+        positions = catalogue.positions_of_keys(keys_of(ranker.venue_keys))
+        people = {key: index for index, key in enumerate(keys_of(ranker.user_keys))}
+        return ServedModel(version=version, ranker=aligned(ranker, positions, catalogue.size), person_index=people)
 
 
 catalogue_cache = CatalogueCache()

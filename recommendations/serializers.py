@@ -5,7 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from luna.api.serializers import QueryParamsSerializer
-from recommendations.services import MAX_LIMIT
+from recommendations.services import MAX_LIMIT, SERVED_RANKERS
 from social.models import SocialEdge
 
 DEFAULT_LIMIT = 10
@@ -43,6 +43,12 @@ class VenueRecommendationQuerySerializer(QueryParamsSerializer):
     exclude_interacted = serializers.BooleanField(
         default=False, help_text="Leave out venues the user has already viewed, liked or shown interest in."
     )
+    ranker = serializers.ChoiceField(
+        choices=SERVED_RANKERS,
+        required=False,
+        help_text="Which ranker answers. Default: the active trained model (`learned`), or `formula` when none "
+        "is; `formula` is always the seed formula exactly; `learned` without a model is a 409.",
+    )
 
 
 class PeopleRecommendationQuerySerializer(QueryParamsSerializer):
@@ -52,19 +58,26 @@ class PeopleRecommendationQuerySerializer(QueryParamsSerializer):
     limit = limit_field()
 
 
-class VenueFeaturesSerializer(serializers.Serializer):
-    spatial = serializers.FloatField()
-    preference = serializers.FloatField()
-    popularity = serializers.FloatField()
-
-
 class VenueRecommendationSerializer(serializers.Serializer):
     venue_id = serializers.UUIDField()
     venue_name = serializers.CharField()
     category = serializers.CharField(help_text='The venue\'s category slug; "" when it has none.')
     score = serializers.FloatField()
     distance_km = serializers.FloatField(allow_null=True, help_text="null when the user has no home location.")
-    features = VenueFeaturesSerializer()
+    features = serializers.DictField(
+        child=serializers.FloatField(),
+        help_text="The ranker's inputs for this venue. formula: spatial, preference, popularity. learned: "
+        "people_like_you, near_your_places, friends_went, category_you_like, popular (each 0-1, relative to "
+        "the user's best venue) and near_home (km from home, 10000 without one).",
+    )
+    contributions = serializers.DictField(
+        child=serializers.FloatField(),
+        help_text="How much each input added to the score (the score is their sum): why this venue is here.",
+    )
+    ranker = serializers.ChoiceField(choices=SERVED_RANKERS, help_text="The ranker that answered.")
+    model_version = serializers.IntegerField(
+        allow_null=True, help_text="The trained model's version when `learned` answered; null otherwise."
+    )
 
 
 class PersonFeaturesSerializer(serializers.Serializer):

@@ -11,11 +11,15 @@ import numpy as np
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
+from luna.errors import Conflict
 from recommendations import scoring
 from recommendations.catalogue import Catalogue, catalogue_cache
-from recommendations.engine.rankers import FormulaRanker, top_k_for
+from recommendations.engine import RANKERS
+from recommendations.engine.learned import LearnedRanker
+from recommendations.engine.rankers import FormulaRanker, Ranker, Scored, top_k_for
 from recommendations.engine.world import World, csr
 from recommendations.selectors import (
+    Friend,
     VenueTotals,
     friend_venue_totals,
     user_friends,
@@ -28,11 +32,9 @@ from venues.models import Venue
 MAX_LIMIT = 100
 
 
-@dataclass(frozen=True)
-class VenueFeatures:
-    spatial: float
-    preference: float
-    popularity: float
+# What `?ranker=` may ask for; without it the active trained model answers, or the formula.
+SERVED_RANKERS = ("formula", "learned", "popularity", "distance")
+NO_MODEL = "No trained model is active: run `manage.py train_ranker` (or ask for ?ranker=formula)."
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,10 @@ class VenueRecommendation:
     category: str
     score: float
     distance_km: float | None
-    features: VenueFeatures
+    features: dict[str, float]  # the ranker's inputs for this venue, by name
+    contributions: dict[str, float]  # how much each of them added to the score
+    ranker: str
+    model_version: int | None
 
 
 @dataclass(frozen=True)
@@ -70,8 +75,13 @@ def recommend_venues(
     max_distance_km: float | None = None,
     max_price_level: int | None = None,
     exclude_interacted: bool = False,
+    ranker: str | None = None,
 ) -> list[VenueRecommendation]:
-    """The `limit` best venues for `user`: score desc, then distance asc, then venue id."""
+    """The `limit` best venues for `user`: score desc, then distance asc, then venue id.
+
+    `ranker` names one of SERVED_RANKERS; by default the active trained model ranks, or the
+    formula when there is none.
+    """
     if max_distance_km is not None and not user.has_home:
         raise ValidationError(
             {"max_distance_km": "This user has no home location, so distances cannot be measured; omit this filter."}
@@ -83,6 +93,7 @@ def recommend_venues(
         "max_distance_km": max_distance_km,
         "max_price_level": max_price_level,
         "exclude_interacted": exclude_interacted,
+        "ranker": ranker,
     }
     results = _rank_venues(user, catalogue_cache.current(), totals, **filters)
     if len(venue_ids_present(venue_ids=[row.venue_id for row in results])) < len(results):
@@ -91,11 +102,32 @@ def recommend_venues(
     return results
 
 
-def user_world(catalogue: Catalogue, users: list[tuple[User, list[VenueTotals]]]) -> World:
+def served_ranker(catalogue: Catalogue, requested: str | None) -> tuple[Ranker, str, int | None]:
+    """(the ranker, its name, the model version) that answers: the one asked for, else the active
+    trained model, else the formula."""
+    if requested in (None, LearnedRanker.name):
+        if catalogue.model is not None:
+            return catalogue.model.ranker, LearnedRanker.name, catalogue.model.version
+        if requested is not None:
+            raise Conflict(NO_MODEL, code="no_model")
+        requested = FormulaRanker.name
+    if requested == FormulaRanker.name:
+        return FormulaRanker(settings.LUNA_RECO), requested, None
+    return RANKERS[requested](), requested, None
+
+
+def user_world(
+    catalogue: Catalogue,
+    users: list[tuple[User, list[VenueTotals]]],
+    *,
+    friends: list[list[Friend]] | None = None,
+) -> World:
     """The engine's World for these users: the catalogue's venues and popularity, and their own rows.
 
     `evaluate` builds the same World from a whole split, so offline and online scores are the
     same numbers. Interactions with venues created since the catalogue was loaded are left out.
+    With a trained model active, the users and their `friends` (a list per user) are matched
+    to the people the model knows.
     """
     rows, cols, positive, dwell = [], [], [], []
     for row, (_, totals) in enumerate(users):
@@ -107,6 +139,17 @@ def user_world(catalogue: Catalogue, users: list[tuple[User, list[VenueTotals]]]
                 positive.append(total.positive_count)
                 dwell.append(total.dwell_seconds)
     shape = (len(users), catalogue.size)
+    social = reference_index = None
+    if catalogue.model is not None:
+        people = catalogue.model.person_index
+        reference_index = np.array([people.get(user.id.int, -1) for user, _ in users], dtype=np.int64)
+        ties = [
+            (row, people[friend.user_id.int], friend.strength)
+            for row, friends_of_user in enumerate(friends or [])
+            for friend in friends_of_user
+            if friend.user_id.int in people
+        ]
+        social = csr([t[0] for t in ties], [t[1] for t in ties], [t[2] for t in ties], (len(users), len(people)))
     return World(
         venue_lat=catalogue.lat,
         venue_lng=catalogue.lng,
@@ -117,6 +160,10 @@ def user_world(catalogue: Catalogue, users: list[tuple[User, list[VenueTotals]]]
         home_lat=np.array([user.home_lat if user.has_home else np.nan for user, _ in users], dtype=np.float64),
         home_lng=np.array([user.home_lng if user.has_home else np.nan for user, _ in users], dtype=np.float64),
         popularity=catalogue.popularity,
+        social=social,
+        reference_index=reference_index,
+        venue_points=catalogue.venue_points,
+        venue_tree=catalogue.venue_tree,
     )
 
 
@@ -146,32 +193,36 @@ def _rank_venues(
     max_distance_km: float | None,
     max_price_level: int | None,
     exclude_interacted: bool,
+    ranker: str | None,
 ) -> list[VenueRecommendation]:
-    world = user_world(catalogue, [(user, totals)])
-    scored = FormulaRanker(settings.LUNA_RECO).score(world, np.array([0]))
+    engine, name, version = served_ranker(catalogue, ranker)
+    friends = [user_friends(user_id=user.id)] if name == LearnedRanker.name else None
+    world = user_world(catalogue, [(user, totals)], friends=friends)
+    scored = engine.score(world, np.array([0]))
     candidates = venue_candidates(catalogue, categories=categories, max_price_level=max_price_level)
     if exclude_interacted:
         candidates[world.interactions.indices] = False
     if max_distance_km is not None:
         candidates &= scored.distance[0] <= max_distance_km
     best = top_k_for(scored, 0, limit, np.flatnonzero(candidates))
+    return [venue_recommendation(catalogue, scored, 0, position, name, version) for position in best.tolist()]
 
-    results = []
-    for position in best.tolist():
-        venue_distance = float(scored.distance[0, position])
-        results.append(
-            VenueRecommendation(
-                venue_id=catalogue.venue_id_at(position),
-                venue_name=catalogue.names[position],
-                category=catalogue.categories[catalogue.category_code[position]],
-                score=float(scored.score[0, position]),
-                distance_km=None if math.isnan(venue_distance) else venue_distance,
-                features=VenueFeatures(
-                    **{name: float(values[0, position]) for name, values in scored.features.items()}
-                ),
-            )
-        )
-    return results
+
+def venue_recommendation(
+    catalogue: Catalogue, scored: Scored, row: int, position: int, ranker: str, version: int | None
+) -> VenueRecommendation:
+    distance = float(scored.distance[row, position])
+    return VenueRecommendation(
+        venue_id=catalogue.venue_id_at(position),
+        venue_name=catalogue.names[position],
+        category=catalogue.categories[catalogue.category_code[position]],
+        score=float(scored.score[row, position]),
+        distance_km=None if math.isnan(distance) else distance,
+        features={name: float(values[row, position]) for name, values in scored.features.items()},
+        contributions={name: float(values[row, position]) for name, values in (scored.contributions or {}).items()},
+        ranker=ranker,
+        model_version=version,
+    )
 
 
 def recommend_people(user: User, *, venue: Venue | None = None, limit: int) -> list[PersonRecommendation]:

@@ -26,8 +26,10 @@ USER_ID_PARAMETER = OpenApiParameter(
 
 
 VENUES_ORDER = (
-    "Best first: score desc, then distance asc, then venue id. "
-    "score = 0.4 spatial + 0.4 preference + 0.2 popularity (weights from settings)."
+    "Best first: score desc, then distance asc, then venue id. By default the active trained model ranks "
+    "(`ranker: learned`, with its `model_version`); without one, or with `?ranker=formula`, the seed formula: "
+    "score = 0.4 spatial + 0.4 preference + 0.2 popularity (weights from settings). Every venue carries the "
+    "features behind its score and what each contributed. 409 for `?ranker=learned` when no model is active."
 )
 PEOPLE_ORDER = (
     "Active users the user has an edge to, best first: score desc, then user id. "
@@ -70,7 +72,7 @@ class _ForOneUserViewSet(ViewSet):
     retrieve=operation(
         "Venues recommended for a user",
         VenueRecommendationSerializer(many=True),
-        errors=(400, 401, 403, 404),
+        errors=(400, 401, 403, 404, 409),
         operation_id="reco_venues",
         description=VENUES_ORDER,
         parameters=[USER_ID_PARAMETER, VenueRecommendationQuerySerializer],

@@ -17,12 +17,11 @@ from rest_framework.test import APIClient
 
 from recommendations.engine.evaluation import Evaluation, evaluated_users, score_lists
 from recommendations.engine.world import World
+from recommendations.models import RankerVersion
+from recommendations.services import SERVED_RANKERS
 from users.models import User
 from venues.models import Venue
 from world.checkins import CheckinError, user_uuid, venue_of_uuid, venue_uuid
-
-# Which rankers the venue endpoint can be asked for by name.
-SERVED_RANKERS = {"formula"}
 
 
 def api_measure(
@@ -38,6 +37,8 @@ def api_measure(
         raise CheckinError(f"The API serves {', '.join(sorted(SERVED_RANKERS))}, not {name}.")
     if not Venue.objects.filter(pk=venue_uuid(world.n_venues - 1)).exists():
         raise CheckinError("This split is not in the database: run import_checkins on it first.")
+    if name == "learned" and not RankerVersion.objects.filter(is_active=True).exists():
+        raise CheckinError("No trained model is active to answer as `learned`: run train_ranker after import_checkins.")
     started = time.perf_counter()
     client = APIClient()
     client.force_authenticate(User(handle="evaluation", name="Evaluation", is_staff=True))

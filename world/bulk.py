@@ -52,6 +52,8 @@ class RowWriter:
         columns = ", ".join(quote(meta.get_field(name).column) for name in [*self.fields, *self._constants])
         self._cursor = self._connection.cursor()
         if self._use_copy:
+            # A COPY of a million rows runs longer than the statement timeout meant for requests.
+            self._cursor.execute("SET statement_timeout = 0")
             self._constant_row = tuple(self._constants.values())
             self._copy_context = self._cursor.copy(f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN")
             self._copy = self._copy_context.__enter__()
@@ -88,6 +90,8 @@ class RowWriter:
         try:
             if self._use_copy:
                 self._copy_context.__exit__(exc_type, exc, traceback)
+                if exc_type is None:
+                    self._cursor.execute("RESET statement_timeout")  # back to the connection's own
             elif exc_type is None and self._batch:
                 self._flush()
         finally:

@@ -8,6 +8,7 @@ from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
 from plans.tests.factories import BookingFactory, PlanParticipantFactory
+from recommendations.models import RankerVersion
 from social.tests.factories import SocialEdgeFactory
 from users.tests.factories import PASSWORD, UserFactory
 from venues.tests.factories import InteractionFactory
@@ -24,6 +25,12 @@ def world():
     InteractionFactory()
     SocialEdgeFactory()
     Token.objects.create(user=participant.user)
+    RankerVersion.objects.create(
+        version=1,
+        metrics={"learned": {"precision": 0.05, "recall": 0.1}, "formula": {"precision": 0.02, "recall": 0.04}},
+        artifact=b"a model",
+        artifact_bytes=7,
+    )
 
 
 @pytest.mark.parametrize("model", MODELS, ids=lambda model: model._meta.label)

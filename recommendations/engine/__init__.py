@@ -1,0 +1,10 @@
+"""The ranking engine: pure numpy and scipy, no Django (see world.py, rankers.py, learned.py, evaluation.py)."""
+
+from __future__ import annotations
+
+from recommendations.engine.learned import LearnedRanker
+from recommendations.engine.rankers import DistanceRanker, FormulaRanker, PopularityRanker, Ranker
+
+RANKERS: dict[str, type[Ranker]] = {
+    ranker.name: ranker for ranker in (FormulaRanker, LearnedRanker, PopularityRanker, DistanceRanker)
+}

@@ -21,6 +21,7 @@ from recommendations.engine.rankers import Ranker, top_k_for
 from recommendations.engine.world import World
 
 BATCH_USERS = 256
+BATCH_CELLS = 4_000_000  # users x venues per batch: at most about 32 MB per float64 array
 
 
 @dataclass(frozen=True)
@@ -68,15 +69,17 @@ def rank_for_users(
     lists: list[np.ndarray] = []
     every_venue = np.ones(world.n_venues, dtype=bool)
     interactions = world.interactions
-    for start in range(0, len(users), BATCH_USERS):
-        batch = users[start : start + BATCH_USERS]
+    # Each batch holds a few (users x venues) arrays: fewer users at a time in a large catalogue.
+    batch_size = max(1, min(BATCH_USERS, ranker.batch_users, BATCH_CELLS // max(world.n_venues, 1)))
+    for start in range(0, len(users), batch_size):
+        batch = users[start : start + batch_size]
         scored = ranker.score(world, batch)
         for row, user in enumerate(batch.tolist()):
             candidates = every_venue.copy()
             candidates[interactions.indices[interactions.indptr[user] : interactions.indptr[user + 1]]] = False
             lists.append(top_k_for(scored, row, k, np.flatnonzero(candidates)))
         if progress is not None:
-            progress(min(start + BATCH_USERS, len(users)), len(users))
+            progress(min(start + batch_size, len(users)), len(users))
     return lists
 
 

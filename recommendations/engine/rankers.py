@@ -31,6 +31,8 @@ class Scored:
     score: np.ndarray  # (users, venues)
     features: dict[str, np.ndarray]  # name -> (users, venues), possibly a broadcast view
     distance: np.ndarray  # (users, venues) km from home, NaN for users without one
+    # name -> (users, venues): how much each part added to the score (the explanation).
+    contributions: dict[str, np.ndarray] | None = None
 
 
 def home_distances(world: World, users: np.ndarray) -> np.ndarray:
@@ -52,6 +54,7 @@ class Ranker:
     """Fitted once on a World's history, then asked for batches of users."""
 
     name = ""
+    batch_users = 256  # how many users to score at once offline (memory: users x venues per array)
 
     def fit(self, world: World) -> Ranker:
         return self
@@ -80,9 +83,11 @@ class FormulaRanker(Ranker):
             dwell_scale_seconds=config["PREFERENCE_DWELL_SECONDS"],
         )
         popularity = np.broadcast_to(relative_popularity(world), spatial.shape)
-        score = scoring.venue_score(spatial, preference, popularity, weights=config["VENUE_WEIGHTS"])
+        weights = config["VENUE_WEIGHTS"]
+        score = scoring.venue_score(spatial, preference, popularity, weights=weights)
         features = {"spatial": spatial, "preference": preference, "popularity": popularity}
-        return Scored(score=score, features=features, distance=distance)
+        contributions = {name: weights[name] * values for name, values in features.items()}
+        return Scored(score=score, features=features, distance=distance, contributions=contributions)
 
 
 class PopularityRanker(Ranker):
@@ -108,11 +113,6 @@ class DistanceRanker(Ranker):
         distance = home_distances(world, users)
         spatial = scoring.spatial_feature(distance, decay_per_km=self.decay_per_km)
         return Scored(score=spatial, features={"spatial": spatial}, distance=distance)
-
-
-BASELINES: dict[str, type[Ranker]] = {
-    ranker.name: ranker for ranker in (FormulaRanker, PopularityRanker, DistanceRanker)
-}
 
 
 def top_k_for(scored: Scored, row: int, k: int, candidates: np.ndarray) -> np.ndarray:

@@ -16,6 +16,9 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.spatial import cKDTree
+
+from luna.geo import unit_vectors
 
 NO_CATEGORY = -1
 
@@ -33,15 +36,27 @@ class World:
     interactions: sp.csr_matrix
     home_lat: np.ndarray  # (U,) degrees, NaN without a home
     home_lng: np.ndarray  # (U,)
-    # (U, U): tie strength from a user to each friend (directed); may be empty.
+    # (U, P): tie strength from a user to each friend among the reference population: the
+    # world's own users offline (P = U), the people a trained model knows online. None: no graph.
     social: sp.csr_matrix | None = None
+    # (U,): each user's row in the reference population, -1 when not in it; None: the world's own.
+    reference_index: np.ndarray | None = None
     # (V,): distinct users with a like or interest. Offline it follows from `positive`; online
     # it is the catalogue's count over every user, of whom the world holds only a few.
     popularity: np.ndarray | None = None
     # Free-form facts about where the world came from (sizes, prefix), for reports.
     info: dict = field(default_factory=dict)
+    # (V, 3) venue positions on the unit sphere (float64: the chord of near points needs it) and a
+    # k-d tree over them, to find the venues near a place; computed when not given (online the
+    # catalogue keeps both, so a request does not rebuild them).
+    venue_points: np.ndarray | None = None
+    venue_tree: cKDTree | None = None
 
     def __post_init__(self) -> None:
+        if self.venue_points is None:
+            object.__setattr__(self, "venue_points", unit_vectors(self.venue_lat, self.venue_lng))
+        if self.venue_tree is None:
+            object.__setattr__(self, "venue_tree", cKDTree(self.venue_points))
         users, venues = self.positive.shape
         for name in ("dwell", "interactions"):
             if getattr(self, name).shape != (users, venues):
@@ -59,6 +74,9 @@ class World:
 
     def has_home(self, users: np.ndarray) -> np.ndarray:
         return ~np.isnan(self.home_lat[users])
+
+    def reference_rows(self, users: np.ndarray) -> np.ndarray:
+        return np.asarray(users) if self.reference_index is None else self.reference_index[users]
 
     def with_history(self, positive: sp.csr_matrix, dwell: sp.csr_matrix, interactions: sp.csr_matrix) -> World:
         """The same world with other interaction matrices (a holdout's history); popularity follows them."""

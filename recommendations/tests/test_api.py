@@ -66,8 +66,13 @@ class TestVenueRecommendations:
         body = response.json()
         assert [row["venue_name"] for row in body] == ["Near Bar", "Middle Bar", "Far Bar", "Uptown Cafe"]
         first = body[0]
-        assert set(first) == {"venue_id", "venue_name", "category", "score", "distance_km", "features"}
-        assert set(first["features"]) == {"spatial", "preference", "popularity"}
+        assert set(first) == {
+            "venue_id", "venue_name", "category", "score", "distance_km", "features", "contributions", "ranker",
+            "model_version",
+        }  # fmt: skip
+        assert set(first["features"]) == set(first["contributions"]) == {"spatial", "preference", "popularity"}
+        assert (first["ranker"], first["model_version"]) == ("formula", None)  # no model trained yet
+        assert first["contributions"]["spatial"] == pytest.approx(0.4 * first["features"]["spatial"])
         assert first["venue_id"] == str(venues_near_alice[0].pk)
         assert first["category"] == "bar"
         assert first["features"]["spatial"] == pytest.approx(math.exp(-0.3 * first["distance_km"]))

@@ -16,8 +16,9 @@ def assert_same(service, expected, *, id_field: str, features: tuple[str, ...]) 
     assert [str(getattr(r, id_field)) for r in service] == [getattr(r, id_field) for r in expected]
     for got, want in zip(service, expected, strict=True):
         assert got.score == pytest.approx(want.score, abs=TOLERANCE)
+        got_features = got.features if isinstance(got.features, dict) else vars(got.features)
         for feature in features:
-            assert getattr(got.features, feature) == pytest.approx(getattr(want, feature), abs=TOLERANCE)
+            assert got_features[feature] == pytest.approx(getattr(want, feature), abs=TOLERANCE)
 
 
 def assert_same_venues(service, expected) -> None:

@@ -30,7 +30,7 @@ def clock(monkeypatch):
 
 
 def popularity_by_name(user) -> dict[str, float]:
-    return {row.venue_name: row.features.popularity for row in recommend_venues(user, limit=100)}
+    return {row.venue_name: row.features["popularity"] for row in recommend_venues(user, limit=100)}
 
 
 def test_a_new_interaction_counts_in_the_next_recommendation(alice, bob, charlie, venues_near_alice, clock):

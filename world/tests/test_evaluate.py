@@ -16,12 +16,23 @@ from django.utils import timezone
 
 from recommendations.engine.evaluation import measure
 from recommendations.engine.rankers import PopularityRanker
+from recommendations.engine.signals import DEFAULT_SIGNALS
 from recommendations.engine.world import World, csr
 from users.tests.factories import UserFactory
 from venues.models import Interaction
 from venues.tests.factories import InteractionFactory, VenueFactory
 from world.checkins import load_checkins, user_uuid, venue_of_uuid
 from world.tests.splits import write_split
+
+SMALL_RANKER = {
+    "signals": {
+        **DEFAULT_SIGNALS,
+        "als": {"factors": 8, "regularization": 1.0, "alpha": 10.0, "iterations": 8, "seeds": 2},
+        "als_bm25": {"factors": 8, "regularization": 1.0, "alpha": 1.0, "iterations": 8, "seeds": 2},
+    },
+    "pool": 20,
+    "report_users": 30,
+}
 
 
 def hand_world() -> tuple[World, sp.csr_matrix]:
@@ -57,7 +68,8 @@ def test_the_metrics_are_the_standard_ones_on_a_world_worked_out_by_hand():
 
 
 @pytest.mark.django_db
-def test_evaluate_prints_the_table_and_writes_json_and_a_plot(tmp_path):
+def test_evaluate_prints_the_table_and_writes_json_and_a_plot(tmp_path, settings):
+    settings.LUNA_RANKER = SMALL_RANKER
     directory = write_split(tmp_path / "split")
     out, err = StringIO(), StringIO()
     call_command(
@@ -74,10 +86,14 @@ def test_evaluate_prints_the_table_and_writes_json_and_a_plot(tmp_path):
     table = out.getvalue().splitlines()
     assert table[0] == "Held out: Tiny, test (history: train)"
     assert table[1].split() == ["ranker", "P@10", "R@10", "NDCG@10", "MAP@10", "coverage", "users", "seconds"]
-    assert [line.split()[0] for line in table[2:5]] == ["formula", "popularity", "distance"]
+    assert [line.split()[0] for line in table[2:6]] == ["formula", "learned", "popularity", "distance"]
     body = json.loads((tmp_path / "r.json").read_text())
     assert set(body) == {"k", "on", "rankers"}
-    assert (body["k"], body["on"], list(body["rankers"])) == (10, "test", ["formula", "popularity", "distance"])
+    assert (body["k"], body["on"], list(body["rankers"])) == (
+        10,
+        "test",
+        ["formula", "learned", "popularity", "distance"],
+    )
     for figures in body["rankers"].values():
         assert set(figures) == {"precision", "recall", "ndcg", "map", "coverage", "users", "seconds"}
         assert figures["users"] == 30
@@ -174,3 +190,24 @@ def test_evaluate_from_the_database_holds_out_the_last_days(tmp_path, alice, bob
 def test_evaluate_from_the_database_needs_something_to_hold_out(alice):
     with pytest.raises(CommandError, match="No positive interactions in the last 7 days"):
         call_command("evaluate", "--from-database", "--holdout-days", "7", stdout=StringIO(), stderr=StringIO())
+
+
+@pytest.mark.django_db
+def test_offline_and_online_agree_on_the_learned_ranker(tmp_path, settings):
+    """`evaluate --rankers learned` fits on the train part exactly as train_ranker fits on the imported split."""
+    settings.LUNA_RANKER = SMALL_RANKER
+    directory = write_split(tmp_path / "split", users=60, venues=80, seed=5)
+    arguments = ["--rankers", "learned,formula"]
+    call_command("evaluate", str(directory), *arguments, "--json", str(tmp_path / "offline.json"), stdout=StringIO())
+    call_command("import_checkins", str(directory), stdout=StringIO())
+    with pytest.raises(CommandError, match="run train_ranker"):
+        call_command("evaluate", str(directory), "--rankers", "learned", "--through-api", stdout=StringIO())
+    call_command("train_ranker", stdout=StringIO())
+    call_command(
+        "evaluate", str(directory), *arguments, "--through-api", "--json", str(tmp_path / "api.json"), stdout=StringIO()
+    )
+    offline = json.loads((tmp_path / "offline.json").read_text())["rankers"]
+    online = json.loads((tmp_path / "api.json").read_text())["rankers"]
+    for figure in ("precision", "recall", "ndcg", "map", "coverage", "users"):
+        assert online["learned"][figure] == pytest.approx(offline["learned"][figure], abs=1e-9), figure
+    assert offline["learned"]["precision"] > offline["formula"]["precision"]

@@ -7,8 +7,9 @@ from collections.abc import Sequence
 
 from django.core.management.base import BaseCommand, CommandError
 
+from luna.errors import Conflict
 from recommendations.serializers import PeopleRecommendationQuerySerializer
-from recommendations.services import MAX_LIMIT, recommend_people, recommend_venues
+from recommendations.services import MAX_LIMIT, SERVED_RANKERS, recommend_people, recommend_venues
 from users.models import User
 from venues.models import Venue
 
@@ -50,8 +51,13 @@ class Command(BaseCommand):
             help="rank friends for this venue (name, any case, or id); without it people rank by tie strength",
         )
         parser.add_argument("--limit", type=int, default=10, help=f"rows per table, 1-{MAX_LIMIT} (default 10)")
+        parser.add_argument(
+            "--ranker",
+            choices=SERVED_RANKERS,
+            help="rank venues with this one (default: the active trained model, else the formula)",
+        )
 
-    def handle(self, *args, user: str, venue: str | None, limit: int, **options) -> None:
+    def handle(self, *args, user: str, venue: str | None, limit: int, ranker: str | None, **options) -> None:
         query = PeopleRecommendationQuerySerializer(data={"limit": limit})
         if not query.is_valid():
             raise CommandError(f"--limit must be between 1 and {MAX_LIMIT}.")
@@ -59,10 +65,17 @@ class Command(BaseCommand):
         place = self._venue(venue) if venue else None
 
         home = f"home {person.home_lat}, {person.home_lng}" if person.has_home else "no home location"
-        self.stdout.write(f"Venues for {person.handle} ({person.name}; {home})")
-        venues = recommend_venues(person, limit=limit)
+        try:
+            venues = recommend_venues(person, limit=limit, ranker=ranker)
+        except Conflict as exc:
+            raise CommandError(exc.message) from None
+        answered = f"; {venues[0].ranker} v{venues[0].model_version}" if venues and venues[0].model_version else ""
+        self.stdout.write(f"Venues for {person.handle} ({person.name}; {home}{answered})")
+        features = list(venues[0].features) if venues else ["spatial", "preference", "popularity"]
+        # The learned ranker's explanation: what each group of inputs added to the score.
+        added = list(venues[0].contributions) if venues and venues[0].model_version else []
         self._table(
-            ["#", "venue", "category", "score", "distance_km", "spatial", "preference", "popularity"],
+            ["#", "venue", "category", "score", "distance_km", *features, *(f"+{name}" for name in added)],
             [
                 [
                     rank,
@@ -70,13 +83,12 @@ class Command(BaseCommand):
                     row.category or "-",
                     _number(row.score),
                     _number(row.distance_km),
-                    _number(row.features.spatial),
-                    _number(row.features.preference),
-                    _number(row.features.popularity),
+                    *(_number(row.features[name]) for name in features),
+                    *(_number(row.contributions[name]) for name in added),
                 ]
                 for rank, row in enumerate(venues, start=1)
             ],
-            right={0, 3, 4, 5, 6, 7},
+            right=set(range(3, 5 + len(features) + len(added))) | {0},
             empty="(no venues)",
         )
 

@@ -11,21 +11,25 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from recommendations.engine import RANKERS
 from recommendations.engine.evaluation import Evaluation, measure
-from recommendations.engine.rankers import BASELINES, FormulaRanker, Ranker
+from recommendations.engine.learned import LearnedRanker
+from recommendations.engine.rankers import FormulaRanker, Ranker
+from recommendations.history import database_world
 from world.api_evaluation import api_measure
 from world.checkins import CheckinError, load_checkins
-from world.history import database_world
 
-DEFAULT_RANKERS = ("formula", "popularity", "distance")
+DEFAULT_RANKERS = ("formula", "learned", "popularity", "distance")
 CURVE_DEPTH = 20
 
 
 def make_ranker(name: str) -> Ranker:
-    """A ranker by the name `--rankers` and the JSON use (the formula with the settings' constants)."""
+    """A ranker by the name `--rankers` and the JSON use, configured by the settings as the API's are."""
     if name == FormulaRanker.name:
         return FormulaRanker(settings.LUNA_RECO)
-    return BASELINES[name]()
+    if name == LearnedRanker.name:
+        return LearnedRanker(settings.LUNA_RANKER)  # exactly what train_ranker fits
+    return RANKERS[name]()
 
 
 class Command(BaseCommand):
@@ -41,7 +45,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--rankers",
             default=",".join(DEFAULT_RANKERS),
-            help=f"comma-separated, from: {', '.join(BASELINES)} (default: all of them)",
+            help=f"comma-separated, from: {', '.join(RANKERS)} (default: all of them)",
         )
         parser.add_argument(
             "--one-like-per-row",
@@ -67,11 +71,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         names = [name.strip() for name in options["rankers"].split(",") if name.strip()]
-        unknown = [name for name in names if name not in BASELINES]
+        unknown = [name for name in names if name not in RANKERS]
         if unknown or not names:
-            raise CommandError(
-                f"--rankers: unknown {', '.join(unknown) or '(none given)'}; use {', '.join(BASELINES)}."
-            )
+            raise CommandError(f"--rankers: unknown {', '.join(unknown) or '(none given)'}; use {', '.join(RANKERS)}.")
         k = options["k"]
         if not 1 <= k <= 100:
             raise CommandError("--k must be between 1 and 100.")
@@ -93,7 +95,8 @@ class Command(BaseCommand):
                 self.stderr.write("")
                 continue
             started = time.perf_counter()
-            ranker = make_ranker(name).fit(world)
+            ranker = make_ranker(name)
+            ranker = ranker.fit(world, progress=self._said(name)) if name == "learned" else ranker.fit(world)
             fitted = time.perf_counter() - started
             result = measure(ranker, world, held_out, k=k, curve_to=CURVE_DEPTH, progress=self._progress(name))
             results[name] = replace(result, seconds=fitted + result.seconds)
@@ -111,7 +114,8 @@ class Command(BaseCommand):
                 raise CommandError("Give a split folder or --from-database, not both.")
             if options["holdout_days"] is None or options["holdout_days"] <= 0:
                 raise CommandError("--from-database needs --holdout-days N (a positive number of days).")
-            world, held_out = database_world(holdout_days=options["holdout_days"])
+            data = database_world(holdout_days=options["holdout_days"])
+            world, held_out = data.world, data.held_out
             if held_out.nnz == 0:
                 raise CommandError(
                     f"No positive interactions in the last {options['holdout_days']:g} days to hold out."
@@ -129,6 +133,12 @@ class Command(BaseCommand):
             raise CommandError(f"{split.prefix}_{options['on']}.txt is empty: nothing to evaluate on.")
         title = f"{split.prefix}, {options['on']} (history: train)"
         return split.world, held_out, {"on": options["on"], "title": title}
+
+    def _said(self, name: str):
+        def say(message: str) -> None:
+            self.stderr.write(f"{name}: {message}")
+
+        return say
 
     def _progress(self, name: str):
         def show(done: int, total: int) -> None:

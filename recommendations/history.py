@@ -1,12 +1,14 @@
-"""The database's own data as a World, split by time, for `evaluate --from-database`.
+"""The database's own data as a World: what `train_ranker` learns from, and `evaluate --from-database` measures.
 
-The last `holdout_days` days of positive interactions are held out; everything
-before the cut is the history rankers see. Held-out venues a user had already
-been to before the cut are left out (they cannot be recommended to them anyway).
+With `holdout_days`, the last days of positive interactions are held out and everything
+before the cut is the history rankers see (held-out venues a user had already been to
+before the cut are left out: they cannot be recommended to them anyway). Users are the
+active accounts; venues follow id order, as in the catalogue.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -22,9 +24,22 @@ from users.models import User
 from venues.models import Interaction, Venue
 
 
-def database_world(*, holdout_days: float, now: datetime | None = None) -> tuple[World, sp.csr_matrix]:
-    """(history, held_out): the World before the cut and the users x venues matrix of what came after."""
-    cut = (now or timezone.now()) - timedelta(days=holdout_days)
+@dataclass(frozen=True)
+class DatabaseWorld:
+    world: World  # the history (everything, without a holdout)
+    held_out: sp.csr_matrix  # users x venues: positive interactions after the cut (empty without one)
+    user_keys: np.ndarray  # (U, 2) uint64: each user's UUID as two halves, to find them again
+    venue_keys: np.ndarray  # (V, 2) uint64
+
+
+def uuid_halves(keys: list[int]) -> np.ndarray:
+    """128-bit ids as (n, 2) uint64: numpy has no 128-bit integers."""
+    return np.array([(key >> 64, key & 0xFFFFFFFFFFFFFFFF) for key in keys], dtype=np.uint64).reshape(-1, 2)
+
+
+def database_world(*, holdout_days: float | None = None, now: datetime | None = None) -> DatabaseWorld:
+    """The database as a World; with `holdout_days`, split at that many days before `now`."""
+    cut = None if holdout_days is None else (now or timezone.now()) - timedelta(days=holdout_days)
     venues = plain_rows(Venue.objects.values_list(Cast("id", CharField()), "lat", "lng", "category"))
     venues.sort(key=lambda row: uuid_key(row[0]))  # positions follow id order, as in the catalogue
     venue_position = {uuid_key(row[0]): index for index, row in enumerate(venues)}
@@ -32,6 +47,7 @@ def database_world(*, holdout_days: float, now: datetime | None = None) -> tuple
     category = np.array([codes.setdefault(row[3], len(codes)) if row[3] else NO_CATEGORY for row in venues])
 
     users = plain_rows(User.objects.filter(is_active=True).values_list(Cast("id", CharField()), "home_lat", "home_lng"))
+    users.sort(key=lambda row: uuid_key(row[0]))  # id order too: the same world whatever the database
     user_position = {uuid_key(row[0]): index for index, row in enumerate(users)}
     shape = (len(users), len(venues))
 
@@ -49,7 +65,7 @@ def database_world(*, holdout_days: float, now: datetime | None = None) -> tuple
         if user is None or venue is None:
             continue  # a closed account's interactions tell nothing about anyone being recommended
         positive = kind in Interaction.POSITIVE_TYPES
-        if created_at < cut:
+        if cut is None or created_at < cut:
             history["rows"].append(user)
             history["cols"].append(venue)
             history["positive"].append(1.0 if positive else 0.0)
@@ -85,6 +101,11 @@ def database_world(*, holdout_days: float, now: datetime | None = None) -> tuple
         home_lat=np.array([np.nan if row[1] is None else row[1] for row in users], dtype=np.float64),
         home_lng=np.array([np.nan if row[2] is None else row[2] for row in users], dtype=np.float64),
         social=social,
-        info={"source": "database", "cut": cut.isoformat(), "users": len(users), "venues": len(venues)},
+        info={"source": "database", "cut": cut and cut.isoformat(), "users": len(users), "venues": len(venues)},
     )
-    return world, held_out.tocsr()
+    return DatabaseWorld(
+        world=world,
+        held_out=held_out.tocsr(),
+        user_keys=uuid_halves([uuid_key(row[0]) for row in users]),
+        venue_keys=uuid_halves([uuid_key(row[0]) for row in venues]),
+    )

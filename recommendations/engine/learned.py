@@ -1,0 +1,372 @@
+"""The learned ranker: the signals of recommendations.engine.signals, combined with weights fitted on held-out visits.
+
+Fitting uses only the history it is given (the train part of a split, or everything
+the database holds), so `train_ranker` and `evaluate --rankers learned` do exactly
+the same thing:
+
+1. hold out a random quarter of each user's venues (fixed seed; users with at least
+   two; never the venue their home is; at least one kept);
+2. compute every signal on the rest, for at most `max_fit_users` users;
+3. per user, the candidates are the pool (see signals): the top `pool` venues of each
+   signal, nearest home and most popular included, minus what they have been to;
+4. fit a listwise softmax over each user's pool (linear in the transformed signals,
+   L2-penalized, L-BFGS): the held-out venues should come first;
+5. fit the signals' reference (visits, factorizations) again on the whole history,
+   and score with the learned weights.
+
+The inputs of the combiner are scale-free: each signal over its per-user maximum
+(over the scope; over every venue for the signals known everywhere), and the log of
+that (plus a floor); the distance from home as log(1 + km). The score of a venue is
+the sum of the weighted inputs, so each group of inputs is also that venue's
+explanation (its contribution). Venues outside a user's pool rank after it, by the
+same sum with what is known of them everywhere (home, popularity, category) and the
+other signals at 0.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+from collections.abc import Callable
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.optimize import minimize
+
+from recommendations.engine.rankers import FormulaRanker, Ranker, Scored
+from recommendations.engine.signals import (
+    DEFAULT_SIGNALS,
+    Reference,
+    UserSignals,
+    factors_of,
+    user_signals,
+)
+from recommendations.engine.world import World, csr
+
+# What the API says about a venue: readable groups of signals.
+GROUPS = {
+    "people_like_you": ("uknn", "uknn_idf", "als", "als_bm25"),
+    "near_your_places": ("kde",),
+    "friends_went": ("friends",),
+    "category_you_like": ("category",),
+    "near_home": ("home_km",),
+    "popular": ("popularity",),
+}
+# The fit's report ranks at most this many user x venue cells per ranker (fewer users in a large catalogue).
+REPORT_CELLS = 50_000_000
+OUTSIDE_POOL = 1e3  # subtracted from the score of a venue no signal puts in the pool
+DEFAULTS = {
+    "signals": DEFAULT_SIGNALS,
+    "holdout_fraction": 0.25,
+    "seed": 0,
+    "pool": 100,
+    "floor": 1e-3,  # inside log(floor + x / max x)
+    "l2": 1e-3,
+    "max_fit_users": 3500,
+    "report_users": 1000,  # held-out users the fit's report measures, against the formula (see REPORT_CELLS)
+}
+ARTIFACT_FORMAT = 2
+
+
+def transforms(name: str, values: np.ndarray, peak: float, floor: float) -> list[tuple[str, np.ndarray]]:
+    """The combiner's inputs made of one signal: (input name, values)."""
+    if name == "home_km":
+        return [(f"{name}:log1p", np.log1p(values))]
+    scaled = values / peak if peak > 0 else np.zeros_like(values)
+    return [(f"{name}:scaled", scaled), (f"{name}:log", np.log(floor + scaled))]
+
+
+def input_names() -> list[str]:
+    return [
+        input_name
+        for names in GROUPS.values()
+        for name in names
+        for input_name, _ in transforms(name, np.zeros(0), 1, 1)
+    ]
+
+
+def peaks(signals: UserSignals) -> dict[str, float]:
+    """Each signal's maximum for this user over the scope. For every signal that is also its maximum
+    over all venues (or as good): the pool holds the top venues of each ranked signal, the scope the
+    venues of every category the user has been to, and the most popular venues."""
+    return {name: float(values.max(initial=0.0)) for name, values in signals.values.items()}
+
+
+def scope_inputs(signals: UserSignals, peak: dict[str, float], floor: float) -> list[tuple[str, str, np.ndarray]]:
+    """(input name, group, values over the scope) for every input, in input_names() order."""
+    return [
+        (input_name, group, values)
+        for group, names in GROUPS.items()
+        for name in names
+        for input_name, values in transforms(name, signals.values[name], peak[name], floor)
+    ]
+
+
+def holdout(world: World, fraction: float, seed: int) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    """(kept, held out): a random `fraction` of each user's venues held out, as described above."""
+    rng = np.random.default_rng(seed)
+    visits = world.positive.tocsr()
+    kept_rows, kept_cols, kept_values, held_rows, held_cols = [], [], [], [], []
+    for user in range(world.n_users):
+        start, end = visits.indptr[user], visits.indptr[user + 1]
+        venues, values = visits.indices[start:end], visits.data[start:end]
+        chosen = np.zeros(len(venues), dtype=bool)
+        if len(venues) >= 2:
+            allowed = np.arange(len(venues))
+            if not np.isnan(world.home_lat[user]):
+                home = np.array([world.home_lat[user], world.home_lng[user]])
+                at_home = np.isclose(world.venue_lat[venues], home[0]) & np.isclose(world.venue_lng[venues], home[1])
+                allowed = allowed[~at_home]  # the home venue would give the distance away
+            count = min(max(1, round(fraction * len(venues))), len(venues) - 1, len(allowed))
+            if count > 0:
+                chosen[rng.choice(allowed, count, replace=False)] = True
+        kept_rows += [user] * int((~chosen).sum())
+        kept_cols += venues[~chosen].tolist()
+        kept_values += values[~chosen].tolist()
+        held_rows += [user] * int(chosen.sum())
+        held_cols += venues[chosen].tolist()
+    shape = world.positive.shape
+    return csr(kept_rows, kept_cols, kept_values, shape), csr(held_rows, held_cols, np.ones(len(held_rows)), shape)
+
+
+def fit_softmax(features: np.ndarray, labels: np.ndarray, groups: np.ndarray, *, l2: float) -> np.ndarray:
+    """Weights w (on the raw inputs) minimizing, per user, the mean over their positives of
+    -log softmax(x @ w) over their candidates, plus l2 |w|^2 on standardized inputs."""
+    mean, spread = features.mean(axis=0), features.std(axis=0)
+    spread[spread == 0] = 1.0
+    standard = ((features - mean) / spread).astype(np.float64)
+    order = np.argsort(groups, kind="stable")
+    standard, labels, groups = standard[order], labels[order], groups[order]
+    starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
+    group = np.cumsum(np.r_[True, groups[1:] != groups[:-1]]) - 1
+    positives = np.bincount(group, weights=labels)
+    keep = positives[group] > 0
+    standard, labels = standard[keep], labels[keep]
+    group = np.unique(group[keep], return_inverse=True)[1]
+    positives = np.bincount(group, weights=labels)
+    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+    count = len(positives)
+
+    def loss(weights: np.ndarray):
+        scores = standard @ weights
+        top = np.maximum.reduceat(scores, starts)
+        exps = np.exp(scores - top[group])
+        sums = np.add.reduceat(exps, starts)
+        log_sum = np.log(sums) + top
+        value = (np.bincount(group, weights=labels * (log_sum[group] - scores), minlength=count) / positives).mean()
+        gradient = standard.T @ ((exps / sums[group] - labels / positives[group]) / count)
+        return value + l2 * weights @ weights, gradient + 2 * l2 * weights
+
+    result = minimize(loss, np.zeros(standard.shape[1]), jac=True, method="L-BFGS-B", options={"maxiter": 500})
+    return (result.x / spread).astype(np.float32)
+
+
+class LearnedRanker(Ranker):
+    name = "learned"
+    batch_users = 32
+
+    def __init__(self, config: dict | None = None) -> None:
+        self.config = {**DEFAULTS, **(config or {})}
+        self.reference: Reference | None = None
+        self.weights: np.ndarray | None = None
+        self.report: dict = {}
+        # Who the reference's rows and columns are, as (n, 2) uint64 id halves, when they are
+        # database rows (the training service sets them; a split's world has positions only).
+        self.user_keys: np.ndarray | None = None
+        self.venue_keys: np.ndarray | None = None
+
+    # --- fitting ---------------------------------------------------------------
+
+    def fit(self, world: World, *, progress: Callable[[str], None] | None = None) -> LearnedRanker:
+        config = self.config
+        say = progress or (lambda message: None)
+        started = time.perf_counter()
+        kept, held = holdout(world, config["holdout_fraction"], config["seed"])
+        kept_world = world.with_history(kept, sp.csr_matrix(kept.shape), kept.copy())
+        say(f"held out {held.nnz:,} of {world.positive.nnz:,} visits; fitting the signals on the rest")
+        reference = Reference.fit(kept, config["signals"], seed=config["seed"])
+        users = np.flatnonzero((np.diff(held.indptr) > 0) & (np.diff(kept.indptr) > 0))
+        if len(users) > config["max_fit_users"]:
+            users = np.sort(np.random.default_rng(config["seed"]).choice(users, config["max_fit_users"], replace=False))
+        say(f"ranking the pools of {len(users):,} users")
+        rows, labels, groups = [], [], []
+        for user in users.tolist():
+            signals = user_signals(kept_world, reference, user, pool=config["pool"])
+            pool = signals.in_pool
+            inputs = scope_inputs(signals, peaks(signals), config["floor"])
+            rows.append(np.stack([values[pool] for _, _, values in inputs], axis=1).astype(np.float32))
+            truth = held.indices[held.indptr[user] : held.indptr[user + 1]]
+            labels.append(np.isin(signals.scope[pool], truth).astype(np.float32))
+            groups.append(np.full(int(pool.sum()), user))
+        features = np.concatenate(rows)
+        labels, groups = np.concatenate(labels), np.concatenate(groups)
+        say(f"fitting the weights on {len(labels):,} candidates ({int(labels.sum()):,} held out)")
+        self.weights = fit_softmax(features, labels, groups, l2=config["l2"])
+        say("measuring this model and the formula on held-out visits")
+        holdout_figures = self._measure_holdout(kept_world, reference, held, users)
+        say(
+            f"on the held-out visits of {holdout_figures['formula']['users']:,} users: "
+            + ", ".join(f"{name} P@10 {figures['precision']:.4f}" for name, figures in holdout_figures.items())
+        )
+        say("fitting the signals on the whole history")
+        self.reference = Reference.fit(world.positive, config["signals"], seed=config["seed"])
+        self.report = {
+            "held_out": int(held.nnz),
+            "fit_users": len(users),
+            "candidates": len(labels),
+            "positives_in_pool": int(labels.sum()),
+            "seconds": round(time.perf_counter() - started, 2),
+            "holdout": holdout_figures,
+            "weights": dict(zip(input_names(), self.weights.round(4).tolist(), strict=True)),
+        }
+        return self
+
+    def _measure_holdout(self, kept_world: World, reference: Reference, held, users: np.ndarray) -> dict:
+        """P@10, R@10, NDCG@10 on the held-out visits of some fit users, for this model and the formula."""
+        from recommendations.engine.evaluation import measure
+
+        count = min(self.config["report_users"], len(users), max(100, REPORT_CELLS // max(kept_world.n_venues, 1)))
+        chosen = np.zeros(held.shape[0], dtype=bool)
+        chosen[np.random.default_rng(self.config["seed"] + 1).choice(users, count, replace=False)] = True
+        sample = (sp.diags(chosen.astype(np.float32)) @ held).tocsr()
+        sample.eliminate_zeros()
+        model = LearnedRanker(self.config)
+        model.reference, model.weights = reference, self.weights
+        figures = {}
+        for name, ranker in (("learned", model), ("formula", FormulaRanker())):
+            result = measure(ranker, kept_world, sample, k=10, curve_to=10)
+            figures[name] = {
+                "precision": round(result.precision, 5),
+                "recall": round(result.recall, 5),
+                "ndcg": round(result.ndcg, 5),
+                "users": result.users,
+            }
+        return figures
+
+    # --- scoring ---------------------------------------------------------------
+
+    def score(self, world: World, users: np.ndarray) -> Scored:
+        shape = (len(users), world.n_venues)
+        score = np.empty(shape, dtype=np.float64)
+        distance = np.empty(shape, dtype=np.float64)
+        features = {group: np.zeros(shape, dtype=np.float32) for group in GROUPS}
+        contributions = {group: np.zeros(shape, dtype=np.float32) for group in GROUPS}
+        for row, user in enumerate(np.asarray(users).tolist()):
+            self._score_user(world, user, row, score, distance, features, contributions)
+        return Scored(score=score, features=features, distance=distance, contributions=contributions)
+
+    def _score_user(self, world: World, user: int, row: int, score, distance, features, contributions) -> None:
+        """Fill the batch's `row` for `user`: the full sum on the scope, the sum of what is known
+        everywhere for the rest (see the module docstring)."""
+        floor = self.config["floor"]
+        signals = user_signals(world, self.reference, user, pool=self.config["pool"])
+        peak = peaks(signals)
+        weight = dict(zip(input_names(), self.weights.astype(np.float64).tolist(), strict=True))
+        scope = signals.scope
+        # Everywhere: home, popularity and category over every venue; every other input at its value for 0.
+        everywhere = {"home_km": signals.home_km, "popularity": world.popularity, "category": signals.category}
+        total = np.zeros(world.n_venues, dtype=np.float64)
+        for group, names in GROUPS.items():
+            part = np.zeros(world.n_venues, dtype=np.float64)
+            for name in names:
+                if name in everywhere:
+                    for input_name, values in transforms(name, everywhere[name], peak[name], floor):
+                        part += weight[input_name] * values
+                else:
+                    part += weight[f"{name}:log"] * np.log(floor)
+            contributions[group][row] = part
+            total += part
+        # On the scope, every signal as it is.
+        full = np.zeros(len(scope), dtype=np.float64)
+        for group, names in GROUPS.items():
+            part = np.zeros(len(scope), dtype=np.float64)
+            for name in names:
+                for input_name, values in transforms(name, signals.values[name], peak[name], floor):
+                    part += weight[input_name] * values
+            contributions[group][row, scope] = part
+            full += part
+        total[scope] = full
+        total -= OUTSIDE_POOL
+        total[scope[signals.in_pool]] += OUTSIDE_POOL
+        score[row] = total
+        has_home = bool(world.has_home(np.array([user]))[0])
+        distance[row] = signals.home_km if has_home else np.nan
+        for group, names in GROUPS.items():
+            if names == ("home_km",):
+                features[group][row] = signals.home_km if has_home else np.nan
+                continue
+            if all(name in everywhere for name in names):
+                values = everywhere[names[0]]
+                features[group][row] = values / peak[names[0]] if peak[names[0]] > 0 else 0.0
+                continue
+            features[group][row, scope] = sum(
+                signals.values[name] / peak[name] if peak[name] > 0 else 0.0 for name in names
+            ) / len(names)
+
+    # --- storing ---------------------------------------------------------------
+
+    def to_bytes(self) -> bytes:
+        """The fitted ranker as one artifact (numpy's npz), for the model table."""
+        reference = self.reference
+        arrays = {
+            "weights": self.weights,
+            "user_keys": self.user_keys if self.user_keys is not None else np.zeros((0, 2), np.uint64),
+            "venue_keys": self.venue_keys if self.venue_keys is not None else np.zeros((0, 2), np.uint64),
+            "visits_indptr": reference.visits.indptr,
+            "visits_indices": reference.visits.indices,
+        }
+        for prefix, models in (("als", reference.factors), ("als_bm25", reference.bm25_factors)):
+            for index, model in enumerate(models):
+                arrays[f"{prefix}_{index}"] = model.items.astype(np.float16)
+        meta = {
+            "format": ARTIFACT_FORMAT,
+            "config": self.config,
+            "shape": list(reference.visits.shape),
+            "bm25_average_length": reference.bm25_average_length,
+            "factors": [
+                [prefix, index, model.regularization, model.alpha]
+                for prefix, models in (("als", reference.factors), ("als_bm25", reference.bm25_factors))
+                for index, model in enumerate(models)
+            ],
+            "report": self.report,
+        }
+        buffer = io.BytesIO()
+        np.savez(buffer, meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8), **arrays)
+        return buffer.getvalue()
+
+    @classmethod
+    def from_bytes(cls, artifact: bytes) -> LearnedRanker:
+        stored = np.load(io.BytesIO(artifact))
+        meta = json.loads(stored["meta"].tobytes())
+        if meta["format"] != ARTIFACT_FORMAT:
+            raise ValueError(f"model artifact format {meta['format']} is not {ARTIFACT_FORMAT}: train a new one")
+        ranker = cls(meta["config"])
+        ranker.weights = stored["weights"]
+        ranker.report = meta["report"]
+        ranker.user_keys, ranker.venue_keys = stored["user_keys"], stored["venue_keys"]
+        indices = stored["visits_indices"]
+        visits = sp.csr_matrix(
+            (np.ones(len(indices), dtype=np.float32), indices, stored["visits_indptr"]), shape=tuple(meta["shape"])
+        )
+        factors: dict[str, list] = {"als": [], "als_bm25": []}
+        for prefix, index, regularization, alpha in meta["factors"]:
+            items = stored[f"{prefix}_{index}"]
+            factors[prefix].append(factors_of(items, regularization, alpha, first=index == 0))
+        ranker.reference = Reference.of(
+            visits,
+            bm25_average_length=meta["bm25_average_length"],
+            factors=factors["als"],
+            bm25_factors=factors["als_bm25"],
+            config=meta["config"]["signals"],
+        )
+        return ranker
+
+
+def aligned(ranker: LearnedRanker, positions: np.ndarray, n_venues: int) -> LearnedRanker:
+    """The ranker with its venue arrays at other positions (see Reference.aligned), for a catalogue."""
+    copy = LearnedRanker(ranker.config)
+    copy.weights, copy.report = ranker.weights, ranker.report
+    copy.user_keys, copy.venue_keys = ranker.user_keys, ranker.venue_keys
+    copy.reference = ranker.reference.aligned(positions, n_venues)
+    return copy

@@ -1,0 +1,52 @@
+"""Fit the learned venue ranker on the database and make it the served version."""
+
+from __future__ import annotations
+
+import resource
+import time
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from recommendations.training import ranker_train
+
+
+class Command(BaseCommand):
+    help = (
+        "Fit the learned ranker on every interaction, social edge and venue in the database (holding out a "
+        "slice of each user's interactions to fit its weights), store it as a new model version and serve it."
+    )
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--no-activate", action="store_true", help="store the new version but keep serving the current one"
+        )
+
+    def handle(self, *args, no_activate: bool, **options) -> None:
+        started = time.perf_counter()
+
+        def say(message: str) -> None:
+            self.stdout.write(f"[{time.perf_counter() - started:6.1f} s] {message}")
+
+        try:
+            version = ranker_train(progress=say, activate=not no_activate)
+        except ValidationError as exc:
+            raise CommandError(" ".join(exc.messages)) from None
+        metrics = version.metrics
+        self.stdout.write("On the held-out interactions:")
+        self.stdout.write(f"  {'ranker':<10} {'P@10':>7} {'R@10':>7} {'NDCG@10':>8} {'users':>6}")
+        for name, figures in metrics.items():
+            self.stdout.write(
+                f"  {name:<10} {figures['precision']:7.4f} {figures['recall']:7.4f} {figures['ndcg']:8.4f} "
+                f"{figures['users']:6d}"
+            )
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        state = "stored, not served (--no-activate)" if no_activate else "now served"
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Model version {version.version} ({state}): trained in {version.training_seconds:.1f} s on "
+                f"{version.trained_on['users']:,} users, {version.trained_on['venues']:,} venues, "
+                f"{version.trained_on['positive_interactions']:,} positive interactions; "
+                f"{version.artifact_bytes / 2**20:.1f} MiB; peak memory {peak:,.0f} MiB."
+            )
+        )

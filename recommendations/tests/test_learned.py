@@ -1,0 +1,321 @@
+"""The learned ranker: it learns planted structure, trains from the database, is served with explanations."""
+
+from __future__ import annotations
+
+import io
+import json
+import uuid
+from io import StringIO
+
+import numpy as np
+import pytest
+from django.conf import settings as django_settings
+from django.core.management import CommandError, call_command
+from django.test import Client
+
+from luna.celery import app as celery_app
+from recommendations import tasks
+from recommendations.catalogue import catalogue_cache
+from recommendations.engine.evaluation import measure
+from recommendations.engine.learned import GROUPS, LearnedRanker
+from recommendations.engine.rankers import FormulaRanker
+from recommendations.engine.signals import DEFAULT_SIGNALS
+from recommendations.engine.world import World, csr
+from recommendations.models import RankerVersion
+from social.models import SocialEdge
+from users.models import User
+from users.tests.factories import UserFactory
+from venues.models import Interaction, Venue
+from venues.tests.factories import InteractionFactory, VenueFactory
+
+SMALL = {
+    "signals": {
+        **DEFAULT_SIGNALS,
+        "als": {"factors": 8, "regularization": 1.0, "alpha": 10.0, "iterations": 8, "seeds": 1},
+        "als_bm25": {"factors": 8, "regularization": 1.0, "alpha": 1.0, "iterations": 8, "seeds": 1},
+    },
+    "pool": 30,
+    "report_users": 100,
+}
+
+
+@pytest.fixture(autouse=True)
+def small_models(settings):
+    settings.LUNA_RANKER = SMALL
+
+
+def planted(seed: int = 3, users: int = 120, venues: int = 90, tastes: int = 3):
+    """People of a taste visit that taste's venues, which are anywhere in town: geography cannot
+    tell them apart, who-went-where can. Returns (user taste, venue taste, visits, coordinates)."""
+    rng = np.random.default_rng(seed)
+    user_taste = rng.integers(0, tastes, users)
+    venue_taste = rng.integers(0, tastes, venues)
+    coordinates = np.c_[rng.uniform(40.70, 40.80, venues), rng.uniform(-74.02, -73.92, venues)]
+    homes = np.c_[rng.uniform(40.70, 40.80, users), rng.uniform(-74.02, -73.92, users)]
+    visits = []
+    for user in range(users):
+        mine = np.flatnonzero(venue_taste == user_taste[user])
+        chosen = rng.choice(mine, size=min(12, len(mine)), replace=False)
+        visits.append(chosen)
+    return user_taste, venue_taste, visits, coordinates, homes
+
+
+def test_a_trained_model_beats_the_formula_on_a_world_with_planted_taste():
+    _, _, visits, coordinates, homes = planted()
+    history_rows, history_cols, held_rows, held_cols = [], [], [], []
+    for user, venues in enumerate(visits):
+        history_rows += [user] * 8
+        history_cols += venues[:8].tolist()
+        held_rows += [user] * (len(venues) - 8)
+        held_cols += venues[8:].tolist()
+    shape = (len(visits), len(coordinates))
+    history = csr(history_rows, history_cols, np.ones(len(history_rows)), shape)
+    world = World(
+        venue_lat=coordinates[:, 0],
+        venue_lng=coordinates[:, 1],
+        venue_category=np.full(shape[1], -1),
+        positive=history,
+        dwell=csr([], [], [], shape),
+        interactions=history,
+        home_lat=homes[:, 0],
+        home_lng=homes[:, 1],
+    )
+    held_out = csr(held_rows, held_cols, np.ones(len(held_rows)), shape)
+
+    learned = measure(LearnedRanker(SMALL).fit(world), world, held_out)
+    formula = measure(FormulaRanker(), world, held_out)
+
+    assert learned.users == formula.users == len(visits)
+    assert learned.precision > 2 * formula.precision
+    assert learned.precision > 0.15  # a third of the venues are of one's taste; 4 of them held out
+
+
+def bulk_world(seed: int = 3) -> tuple[list[User], list[Venue], np.ndarray, np.ndarray]:
+    """The planted world in the database: users, venues (category = taste) and like interactions."""
+    user_taste, venue_taste, visits, coordinates, homes = planted(seed)
+    users = User.objects.bulk_create(
+        User(handle=f"taste-{index}", name=f"Taste {index}", home_lat=lat, home_lng=lng, password="!")
+        for index, (lat, lng) in enumerate(homes)
+    )
+    venues = Venue.objects.bulk_create(
+        Venue(name=f"Place {index}", category=f"taste{venue_taste[index]}", lat=lat, lng=lng)
+        for index, (lat, lng) in enumerate(coordinates)
+    )
+    Interaction.objects.bulk_create(
+        Interaction(user=users[user], venue=venues[venue], interaction_type="like")
+        for user, chosen in enumerate(visits)
+        for venue in chosen[:8].tolist()
+    )
+    return users, venues, user_taste, venue_taste
+
+
+def train(*args: str) -> str:
+    out = StringIO()
+    call_command("train_ranker", *args, stdout=out)
+    return out.getvalue()
+
+
+@pytest.mark.django_db
+def test_train_ranker_stores_a_version_with_its_figures_and_serves_it(client_for):
+    users, *_ = bulk_world()
+    output = train()
+
+    version = RankerVersion.objects.get()
+    assert (version.version, version.is_active, version.ranker) == (1, True, "learned")
+    assert version.trained_on["users"] == len(users)
+    assert version.trained_on["positive_interactions"] == 8 * len(users)
+    assert set(version.metrics) == {"learned", "formula"}
+    assert version.metrics["learned"]["precision"] > version.metrics["formula"]["precision"]
+    assert version.artifact_bytes == len(version.artifact) > 0
+    assert "On the held-out interactions:" in output
+    assert "Model version 1 (now served)" in output
+
+    body = client_for(users[0]).get(f"/reco/venues/{users[0].pk}/", {"limit": 5}).json()
+    assert {(row["ranker"], row["model_version"]) for row in body} == {("learned", 1)}
+    assert set(body[0]["contributions"]) == set(GROUPS)
+    assert set(body[0]["features"]) == set(GROUPS)
+    # The score is what the contributions add up to.
+    assert body[0]["score"] == pytest.approx(sum(body[0]["contributions"].values()), rel=1e-4, abs=1e-4)
+
+
+@pytest.mark.django_db
+def test_the_learned_ranker_recommends_the_users_taste(client_for):
+    users, venues, user_taste, venue_taste = bulk_world()
+    train()
+    hits = []
+    for user in users[:30]:
+        body = client_for(user).get(f"/reco/venues/{user.pk}/", {"limit": 5, "exclude_interacted": "true"}).json()
+        tastes = [venue_taste[int(row["venue_name"].split()[-1])] for row in body]
+        hits.append(np.mean(np.array(tastes) == user_taste[users.index(user)]))
+    assert np.mean(hits) > 0.8
+
+
+@pytest.mark.django_db
+def test_formula_is_always_there_exactly_and_learned_without_a_model_is_a_409(client_for):
+    users, *_ = bulk_world()
+    user = users[0]
+    client = client_for(user)
+    before = client.get(f"/reco/venues/{user.pk}/", {"limit": 10}).json()
+    assert {row["ranker"] for row in before} == {"formula"}
+    response = client.get(f"/reco/venues/{user.pk}/", {"ranker": "learned"})
+    assert response.status_code == 409
+    assert "train_ranker" in response.json()["detail"]
+
+    train()
+    assert client.get(f"/reco/venues/{user.pk}/", {"limit": 10, "ranker": "formula"}).json() == before
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"category": "taste1"},
+        {"max_distance_km": 3},
+        {"exclude_interacted": "true"},
+        {"ranker": "popularity"},
+        {"ranker": "distance"},
+    ],
+    ids=["category", "distance", "exclude-interacted", "popularity", "distance-ranker"],
+)
+def test_the_filters_hold_on_the_learned_ranker_and_the_others(client_for, query):
+    users, venues, *_ = bulk_world()
+    train()
+    user = users[0]
+    Venue.objects.filter(pk=venues[0].pk).update(price_level=2)
+    body = client_for(user).get(f"/reco/venues/{user.pk}/", {"limit": 50, **query}).json()
+    assert body
+    if "category" in query:
+        assert {row["category"] for row in body} == {"taste1"}
+    if "max_distance_km" in query:
+        assert all(row["distance_km"] <= 3 for row in body)
+    if "exclude_interacted" in query:
+        visited = set(Interaction.objects.filter(user=user).values_list("venue_id", flat=True))
+        assert not visited & {uuid.UUID(row["venue_id"]) for row in body}
+    if "ranker" in query:
+        assert {row["ranker"] for row in body} == {query["ranker"]}
+
+
+@pytest.mark.django_db
+def test_a_newcomer_without_history_still_gets_venues_near_home_and_popular_ones(client_for):
+    bulk_world()
+    train()
+    newcomer = UserFactory(handle="newcomer", home_lat=40.75, home_lng=-73.97)
+    body = client_for(newcomer).get(f"/reco/venues/{newcomer.pk}/", {"limit": 10}).json()
+    assert len(body) == 10
+    assert {row["ranker"] for row in body} == {"learned"}
+    assert all(row["contributions"]["people_like_you"] == body[0]["contributions"]["people_like_you"] for row in body)
+    assert body[0]["features"]["near_home"] <= max(row["features"]["near_home"] for row in body)
+
+
+@pytest.mark.django_db
+def test_a_venue_added_after_training_can_be_recommended(client_for):
+    users, venues, *_ = bulk_world()
+    train()
+    user = users[0]
+    visited = Interaction.objects.filter(user=user).select_related("venue").first().venue
+    fresh = VenueFactory(name="Brand New Place", category=visited.category, lat=visited.lat, lng=visited.lng)
+    body = client_for(user).get(f"/reco/venues/{user.pk}/", {"limit": 100, "exclude_interacted": "true"}).json()
+    row = next(row for row in body if row["venue_id"] == str(fresh.pk))
+    assert row["features"]["near_your_places"] > 0  # right where the user goes
+    assert row["features"]["category_you_like"] > 0
+
+
+@pytest.mark.django_db
+def test_a_new_like_changes_the_next_recommendation_without_retraining(client_for):
+    users, venues, user_taste, venue_taste = bulk_world()
+    train()
+    user = users[0]
+    other_taste = (user_taste[0] + 1) % 3
+    client = client_for(user)
+    before = client.get(f"/reco/venues/{user.pk}/", {"limit": 10}).json()
+    for venue in [venues[index] for index in np.flatnonzero(venue_taste == other_taste)[:15]]:
+        InteractionFactory(user=user, venue=venue, interaction_type="like")
+    after = client.get(f"/reco/venues/{user.pk}/", {"limit": 10}).json()
+    assert [row["venue_id"] for row in after] != [row["venue_id"] for row in before]
+    assert RankerVersion.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_friends_visits_count_for_the_learned_ranker(client_for):
+    users, venues, user_taste, venue_taste = bulk_world()
+    alice, bob = users[0], users[1]
+    train()
+    ours = client_for(alice).get(f"/reco/venues/{alice.pk}/", {"limit": 100}).json()
+    assert all(row["features"]["friends_went"] == 0 for row in ours)
+    SocialEdge.objects.create(user=alice, other_user=bob, strength=1.0)
+    theirs = client_for(alice).get(f"/reco/venues/{alice.pk}/", {"limit": 100}).json()
+    bobs = {str(venue) for venue in Interaction.objects.filter(user=bob).values_list("venue_id", flat=True)}
+    assert any(row["features"]["friends_went"] > 0 for row in theirs if row["venue_id"] in bobs)
+
+
+@pytest.mark.django_db
+def test_an_older_version_can_be_served_again_from_the_admin(client_for):
+    users, *_ = bulk_world()
+    train()
+    train()
+    assert list(RankerVersion.objects.values_list("version", "is_active")) == [(2, True), (1, False)]
+    root = UserFactory(handle="root", is_staff=True, is_superuser=True)
+    admin = Client()
+    admin.force_login(root)
+    page = admin.get("/admin/recommendations/rankerversion/")
+    assert page.status_code == 200
+    assert "P@10" in page.content.decode()
+    first = RankerVersion.objects.get(version=1)
+    admin.post("/admin/recommendations/rankerversion/", {"action": "activate", "_selected_action": [str(first.pk)]})
+    assert list(RankerVersion.objects.values_list("version", "is_active")) == [(2, False), (1, True)]
+    body = client_for(users[0]).get(f"/reco/venues/{users[0].pk}/", {"limit": 3}).json()
+    assert {row["model_version"] for row in body} == {1}
+
+
+@pytest.mark.django_db
+def test_training_with_nothing_to_learn_from_is_refused():
+    UserFactory()
+    with pytest.raises(CommandError, match="nothing to learn from yet"):
+        train()
+    assert not RankerVersion.objects.exists()
+
+
+@pytest.mark.django_db
+def test_recommend_shows_the_learned_features_and_contributions():
+    users, *_ = bulk_world()
+    train()
+    out = StringIO()
+    call_command("recommend", users[0].handle, "--limit", "3", stdout=out)
+    text = out.getvalue()
+    assert "learned v1" in text
+    assert "+people_like_you" in text and "near_your_places" in text
+
+
+@pytest.mark.django_db
+def test_an_active_version_this_code_cannot_read_leaves_the_formula_serving(client_for):
+    users, *_ = bulk_world()
+    train()
+    unreadable = RankerVersion.objects.get()
+    unreadable.artifact = _artifact_of_format(0)
+    unreadable.save(update_fields=["artifact"])
+    catalogue_cache.invalidate()
+    client = client_for(users[0])
+    body = client.get(f"/reco/venues/{users[0].pk}/", {"limit": 3})
+    assert body.status_code == 200
+    assert {row["ranker"] for row in body.json()} == {"formula"}
+    assert client.get(f"/reco/venues/{users[0].pk}/", {"ranker": "learned"}).status_code == 409
+
+
+def _artifact_of_format(number: int) -> bytes:
+    buffer = io.BytesIO()
+    np.savez(buffer, meta=np.frombuffer(json.dumps({"format": number}).encode(), dtype=np.uint8))
+    return buffer.getvalue()
+
+
+@pytest.mark.django_db
+def test_the_periodic_retraining_stores_and_serves_a_new_version_daily_by_default():
+    assert django_settings.CELERY_BEAT_SCHEDULE["retrain-ranker"] == {
+        "task": "recommendations.retrain_ranker",
+        "schedule": 86400.0,
+    }
+    assert "recommendations.retrain_ranker" in celery_app.tasks
+    assert tasks.retrain_ranker() is None  # nothing to learn from: no version, no error
+    assert not RankerVersion.objects.exists()
+    bulk_world()
+    assert tasks.retrain_ranker() == 1
+    assert RankerVersion.objects.get().is_active
