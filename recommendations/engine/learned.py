@@ -54,7 +54,7 @@ GROUPS = {
     "popular": ("popularity",),
 }
 # The fit's report ranks at most this many user x venue cells per ranker (fewer users in a large catalogue).
-REPORT_CELLS = 50_000_000
+REPORT_CELLS = 25_000_000
 OUTSIDE_POOL = 1e3  # subtracted from the score of a venue no signal puts in the pool
 DEFAULTS = {
     "signals": DEFAULT_SIGNALS,
@@ -294,7 +294,7 @@ class LearnedRanker(Ranker):
         distance[row] = signals.home_km if has_home else np.nan
         for group, names in GROUPS.items():
             if names == ("home_km",):
-                features[group][row] = signals.home_km if has_home else np.nan
+                features[group][row] = signals.home_km  # NO_HOME_KM without a home (JSON has no NaN)
                 continue
             if all(name in everywhere for name in names):
                 values = everywhere[names[0]]
