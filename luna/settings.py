@@ -206,6 +206,8 @@ LUNA_RECO = {
     "PEOPLE_WEIGHTS": {"strength": 0.6, "direct": 0.25, "category": 0.15},
     "CATEGORY_PER_POSITIVE": 0.3,
     "CATEGORY_DWELL_SECONDS": 600.0,
+    # People to invite to a plan: the people score plus this x the share of the plan's members they know.
+    "PLAN_CONNECTION_WEIGHT": 0.2,
     # Longest time a process may serve popularity that misses a deletion or an
     # out-of-order commit made through another process (seconds); those need a full
     # reload (about 1 s of CPU at 100,000 venues). New interactions and new, edited

@@ -112,6 +112,13 @@ class PlanCreateSerializer(StrictSerializer):
     )
 
 
+class PlanUpdateSerializer(StrictSerializer):
+    venue_id = VenueIdField(
+        source="venue",
+        help_text="Move the pending plan to this venue; everyone but the organizer is asked again (invited).",
+    )
+
+
 class PlanInviteSerializer(StrictSerializer):
     user_ids = UserIdField(many=True, source="users", allow_empty=False, max_length=MAX_INVITEES)
 

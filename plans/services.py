@@ -77,6 +77,21 @@ def plan_invite(*, plan: Plan, users: Iterable[User]) -> Plan:
     return _reload(plan.pk)
 
 
+def plan_switch_venue(*, plan: Plan, venue: Venue) -> Plan:
+    """Move a pending plan to another venue. Everyone but the organizer agreed to the old place, so
+    their answers go back to invited; the same venue again changes nothing."""
+    with transaction.atomic():
+        plan = _lock(plan)
+        _require_pending(plan, "its venue can be changed")
+        if plan.venue_id != venue.pk:
+            plan.venue = venue
+            plan.save(update_fields=["venue", "updated_at"])
+            PlanParticipant.objects.filter(plan=plan).exclude(user_id=plan.organizer_id).exclude(
+                status=PlanParticipant.Status.INVITED
+            ).update(status=PlanParticipant.Status.INVITED, updated_at=timezone.now())
+    return _reload(plan.pk)
+
+
 def plan_respond(*, plan: Plan, user: User, status: str) -> Plan:
     """An invited person accepts or declines, for themselves."""
     if status not in (PlanParticipant.Status.ACCEPTED, PlanParticipant.Status.DECLINED):

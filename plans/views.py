@@ -21,6 +21,7 @@ from plans.serializers import (
     PlanInviteSerializer,
     PlanRespondSerializer,
     PlanSerializer,
+    PlanUpdateSerializer,
 )
 
 ORGANIZER_OR_STAFF = IsSelfOrStaff(
@@ -41,6 +42,7 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet):
         "retrieve": [IsAuthenticated(), CanViewPlan()],
         "booking": [IsAuthenticated(), CanViewPlan()],
         "participants": [ORGANIZER_OR_STAFF],
+        "partial_update": [ORGANIZER_OR_STAFF],
         "confirm": [ORGANIZER_OR_STAFF],
         "cancel": [ORGANIZER_OR_STAFF],
         "respond": [IsAuthenticated(), IsPlanInvitee()],
@@ -68,6 +70,22 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet):
         params.is_valid(raise_exception=True)
         plan = services.plan_create(**params.validated_data)
         return Response(PlanSerializer(plan).data, status=status.HTTP_201_CREATED)
+
+    @operation(
+        "Move a pending plan to another venue (organizer or staff)",
+        PlanSerializer,
+        errors=(400, 401, 403, 404, 409),
+        request=PlanUpdateSerializer,
+        description="Everyone but the organizer is asked again: their answers go back to `invited`, since they "
+        "agreed to another place. The same venue again changes nothing. 409 once the plan is confirmed or "
+        "cancelled. `GET /plans/{id}/venue-suggestions/` suggests venues for the group.",
+    )
+    def partial_update(self, request, pk=None):
+        plan = self.get_object()
+        params = PlanUpdateSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        plan = services.plan_switch_venue(plan=plan, venue=params.validated_data["venue"])
+        return Response(PlanSerializer(plan).data)
 
     @operation(
         "Invite more people (organizer or staff; pending plans only)",

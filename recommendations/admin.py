@@ -1,9 +1,14 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.utils.html import format_html, format_html_join
 
 from luna.admin import ModelAdmin
+from luna.errors import Conflict
+from plans.admin import PlanAdmin
+from plans.models import Plan
 from recommendations.models import RankerVersion
+from recommendations.plan_suggestions import suggest_plan_venues
 from recommendations.training import ranker_activate, ranker_deactivate
 
 
@@ -91,3 +96,53 @@ class RankerVersionAdmin(ModelAdmin):
     def serve_the_formula(self, request, queryset) -> None:
         ranker_deactivate()
         self.message_user(request, "The formula is served from the next request on.", messages.SUCCESS)
+
+
+SUGGESTIONS_SHOWN = 5
+
+
+class PlanWithSuggestionsAdmin(PlanAdmin):
+    """The plan page, plus the venues suggested for its group (read-only): recommendations extend the
+    plans admin here, as plans know nothing of recommendations."""
+
+    def get_readonly_fields(self, request, obj=None):
+        return (*super().get_readonly_fields(request, obj), "group_suggestions")
+
+    @admin.display(description="Suggested for the group")
+    def group_suggestions(self, plan: Plan) -> str:
+        if plan is None or plan.pk is None:
+            return "-"
+        try:
+            group = suggest_plan_venues(plan=plan, limit=SUGGESTIONS_SHOWN)
+        except Conflict as exc:
+            return exc.message
+        handles = [member.handle for member in group.members]
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td>{}</tr>",
+            (
+                (
+                    row.venue_name,
+                    row.category or "-",
+                    f"{row.score:.4f}",
+                    format_html_join("", "<td>{}</td>", ((f"{member.score:.4f}",) for member in row.members)),
+                )
+                for row in group.suggestions
+            ),
+        )
+        head = format_html_join("", "<th>{}</th>", ((handle,) for handle in handles))
+        model = f" v{group.model_version}" if group.model_version else ""
+        return format_html(
+            "<p>{} ({}{}), for {}:</p><table><thead><tr><th>venue</th><th>category</th><th>group</th>{}</tr>"
+            "</thead><tbody>{}</tbody></table>",
+            group.strategy,
+            group.ranker,
+            model,
+            ", ".join(handles),
+            head,
+            rows,
+        )
+
+
+admin.site.unregister(Plan)
+admin.site.register(Plan, PlanWithSuggestionsAdmin)

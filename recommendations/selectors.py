@@ -74,26 +74,62 @@ def uuid_key(text: str) -> int:
 
 
 def user_venue_totals(*, user_id: uuid.UUID) -> list[VenueTotals]:
+    return users_venue_totals(user_ids=[user_id])[user_id]
+
+
+def users_venue_totals(*, user_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[VenueTotals]]:
+    """Each of these users' totals per venue, in one query (an empty list for a user without any)."""
     rows = (
-        Interaction.objects.filter(user_id=user_id)
+        Interaction.objects.filter(user_id__in=user_ids)
         .order_by()
-        .values("venue_id")
+        .values("user_id", "venue_id")
         .annotate(
             positive_count=Count("interaction_type", filter=_POSITIVE),
             dwell_seconds=Sum("dwell_time_seconds", default=0),
         )
-        .values_list("venue_id", "positive_count", "dwell_seconds")
+        .values_list("user_id", "venue_id", "positive_count", "dwell_seconds")
     )
-    return [VenueTotals(venue_id, positive_count, dwell_seconds) for venue_id, positive_count, dwell_seconds in rows]
+    totals: dict[uuid.UUID, list[VenueTotals]] = {user_id: [] for user_id in user_ids}
+    for user_id, venue_id, positive_count, dwell_seconds in rows:
+        totals[user_id].append(VenueTotals(venue_id, positive_count, dwell_seconds))
+    return totals
 
 
 def user_friends(*, user_id: uuid.UUID) -> list[Friend]:
+    return users_friends(user_ids=[user_id])[user_id]
+
+
+def users_friends(*, user_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[Friend]]:
+    """Each of these users' edges to active users, in one query."""
     rows = (
-        SocialEdge.objects.filter(user_id=user_id, other_user__is_active=True)
+        SocialEdge.objects.filter(user_id__in=user_ids, other_user__is_active=True)
         .order_by()
-        .values_list("other_user_id", "other_user__handle", "other_user__name", "relationship_type", "strength")
+        .values_list(
+            "user_id", "other_user_id", "other_user__handle", "other_user__name", "relationship_type", "strength"
+        )
     )
-    return [Friend(*row) for row in rows]
+    friends: dict[uuid.UUID, list[Friend]] = {user_id: [] for user_id in user_ids}
+    for user_id, *friend in rows:
+        friends[user_id].append(Friend(*friend))
+    return friends
+
+
+def members_known(*, candidate_ids: Sequence[uuid.UUID], member_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """For each candidate, how many of these members they have an edge with, either way (one query)."""
+    rows = (
+        SocialEdge.objects.filter(
+            Q(user_id__in=candidate_ids, other_user_id__in=member_ids)
+            | Q(user_id__in=member_ids, other_user_id__in=candidate_ids)
+        )
+        .order_by()
+        .values_list("user_id", "other_user_id")
+    )
+    candidates, members = set(candidate_ids), set(member_ids)
+    pairs = {(a, b) if a in candidates and b in members else (b, a) for a, b in rows}
+    known = dict.fromkeys(candidate_ids, 0)
+    for candidate, _ in pairs:
+        known[candidate] += 1
+    return known
 
 
 def friend_venue_totals(*, friend_ids: Sequence[uuid.UUID]) -> FriendVenueTotals:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from luna.api.serializers import QueryParamsSerializer
+from recommendations.engine.groups import DEFAULT_STRATEGY, FAIRNESS_PENALTY, STRATEGIES
 from recommendations.services import MAX_LIMIT, SERVED_RANKERS
 from social.models import SocialEdge
 
@@ -93,3 +94,86 @@ class PersonRecommendationSerializer(serializers.Serializer):
     relationship_type = serializers.ChoiceField(choices=SocialEdge.RelationshipType.choices)
     score = serializers.FloatField()
     features = PersonFeaturesSerializer()
+
+
+# --- A plan's group ----------------------------------------------------------
+
+
+class PlanVenueSuggestionQuerySerializer(VenueRecommendationQuerySerializer):
+    strategy = serializers.ChoiceField(
+        choices=STRATEGIES,
+        default=DEFAULT_STRATEGY,
+        help_text="How the members' scores make the group's: `average` (their mean), `least_misery` (the lowest), "
+        f"`fair` (the mean minus {FAIRNESS_PENALTY} x their standard deviation).",
+    )
+    max_distance_km = serializers.FloatField(
+        min_value=0,
+        required=False,
+        help_text="Only venues at most this far from the home of every member who has one (members without a "
+        "home are listed in `distance_filter_ignores`).",
+    )
+    exclude_interacted = serializers.BooleanField(
+        default=False, help_text="Leave out venues anyone in the group has viewed, liked or shown interest in."
+    )
+
+
+class PlanMemberSerializer(serializers.Serializer):
+    user_id = serializers.UUIDField(source="id")
+    handle = serializers.CharField()
+    name = serializers.CharField()
+    has_home = serializers.BooleanField()
+
+
+class MemberScoreSerializer(serializers.Serializer):
+    user_id = serializers.UUIDField()
+    score = serializers.FloatField(help_text="This member's own score of the venue (as in their own list).")
+    distance_km = serializers.FloatField(allow_null=True, help_text="From their home; null without one.")
+
+
+class GroupVenueSuggestionSerializer(serializers.Serializer):
+    venue_id = serializers.UUIDField()
+    venue_name = serializers.CharField()
+    category = serializers.CharField(help_text='The venue\'s category slug; "" when it has none.')
+    score = serializers.FloatField(help_text="The group's score, by the strategy.")
+    members = MemberScoreSerializer(many=True, help_text="Every member's own score, in the order of `members`.")
+    most_pleased = serializers.UUIDField(help_text="The member who scores it highest.")
+    least_pleased = serializers.UUIDField(help_text="The member who scores it lowest.")
+    features = serializers.DictField(
+        child=serializers.FloatField(), help_text="The members' mean of each of the ranker's features."
+    )
+
+
+class GroupVenueSuggestionsSerializer(serializers.Serializer):
+    plan_id = serializers.UUIDField()
+    strategy = serializers.ChoiceField(choices=STRATEGIES)
+    ranker = serializers.ChoiceField(choices=SERVED_RANKERS, help_text="The ranker that scored every member.")
+    model_version = serializers.IntegerField(allow_null=True)
+    members = PlanMemberSerializer(
+        many=True, help_text="The group: the organizer, then every participant who has not declined."
+    )
+    distance_filter_ignores = serializers.ListField(
+        child=serializers.UUIDField(),
+        help_text="Members `max_distance_km` did not apply to, for they have no home; empty without the filter.",
+    )
+    suggestions = GroupVenueSuggestionSerializer(many=True, help_text="Best first: group score desc, then venue id.")
+
+
+class PlanPeopleSuggestionQuerySerializer(QueryParamsSerializer):
+    limit = limit_field()
+
+
+class PersonSuggestionReasonSerializer(serializers.Serializer):
+    strength = serializers.FloatField(help_text="The organizer's tie strength to them.")
+    direct = serializers.FloatField(help_text="How much they like the plan's venue (0 without one).")
+    category = serializers.FloatField(help_text="How much they like its kind of place (0 without a venue).")
+    members_known = serializers.IntegerField(help_text="How many of the plan's other members they have an edge with.")
+    connection = serializers.FloatField(help_text="members_known over the plan's members besides the organizer.")
+
+
+class PersonSuggestionSerializer(serializers.Serializer):
+    user_id = serializers.UUIDField()
+    handle = serializers.CharField()
+    name = serializers.CharField()
+    relationship_type = serializers.ChoiceField(choices=SocialEdge.RelationshipType.choices)
+    score = serializers.FloatField()
+    reason = PersonSuggestionReasonSerializer(source="*")

@@ -231,6 +231,32 @@ def recommend_people(user: User, *, venue: Venue | None = None, limit: int) -> l
     Score desc, then user id. Without a venue only the edge strength counts.
     """
     config = settings.LUNA_RECO
+    friends, strength, direct, category = friend_features(user, venue)
+    count = len(friends)
+    score = scoring.people_score(strength, direct, category, weights=config["PEOPLE_WEIGHTS"])
+
+    id_rank = np.empty(count, dtype=np.intp)
+    id_rank[sorted(range(count), key=lambda index: friends[index].user_id)] = np.arange(count)
+    best = scoring.top_k(score, limit, id_rank=id_rank)
+    return [
+        PersonRecommendation(
+            user_id=friends[index].user_id,
+            handle=friends[index].handle,
+            name=friends[index].name,
+            relationship_type=friends[index].relationship_type,
+            score=float(score[index]),
+            features=PersonFeatures(
+                strength=float(strength[index]), direct=float(direct[index]), category=float(category[index])
+            ),
+        )
+        for index in best.tolist()
+    ]
+
+
+def friend_features(user: User, venue: Venue | None) -> tuple[list[Friend], np.ndarray, np.ndarray, np.ndarray]:
+    """The user's active friends and, per friend, the people formula's features: (friends, strength,
+    direct, category); direct and category are 0 without a venue."""
+    config = settings.LUNA_RECO
     friends = user_friends(user_id=user.id)
     count = len(friends)
     strength = np.array([friend.strength for friend in friends], dtype=np.float64)
@@ -270,21 +296,4 @@ def recommend_people(user: User, *, venue: Venue | None = None, limit: int) -> l
                 per_positive=config["CATEGORY_PER_POSITIVE"],
                 dwell_scale_seconds=config["CATEGORY_DWELL_SECONDS"],
             )
-    score = scoring.people_score(strength, direct, category, weights=config["PEOPLE_WEIGHTS"])
-
-    id_rank = np.empty(count, dtype=np.intp)
-    id_rank[sorted(range(count), key=lambda index: friends[index].user_id)] = np.arange(count)
-    best = scoring.top_k(score, limit, id_rank=id_rank)
-    return [
-        PersonRecommendation(
-            user_id=friends[index].user_id,
-            handle=friends[index].handle,
-            name=friends[index].name,
-            relationship_type=friends[index].relationship_type,
-            score=float(score[index]),
-            features=PersonFeatures(
-                strength=float(strength[index]), direct=float(direct[index]), category=float(category[index])
-            ),
-        )
-        for index in best.tolist()
-    ]
+    return friends, strength, direct, category

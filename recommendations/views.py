@@ -1,6 +1,8 @@
-"""GET /reco/venues/{user_id}/ and GET /reco/people/{user_id}/."""
+"""GET /reco/venues/{user_id}/, GET /reco/people/{user_id}/ and a plan's group suggestions."""
 
 from __future__ import annotations
+
+import uuid
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema_view
@@ -10,10 +12,17 @@ from rest_framework.response import Response
 from luna.api.permissions import IsSelfOrStaff
 from luna.api.schema import operation
 from luna.api.viewsets import ViewSet
+from plans.models import Plan
+from plans.selectors import plan_is_visible
+from recommendations.plan_suggestions import suggest_plan_people, suggest_plan_venues
 from recommendations.selectors import venue_get
 from recommendations.serializers import (
+    GroupVenueSuggestionsSerializer,
     PeopleRecommendationQuerySerializer,
     PersonRecommendationSerializer,
+    PersonSuggestionSerializer,
+    PlanPeopleSuggestionQuerySerializer,
+    PlanVenueSuggestionQuerySerializer,
     VenueRecommendationQuerySerializer,
     VenueRecommendationSerializer,
 )
@@ -107,3 +116,75 @@ class PeopleRecommendationViewSet(_ForOneUserViewSet):
             if venue is None:
                 raise NotFound("No venue with this venue_id.")
         return recommend_people(user, venue=venue, limit=query["limit"])
+
+
+class _ForOnePlanViewSet(ViewSet):
+    """The path names a plan; its organizer, its participants and staff may read its suggestions, and
+    for anyone else the plan does not exist (404)."""
+
+    lookup_url_kwarg = "plan_id"
+    pagination_class = None
+    filter_backends: list = []
+    query_serializer_class: type
+
+    def get_plan(self) -> Plan:
+        try:
+            plan_id = uuid.UUID(self.kwargs["plan_id"])
+        except ValueError:
+            raise NotFound("No such plan.") from None
+        plan = Plan.objects.select_related("organizer", "venue").filter(pk=plan_id).first()
+        if plan is None or not plan_is_visible(plan=plan, user=self.request.user):
+            raise NotFound("No such plan.")
+        return plan
+
+    def query(self) -> dict:
+        query = self.query_serializer_class(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        return query.validated_data
+
+
+PLAN_ID_PARAMETER = OpenApiParameter("plan_id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The plan.")
+
+
+@extend_schema_view(
+    list=operation(
+        "Venues for a plan's whole group",
+        GroupVenueSuggestionsSerializer,
+        errors=(400, 401, 404, 409),
+        operation_id="plan_venue_suggestions",
+        description="The group is the organizer and every participant who has not declined. Each member's "
+        "scores come from the ranker of their own list (the active trained model, else the formula); the "
+        "strategy makes them the group's score. Visible to the organizer, the participants and staff (404 for "
+        "anyone else); 409 for a cancelled plan. The filters of /reco/venues/ apply to the group.",
+        parameters=[PLAN_ID_PARAMETER, PlanVenueSuggestionQuerySerializer],
+    )
+)
+class PlanVenueSuggestionViewSet(_ForOnePlanViewSet):
+    query_serializer_class = PlanVenueSuggestionQuerySerializer
+    serializer_class = GroupVenueSuggestionsSerializer
+
+    def list(self, request, plan_id: str | None = None) -> Response:
+        plan = self.get_plan()
+        return Response(self.get_serializer(suggest_plan_venues(plan=plan, **self.query())).data)
+
+
+@extend_schema_view(
+    list=operation(
+        "People to invite next to a plan",
+        PersonSuggestionSerializer(many=True),
+        errors=(400, 401, 404, 409),
+        operation_id="plan_people_suggestions",
+        description="The organizer's active friends not yet in the plan, best first (score desc, then user id): "
+        "score = 0.6 strength + 0.25 direct + 0.15 category (for the plan's venue) + 0.2 x the share of the "
+        "plan's other members they have an edge with. Visible to the organizer, the participants and staff "
+        "(404 for anyone else); 409 for a cancelled plan.",
+        parameters=[PLAN_ID_PARAMETER, PlanPeopleSuggestionQuerySerializer],
+    )
+)
+class PlanPeopleSuggestionViewSet(_ForOnePlanViewSet):
+    query_serializer_class = PlanPeopleSuggestionQuerySerializer
+    serializer_class = PersonSuggestionSerializer
+
+    def list(self, request, plan_id: str | None = None) -> Response:
+        plan = self.get_plan()
+        return Response(self.get_serializer(suggest_plan_people(plan=plan, **self.query()), many=True).data)

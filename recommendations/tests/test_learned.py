@@ -14,6 +14,7 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 
 from luna.celery import app as celery_app
+from plans.tests.factories import PlanFactory, PlanParticipantFactory
 from recommendations import tasks
 from recommendations.catalogue import catalogue_cache
 from recommendations.engine.evaluation import measure
@@ -319,3 +320,41 @@ def test_the_periodic_retraining_stores_and_serves_a_new_version_daily_by_defaul
     bulk_world()
     assert tasks.retrain_ranker() == 1
     assert RankerVersion.objects.get().is_active
+
+
+@pytest.mark.django_db
+def test_a_plans_group_is_scored_by_the_active_model_as_each_member_alone(client_for):
+    users, venues, *_ = bulk_world()
+    train()
+    organizer, friend = users[0], users[1]
+    plan = PlanFactory(organizer=organizer, venue=venues[0])
+    PlanParticipantFactory(plan=plan, user=organizer, status="accepted")
+    PlanParticipantFactory(plan=plan, user=friend, status="invited")
+    body = client_for(organizer).get(f"/plans/{plan.pk}/venue-suggestions/", {"limit": 5}).json()
+    assert (body["ranker"], body["model_version"]) == ("learned", 1)
+    own = {
+        member.pk: {row["venue_id"]: row["score"] for row in client_for(member).get(
+            f"/reco/venues/{member.pk}/", {"limit": 100}).json()}
+        for member in (organizer, friend)
+    }  # fmt: skip
+    for suggestion in body["suggestions"]:
+        for member in suggestion["members"]:
+            mine = own[uuid.UUID(member["user_id"])]
+            if suggestion["venue_id"] in mine:
+                assert member["score"] == pytest.approx(mine[suggestion["venue_id"]], rel=1e-5, abs=1e-5)
+        scores = [member["score"] for member in suggestion["members"]]
+        assert suggestion["score"] == pytest.approx(sum(scores) / len(scores), rel=1e-5)
+
+
+@pytest.mark.django_db
+def test_a_user_without_a_home_gets_learned_venues_with_null_distances(client_for):
+    users, venues, *_ = bulk_world()
+    train()
+    drifter = UserFactory(handle="drifter", home_lat=None, home_lng=None)
+    InteractionFactory(user=drifter, venue=venues[0], interaction_type="like")
+    response = client_for(drifter).get(f"/reco/venues/{drifter.pk}/", {"limit": 5})
+    assert response.status_code == 200
+    body = response.json()
+    assert len(body) == 5 and {row["ranker"] for row in body} == {"learned"}
+    assert {row["distance_km"] for row in body} == {None}
+    assert {row["features"]["near_home"] for row in body} == {10000.0}

@@ -15,6 +15,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from recommendations.engine.evaluation import measure
+from recommendations.engine.groups import group_figures
 from recommendations.engine.rankers import PopularityRanker
 from recommendations.engine.signals import DEFAULT_SIGNALS
 from recommendations.engine.world import World, csr
@@ -211,3 +212,31 @@ def test_offline_and_online_agree_on_the_learned_ranker(tmp_path, settings):
     for figure in ("precision", "recall", "ndcg", "map", "coverage", "users"):
         assert online["learned"][figure] == pytest.approx(offline["learned"][figure], abs=1e-9), figure
     assert offline["learned"]["precision"] > offline["formula"]["precision"]
+
+
+@pytest.mark.django_db
+def test_evaluate_groups_measures_every_strategy_against_the_organizers_own_list(tmp_path):
+    directory = write_split(tmp_path / "split", users=60, venues=80, seed=5)
+    out = StringIO()
+    call_command(
+        "evaluate", str(directory), "--rankers", "formula", "--groups", "8", "--json", str(tmp_path / "g.json"),
+        stdout=out, stderr=StringIO(),
+    )  # fmt: skip
+    groups = json.loads((tmp_path / "g.json").read_text())["groups"]["formula"]
+    assert list(groups) == ["organizer_alone", "average", "least_misery", "fair"]
+    for figures in groups.values():
+        assert 1 <= figures["groups"] <= 8
+        assert 0 <= figures["all_members_hit"] <= figures["hit_rate"] <= 1
+    assert "organizer_alone" in out.getvalue() and "least_misery" in out.getvalue()
+    without_friends = write_split(tmp_path / "alone", social=False)
+    with pytest.raises(CommandError, match="No groups can be formed"):
+        call_command("evaluate", str(without_friends), "--rankers", "formula", "--groups", "3", stdout=StringIO())
+
+
+def testgroup_figures_count_hits_per_member():
+    """Group (0, 1): the list [v2, v3]; member 0 visits v2 later, member 1 visits v4: one of two members hit."""
+
+    held_out = csr([0, 1, 1], [2, 4, 5], np.ones(3), (2, 6))
+    figures = group_figures([(np.array([0, 1]), np.array([2, 3]))], held_out)
+    assert (figures.hit_rate, figures.all_members_hit, figures.groups) == (1.0, 0.0, 1)
+    assert figures.member_recall == pytest.approx((1 / 1 + 0 / 2) / 2)

@@ -10,16 +10,20 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from datetime import timedelta
 
 import numpy as np
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from rest_framework.test import APIRequestFactory, force_authenticate
 
+from plans.models import Plan, PlanParticipant
 from recommendations.catalogue import catalogue_cache
-from recommendations.views import PeopleRecommendationViewSet, VenueRecommendationViewSet
+from recommendations.services import SERVED_RANKERS
+from recommendations.views import PeopleRecommendationViewSet, PlanVenueSuggestionViewSet, VenueRecommendationViewSet
 from social.models import SocialEdge
 from users.models import User
 from venues.models import Interaction, Venue
@@ -41,8 +45,9 @@ def _memory_kib(field: str) -> int:
 
 class Command(BaseCommand):
     help = (
-        "Time GET /reco/venues/{id}/ and GET /reco/people/{id}/?venue_id= in-process (DRF request -> rendered "
-        "JSON) on a synthetic world built by `seed`, reused when its counts already match. "
+        "Time GET /reco/venues/{id}/, GET /reco/people/{id}/?venue_id= and GET /plans/{id}/venue-suggestions/ "
+        "in-process (DRF request -> rendered JSON) on a synthetic world built by `seed`, reused when its counts "
+        "already match. "
         "Prints p50/p95/p99 in ms, queries per call, peak memory and the size of the venue catalogue."
     )
 
@@ -62,6 +67,19 @@ class Command(BaseCommand):
             "as a server would do once its workers have loaded the app",
         )
         parser.add_argument(
+            "--ranker",
+            choices=SERVED_RANKERS,
+            help="the ?ranker= of the venue and group calls (default: none, so the active trained model answers, "
+            "or the formula without one; `manage.py train_ranker` trains one)",
+        )
+        parser.add_argument(
+            "--group-size",
+            type=int,
+            default=10,
+            help="members of the plan whose group suggestions are timed (the organizer and N-1 sampled users; "
+            "the plan is removed afterwards)",
+        )
+        parser.add_argument(
             "--reseed",
             action="store_true",
             help="replace the database's world (seed --reset) when its counts differ from the requested ones",
@@ -70,6 +88,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         if options["calls"] < 1 or options["warmup"] < 0:
             raise CommandError("--calls must be at least 1 and --warmup at least 0.")
+        if options["group_size"] < 1:
+            raise CommandError("--group-size must be at least 1.")
         self._ensure_world(options)
         rng = random.Random(options["random_seed"])
         user_ids = list(
@@ -104,6 +124,13 @@ class Command(BaseCommand):
             f"catalogue size: {state.nbytes() / 2**20:.1f} MiB for {state.size:,} venues"
         )
 
+        if state.model is not None:
+            model = f"trained model v{state.model.version}: {state.model.nbytes() / 2**20:.1f} MiB in memory"
+        else:
+            model = "no trained model is active (manage.py train_ranker trains one)"
+        served = options["ranker"] or ("learned" if state.model is not None else "formula")
+        self.stdout.write(f"venue calls ranked by: {served}; {model}")
+
         factory = APIRequestFactory()
         venue_view = VenueRecommendationViewSet.as_view({"get": "retrieve"})
         people_view = PeopleRecommendationViewSet.as_view({"get": "retrieve"})
@@ -111,7 +138,8 @@ class Command(BaseCommand):
 
         def venue_call(index: int) -> None:
             user = users[index % len(users)]
-            self._call(factory, venue_view, f"/reco/venues/{user.pk}/", {"limit": limit}, user)
+            params = {"limit": limit} if options["ranker"] is None else {"limit": limit, "ranker": options["ranker"]}
+            self._call(factory, venue_view, f"/reco/venues/{user.pk}/", params, user)
 
         def people_call(index: int) -> None:
             user = users[index % len(users)]
@@ -122,6 +150,22 @@ class Command(BaseCommand):
         loads_before = catalogue_cache.full_loads
         self._bench("GET /reco/venues/{id}/", venue_call, options)
         self._bench("GET /reco/people/{id}/?venue_id=", people_call, options)
+        plan = self._group_plan(users[: options["group_size"]], venue_ids[0])
+        group_view = PlanVenueSuggestionViewSet.as_view({"get": "list"})
+
+        def group_call(index: int) -> None:
+            params = {"limit": limit} if options["ranker"] is None else {"limit": limit, "ranker": options["ranker"]}
+            request = factory.get(f"/plans/{plan.pk}/venue-suggestions/", params)
+            force_authenticate(request, user=plan.organizer)
+            response = group_view(request, plan_id=str(plan.pk))
+            response.render()
+            if response.status_code != 200:
+                raise CommandError(f"venue-suggestions answered {response.status_code}: {response.content[:200]!r}")
+
+        try:
+            self._bench(f"GET /plans/{{id}}/venue-suggestions/ ({options['group_size']})", group_call, options)
+        finally:
+            plan.delete()
 
         state = catalogue_cache.current()
         self.stdout.write(
@@ -162,6 +206,18 @@ class Command(BaseCommand):
             f"p99 {p99:7.2f} ms  max {timings.max():7.2f} ms  queries/call {len(captured)}  "
             f"full gc collections {full_collections}"
         )
+
+    def _group_plan(self, members: list[User], venue_id) -> Plan:
+        """A pending plan of these users (the first organizes), for the group scenario."""
+        organizer, *others = members
+        plan = Plan.objects.create(
+            organizer=organizer, venue_id=venue_id, start_time=timezone.now() + timedelta(days=1)
+        )
+        PlanParticipant.objects.bulk_create(
+            [PlanParticipant(plan=plan, user=organizer, status=PlanParticipant.Status.ACCEPTED)]
+            + [PlanParticipant(plan=plan, user=user, status=PlanParticipant.Status.INVITED) for user in others]
+        )
+        return Plan.objects.select_related("organizer").get(pk=plan.pk)
 
     def _ensure_world(self, options: dict) -> None:
         wanted = (options["users"], options["venues"], options["interactions"])

@@ -1,4 +1,4 @@
-"""Print a user's venue and people recommendations with the features behind each score."""
+"""Print a user's venue and people recommendations with the features behind each score, or a plan's group's."""
 
 from __future__ import annotations
 
@@ -8,6 +8,10 @@ from collections.abc import Sequence
 from django.core.management.base import BaseCommand, CommandError
 
 from luna.errors import Conflict
+from plans.models import Plan
+from plans.selectors import plan_is_visible
+from recommendations.engine.groups import DEFAULT_STRATEGY, STRATEGIES
+from recommendations.plan_suggestions import suggest_plan_people, suggest_plan_venues
 from recommendations.serializers import PeopleRecommendationQuerySerializer
 from recommendations.services import MAX_LIMIT, SERVED_RANKERS, recommend_people, recommend_venues
 from users.models import User
@@ -56,12 +60,24 @@ class Command(BaseCommand):
             choices=SERVED_RANKERS,
             help="rank venues with this one (default: the active trained model, else the formula)",
         )
+        parser.add_argument(
+            "--plan",
+            metavar="PLAN_ID",
+            help="instead: the venues for this plan's group (which the user must be able to see), each member's "
+            "score, and the people to invite next",
+        )
+        parser.add_argument(
+            "--strategy", choices=STRATEGIES, default=DEFAULT_STRATEGY, help="with --plan: how scores are combined"
+        )
 
     def handle(self, *args, user: str, venue: str | None, limit: int, ranker: str | None, **options) -> None:
         query = PeopleRecommendationQuerySerializer(data={"limit": limit})
         if not query.is_valid():
             raise CommandError(f"--limit must be between 1 and {MAX_LIMIT}.")
         person = self._user(user)
+        if options["plan"]:
+            self._plan(person, options["plan"], limit=limit, ranker=ranker, strategy=options["strategy"])
+            return
         place = self._venue(venue) if venue else None
 
         home = f"home {person.home_lat}, {person.home_lng}" if person.has_home else "no home location"
@@ -115,6 +131,59 @@ class Command(BaseCommand):
             ],
             right={0, 4, 5, 6, 7},
             empty="(no friends who are active users)",
+        )
+
+    def _plan(self, person: User, value: str, *, limit: int, ranker: str | None, strategy: str) -> None:
+        plan_id = _as_uuid(value)
+        plan = Plan.objects.select_related("organizer", "venue").filter(pk=plan_id).first() if plan_id else None
+        if plan is None or not plan_is_visible(plan=plan, user=person):
+            raise CommandError(f"No plan {value!r} that {person.handle} can see.")
+        try:
+            group = suggest_plan_venues(plan=plan, limit=limit, strategy=strategy, ranker=ranker)
+            people = suggest_plan_people(plan=plan, limit=limit)
+        except Conflict as exc:
+            raise CommandError(exc.message) from None
+        handles = [member.handle for member in group.members]
+        model = f" v{group.model_version}" if group.model_version else ""
+        self.stdout.write(
+            f"Venues for {plan} ({len(handles)} in the group: {', '.join(handles)}; {strategy}; {group.ranker}{model})"
+        )
+        self._table(
+            ["#", "venue", "category", "group", *handles, "most", "least"],
+            [
+                [
+                    rank,
+                    row.venue_name,
+                    row.category or "-",
+                    _number(row.score),
+                    *(_number(member.score) for member in row.members),
+                    handles[[member.id for member in group.members].index(row.most_pleased)],
+                    handles[[member.id for member in group.members].index(row.least_pleased)],
+                ]
+                for rank, row in enumerate(group.suggestions, start=1)
+            ],
+            right={0, *range(3, 4 + len(handles))},
+            empty="(no venues)",
+        )
+        self.stdout.write("")
+        self.stdout.write(f"People to invite next (friends of {plan.organizer.handle} not in the plan)")
+        self._table(
+            ["#", "handle", "name", "score", "strength", "direct", "category", "members known"],
+            [
+                [
+                    rank,
+                    row.handle,
+                    row.name,
+                    _number(row.score),
+                    _number(row.strength),
+                    _number(row.direct),
+                    _number(row.category),
+                    row.members_known,
+                ]
+                for rank, row in enumerate(people, start=1)
+            ],
+            right={0, 3, 4, 5, 6, 7},
+            empty="(no friends left to invite)",
         )
 
     def _table(self, headers: list[str], rows: list[list[object]], *, right: set[int], empty: str) -> None:

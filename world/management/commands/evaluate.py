@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from recommendations.engine import RANKERS
 from recommendations.engine.evaluation import Evaluation, measure
+from recommendations.engine.groups import GroupEvaluation, form_groups, measure_groups
 from recommendations.engine.learned import LearnedRanker
 from recommendations.engine.rankers import FormulaRanker, Ranker
 from recommendations.history import database_world
@@ -64,6 +65,13 @@ class Command(BaseCommand):
             "instead of ranking offline (the figure the app's users get)",
         )
         parser.add_argument(
+            "--groups",
+            type=int,
+            metavar="N",
+            help="also form N groups from the social graph (a user and 2-4 friends, all with held-out venues; "
+            "fixed seed) and measure each ranker's group strategies against the organizer's own list",
+        )
+        parser.add_argument(
             "--holdout-days",
             type=float,
             help="with --from-database: hold out the positive interactions of the last N days",
@@ -83,7 +91,17 @@ class Command(BaseCommand):
                 raise CommandError("--through-api measures an imported split; it does not go with --from-database.")
             source["title"] += ", through the API"
 
+        groups = None
+        if options["groups"] is not None:
+            if options["groups"] < 1:
+                raise CommandError("--groups must be at least 1.")
+            if options["through_api"]:
+                raise CommandError("--groups measures offline; it does not go with --through-api.")
+            groups = form_groups(world, held_out, options["groups"])
+            if not groups:
+                raise CommandError("No groups can be formed: the split has no friends who both have held-out venues.")
         results: dict[str, Evaluation] = {}
+        group_results: dict[str, dict[str, GroupEvaluation]] = {}
         for name in names:
             if options["through_api"]:
                 try:
@@ -101,9 +119,18 @@ class Command(BaseCommand):
             result = measure(ranker, world, held_out, k=k, curve_to=CURVE_DEPTH, progress=self._progress(name))
             results[name] = replace(result, seconds=fitted + result.seconds)
             self.stderr.write("")
+            if groups is not None:
+                group_results[name] = measure_groups(ranker, world, held_out, groups, k=k)
         self._table(results, k=k, source=source)
+        if group_results:
+            self._group_table(group_results, k=k)
         if options["json"]:
             body = {"k": k, "on": source["on"], "rankers": {name: r.as_json() for name, r in results.items()}}
+            if group_results:
+                body["groups"] = {
+                    name: {strategy: figures.as_json() for strategy, figures in by_strategy.items()}
+                    for name, by_strategy in group_results.items()
+                }
             Path(options["json"]).write_text(json.dumps(body, indent=2) + "\n")
         if options["plot"]:
             self._plot(results, Path(options["plot"]), title=source["title"])
@@ -158,6 +185,21 @@ class Command(BaseCommand):
             )
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         self.stdout.write(f"peak memory: {peak:,.0f} MiB")
+
+    def _group_table(self, results: dict[str, dict[str, GroupEvaluation]], *, k: int) -> None:
+        first = next(iter(next(iter(results.values())).values()))
+        self.stdout.write("")
+        self.stdout.write(
+            f"Groups ({first.groups:,}): hit rate@{k} (some member visits a listed venue), mean member "
+            f"recall@{k}, share of groups where every member gets a hit"
+        )
+        self.stdout.write(f"{'ranker':<12} {'list':<16} {'hit rate':>9} {'recall':>8} {'all hit':>8}")
+        for name, by_strategy in results.items():
+            for strategy, figures in by_strategy.items():
+                self.stdout.write(
+                    f"{name:<12} {strategy:<16} {figures.hit_rate:9.4f} {figures.member_recall:8.4f} "
+                    f"{figures.all_members_hit:8.4f}"
+                )
 
     def _plot(self, results: dict[str, Evaluation], path: Path, *, title: str) -> None:
         import matplotlib

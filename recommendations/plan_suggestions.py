@@ -1,0 +1,236 @@
+"""Suggestions for a plan's group: venues its people will all enjoy, and who else to invite.
+
+The group is the plan's organizer and every participant who has not declined. Each
+member's scores come from the ranker that serves their own list (the active trained
+model, else the formula), all members in one (members x venues) matrix, and are
+aggregated per venue by a strategy of recommendations.engine.groups. The reads do not
+grow with the group: one query for the members, one for all their interactions, one
+for all their friends (learned ranker), one to check the chosen venues still exist.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+from django.conf import settings
+
+from luna.errors import Conflict
+from plans.models import Plan, PlanParticipant
+from recommendations import scoring
+from recommendations.catalogue import Catalogue, catalogue_cache
+from recommendations.engine.groups import DEFAULT_STRATEGY, group_top_k
+from recommendations.engine.learned import LearnedRanker
+from recommendations.selectors import members_known, users_friends, users_venue_totals, venue_ids_present
+from recommendations.services import friend_features, served_ranker, user_world, venue_candidates
+from users.models import User
+
+
+@dataclass(frozen=True)
+class MemberScore:
+    user_id: uuid.UUID
+    score: float
+    distance_km: float | None
+
+
+@dataclass(frozen=True)
+class GroupVenueSuggestion:
+    venue_id: uuid.UUID
+    venue_name: str
+    category: str
+    score: float  # the group's, by the strategy
+    members: list[MemberScore]  # in the order of GroupVenueSuggestions.members
+    most_pleased: uuid.UUID
+    least_pleased: uuid.UUID
+    features: dict[str, float]  # the members' mean of each of the ranker's features
+
+
+@dataclass(frozen=True)
+class GroupVenueSuggestions:
+    plan_id: uuid.UUID
+    strategy: str
+    ranker: str
+    model_version: int | None
+    members: list[User]  # the organizer first, then by id
+    # Members the distance filter did not apply to (they have no home); empty without the filter.
+    distance_filter_ignores: list[uuid.UUID]
+    suggestions: list[GroupVenueSuggestion]
+
+
+@dataclass(frozen=True)
+class PersonSuggestion:
+    user_id: uuid.UUID
+    handle: str
+    name: str
+    relationship_type: str
+    score: float
+    strength: float
+    direct: float
+    category: float
+    members_known: int  # how many of the plan's other members they have an edge with
+    connection: float  # members_known over the plan's members other than the organizer
+
+
+def plan_group(*, plan: Plan) -> list[User]:
+    """The organizer and every participant who has not declined: the organizer first, then by id (one query)."""
+    participants = (
+        PlanParticipant.objects.filter(plan=plan)
+        .exclude(status=PlanParticipant.Status.DECLINED)
+        .exclude(user_id=plan.organizer_id)
+        .select_related("user")
+        .order_by("user_id")
+    )
+    return [plan.organizer, *(participant.user for participant in participants)]
+
+
+def _require_open(plan: Plan) -> None:
+    if plan.status == Plan.Status.CANCELLED:
+        raise Conflict("The plan is cancelled; there is nothing to suggest for it.", code="plan_cancelled")
+
+
+def suggest_plan_venues(
+    *,
+    plan: Plan,
+    limit: int,
+    strategy: str = DEFAULT_STRATEGY,
+    categories: Iterable[str] | None = None,
+    max_distance_km: float | None = None,
+    max_price_level: int | None = None,
+    exclude_interacted: bool = False,
+    ranker: str | None = None,
+) -> GroupVenueSuggestions:
+    """The `limit` best venues for the plan's group (group score desc, then venue id).
+
+    `exclude_interacted` leaves out venues anyone in the group has been to; `max_distance_km`
+    holds for every member with a home (the others are listed in `distance_filter_ignores`).
+    """
+    _require_open(plan)
+    members = plan_group(plan=plan)
+    arguments = {
+        "limit": limit,
+        "strategy": strategy,
+        "categories": categories,
+        "max_distance_km": max_distance_km,
+        "max_price_level": max_price_level,
+        "exclude_interacted": exclude_interacted,
+        "ranker": ranker,
+    }
+    totals = users_venue_totals(user_ids=[member.id for member in members])
+    result = _suggest(plan, members, totals, catalogue_cache.current(), **arguments)
+    shown = [suggestion.venue_id for suggestion in result.suggestions]
+    if len(venue_ids_present(venue_ids=shown)) < len(shown):
+        # A venue was deleted since the catalogue was loaded: load it again and rank again.
+        result = _suggest(plan, members, totals, catalogue_cache.reload(), **arguments)
+    return result
+
+
+def _suggest(
+    plan: Plan,
+    members: list[User],
+    totals: dict,
+    catalogue: Catalogue,
+    *,
+    limit: int,
+    strategy: str,
+    categories: Iterable[str] | None,
+    max_distance_km: float | None,
+    max_price_level: int | None,
+    exclude_interacted: bool,
+    ranker: str | None,
+) -> GroupVenueSuggestions:
+    engine, name, version = served_ranker(catalogue, ranker)
+    friends = None
+    if name == LearnedRanker.name:
+        by_member = users_friends(user_ids=[member.id for member in members])
+        friends = [by_member[member.id] for member in members]
+    world = user_world(catalogue, [(member, totals[member.id]) for member in members], friends=friends)
+    rows = np.arange(len(members))
+    scored = engine.score(world, rows)
+    candidates = venue_candidates(catalogue, categories=categories, max_price_level=max_price_level)
+    if exclude_interacted:
+        candidates[world.interactions.indices] = False  # anyone's
+    ignored: list[uuid.UUID] = []
+    if max_distance_km is not None:
+        with_home = world.has_home(rows)
+        ignored = [member.id for member, has in zip(members, with_home, strict=True) if not has]
+        if with_home.any():
+            candidates &= (scored.distance[with_home] <= max_distance_km).all(axis=0)
+    positions, group_score = group_top_k(
+        np.asarray(scored.score), strategy, limit, np.flatnonzero(candidates).astype(np.intp)
+    )
+    suggestions = []
+    for position, score in zip(positions.tolist(), group_score.tolist(), strict=True):
+        member_scores = np.asarray(scored.score[:, position], dtype=np.float64)
+        distances = scored.distance[:, position]
+        suggestions.append(
+            GroupVenueSuggestion(
+                venue_id=catalogue.venue_id_at(position),
+                venue_name=catalogue.names[position],
+                category=catalogue.categories[catalogue.category_code[position]],
+                score=float(score),
+                members=[
+                    MemberScore(member.id, float(value), None if math.isnan(distance) else float(distance))
+                    for member, value, distance in zip(members, member_scores, distances, strict=True)
+                ],
+                # Ties go to the member listed first (the organizer).
+                most_pleased=members[int(np.argmax(member_scores))].id,
+                least_pleased=members[int(np.argmin(member_scores))].id,
+                features={
+                    feature: float(np.nan_to_num(np.asarray(values[:, position], dtype=np.float64)).mean())
+                    for feature, values in scored.features.items()
+                },
+            )
+        )
+    return GroupVenueSuggestions(
+        plan_id=plan.id,
+        strategy=strategy,
+        ranker=name,
+        model_version=version,
+        members=members,
+        distance_filter_ignores=ignored,
+        suggestions=suggestions,
+    )
+
+
+def suggest_plan_people(*, plan: Plan, limit: int) -> list[PersonSuggestion]:
+    """The organizer's active friends not yet in the plan, who would most enjoy its venue and know its people.
+
+    score = the people formula for the plan's venue (strength alone when it has none)
+            + PLAN_CONNECTION_WEIGHT x the share of the plan's other members they have an edge with.
+    Score desc, then user id.
+    """
+    _require_open(plan)
+    config = settings.LUNA_RECO
+    friends, strength, direct, category = friend_features(plan.organizer, plan.venue)
+    in_plan = set(PlanParticipant.objects.filter(plan=plan).values_list("user_id", flat=True)) | {plan.organizer_id}
+    keep = [index for index, friend in enumerate(friends) if friend.user_id not in in_plan]
+    friends = [friends[index] for index in keep]
+    strength, direct, category = strength[keep], direct[keep], category[keep]
+    members = [member.id for member in plan_group(plan=plan) if member.id != plan.organizer_id]
+    known_by = members_known(candidate_ids=[friend.user_id for friend in friends], member_ids=members)
+    known = np.array([known_by[friend.user_id] for friend in friends], dtype=np.float64)
+    connection = known / max(len(members), 1)
+    score = scoring.people_score(strength, direct, category, weights=config["PEOPLE_WEIGHTS"])
+    score = score + config["PLAN_CONNECTION_WEIGHT"] * connection
+
+    id_rank = np.empty(len(friends), dtype=np.intp)
+    id_rank[sorted(range(len(friends)), key=lambda index: friends[index].user_id)] = np.arange(len(friends))
+    best = scoring.top_k(score, limit, id_rank=id_rank)
+    return [
+        PersonSuggestion(
+            user_id=friends[index].user_id,
+            handle=friends[index].handle,
+            name=friends[index].name,
+            relationship_type=friends[index].relationship_type,
+            score=float(score[index]),
+            strength=float(strength[index]),
+            direct=float(direct[index]),
+            category=float(category[index]),
+            members_known=int(known[index]),
+            connection=float(connection[index]),
+        )
+        for index in best.tolist()
+    ]
