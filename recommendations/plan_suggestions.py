@@ -25,7 +25,7 @@ from recommendations.catalogue import Catalogue, catalogue_cache
 from recommendations.engine.groups import DEFAULT_STRATEGY, group_top_k
 from recommendations.engine.learned import LearnedRanker
 from recommendations.selectors import members_known, users_friends, users_venue_totals, venue_ids_present
-from recommendations.services import friend_features, served_ranker, user_world, venue_candidates
+from recommendations.services import best_friends, friend_features, served_ranker, user_world, venue_candidates
 from users.models import User
 
 
@@ -216,9 +216,6 @@ def suggest_plan_people(*, plan: Plan, limit: int) -> list[PersonSuggestion]:
     score = scoring.people_score(strength, direct, category, weights=config["PEOPLE_WEIGHTS"])
     score = score + config["PLAN_CONNECTION_WEIGHT"] * connection
 
-    id_rank = np.empty(len(friends), dtype=np.intp)
-    id_rank[sorted(range(len(friends)), key=lambda index: friends[index].user_id)] = np.arange(len(friends))
-    best = scoring.top_k(score, limit, id_rank=id_rank)
     return [
         PersonSuggestion(
             user_id=friends[index].user_id,
@@ -232,5 +229,5 @@ def suggest_plan_people(*, plan: Plan, limit: int) -> list[PersonSuggestion]:
             members_known=int(known[index]),
             connection=float(connection[index]),
         )
-        for index in best.tolist()
+        for index in best_friends(friends, score, limit).tolist()
     ]

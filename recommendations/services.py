@@ -232,12 +232,8 @@ def recommend_people(user: User, *, venue: Venue | None = None, limit: int) -> l
     """
     config = settings.LUNA_RECO
     friends, strength, direct, category = friend_features(user, venue)
-    count = len(friends)
     score = scoring.people_score(strength, direct, category, weights=config["PEOPLE_WEIGHTS"])
 
-    id_rank = np.empty(count, dtype=np.intp)
-    id_rank[sorted(range(count), key=lambda index: friends[index].user_id)] = np.arange(count)
-    best = scoring.top_k(score, limit, id_rank=id_rank)
     return [
         PersonRecommendation(
             user_id=friends[index].user_id,
@@ -249,8 +245,15 @@ def recommend_people(user: User, *, venue: Venue | None = None, limit: int) -> l
                 strength=float(strength[index]), direct=float(direct[index]), category=float(category[index])
             ),
         )
-        for index in best.tolist()
+        for index in best_friends(friends, score, limit).tolist()
     ]
+
+
+def best_friends(friends: list[Friend], score: np.ndarray, limit: int) -> np.ndarray:
+    """Indexes of the `limit` best friends: score desc, then user id."""
+    id_rank = np.empty(len(friends), dtype=np.intp)
+    id_rank[sorted(range(len(friends)), key=lambda index: friends[index].user_id)] = np.arange(len(friends))
+    return scoring.top_k(score, limit, id_rank=id_rank)
 
 
 def friend_features(user: User, venue: Venue | None) -> tuple[list[Friend], np.ndarray, np.ndarray, np.ndarray]:

@@ -20,24 +20,16 @@ from recommendations.catalogue import catalogue_cache
 from recommendations.engine.evaluation import measure
 from recommendations.engine.learned import GROUPS, LearnedRanker
 from recommendations.engine.rankers import FormulaRanker
-from recommendations.engine.signals import DEFAULT_SIGNALS
 from recommendations.engine.world import World, csr
 from recommendations.models import RankerVersion
+from recommendations.tests.small_ranker import small_ranker
 from social.models import SocialEdge
 from users.models import User
 from users.tests.factories import UserFactory
 from venues.models import Interaction, Venue
 from venues.tests.factories import InteractionFactory, VenueFactory
 
-SMALL = {
-    "signals": {
-        **DEFAULT_SIGNALS,
-        "als": {"factors": 8, "regularization": 1.0, "alpha": 10.0, "iterations": 8, "seeds": 1},
-        "als_bm25": {"factors": 8, "regularization": 1.0, "alpha": 1.0, "iterations": 8, "seeds": 1},
-    },
-    "pool": 30,
-    "report_users": 100,
-}
+SMALL = small_ranker()
 
 
 @pytest.fixture(autouse=True)

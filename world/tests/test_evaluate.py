@@ -17,23 +17,15 @@ from django.utils import timezone
 from recommendations.engine.evaluation import measure
 from recommendations.engine.groups import group_figures
 from recommendations.engine.rankers import PopularityRanker
-from recommendations.engine.signals import DEFAULT_SIGNALS
 from recommendations.engine.world import World, csr
+from recommendations.tests.small_ranker import small_ranker
 from users.tests.factories import UserFactory
 from venues.models import Interaction
 from venues.tests.factories import InteractionFactory, VenueFactory
 from world.checkins import load_checkins, user_uuid, venue_of_uuid
 from world.tests.splits import write_split
 
-SMALL_RANKER = {
-    "signals": {
-        **DEFAULT_SIGNALS,
-        "als": {"factors": 8, "regularization": 1.0, "alpha": 10.0, "iterations": 8, "seeds": 2},
-        "als_bm25": {"factors": 8, "regularization": 1.0, "alpha": 1.0, "iterations": 8, "seeds": 2},
-    },
-    "pool": 20,
-    "report_users": 30,
-}
+SMALL_RANKER = small_ranker(seeds=2, pool=20, report_users=30)
 
 
 def hand_world() -> tuple[World, sp.csr_matrix]:
