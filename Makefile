@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint migrate seed worker clean
+.PHONY: install run dev test lint migrate seed worker clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,20 +25,31 @@ migrate: install
 seed: migrate
 	$(BIN)/python manage.py seed
 
+# Where `make run` and `make dev` listen: `make run PORT=8900 HOST=0.0.0.0`.
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
 run: seed
 	$(BIN)/python manage.py ensure_admin
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	@echo ""
-	@echo "Luna is starting on http://127.0.0.1:8000/"
-	@echo "  admin:    http://127.0.0.1:8000/admin/  (handle 'admin', password printed above when first created)"
-	@echo "  API docs: http://127.0.0.1:8000/docs/"
+	@echo "Luna is starting on http://$(HOST):$(PORT)/"
+	@echo "  admin:    http://$(HOST):$(PORT)/admin/  (handle 'admin'; its password is printed once, when make run first creates it)"
+	@echo "  API docs: http://$(HOST):$(PORT)/docs/"
 	@echo ""
-	$(BIN)/gunicorn -c gunicorn.conf.py luna.wsgi
+	GUNICORN_BIND=$(HOST):$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py luna.wsgi
+
+# Django's auto-reloading server on the same database, for changing the code.
+dev: seed
+	$(BIN)/python manage.py ensure_admin
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 # The booking agent on Celery: set CELERY_BROKER_URL (e.g. redis://127.0.0.1:6379/0)
 # here and for the web processes. The worker also runs Celery beat, which sweeps up
 # bookings left pending or failed; with several workers run beat once, separately.
-worker: migrate
+worker:
+	@test -n "$$CELERY_BROKER_URL" || { echo "make worker needs CELERY_BROKER_URL (e.g. redis://127.0.0.1:6379/0), set for the web processes too; without one the booking agent runs in the web process and no worker is needed." >&2; exit 2; }
+	$(MAKE) migrate
 	mkdir -p .cache
 	$(BIN)/celery -A luna.celery worker --beat --schedule .cache/celerybeat-schedule --loglevel=INFO
 

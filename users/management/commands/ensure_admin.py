@@ -18,8 +18,8 @@ class Command(BaseCommand):
     def handle(self, *args, handle: str, **options) -> None:
         if User.objects.filter(handle__iexact=handle).exists():
             self.stdout.write(
-                f"Staff account '{handle}' already exists; "
-                f"reset its password with: python manage.py changepassword {handle}"
+                f"Staff account '{handle}' already exists (its password was printed when it was created); "
+                f"to set a new one: .venv/bin/python manage.py changepassword {handle}"
             )
             return
         password = secrets.token_urlsafe(12)
