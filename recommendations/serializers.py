@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from luna.api.fields import DistanceField, RoundedFloatField
 from luna.api.serializers import QueryParamsSerializer
 from recommendations.engine.groups import DEFAULT_STRATEGY, FAIRNESS_PENALTY, STRATEGIES
 from recommendations.services import MAX_LIMIT, SERVED_RANKERS
@@ -63,16 +64,16 @@ class VenueRecommendationSerializer(serializers.Serializer):
     venue_id = serializers.UUIDField()
     venue_name = serializers.CharField()
     category = serializers.CharField(help_text='The venue\'s category slug; "" when it has none.')
-    score = serializers.FloatField()
-    distance_km = serializers.FloatField(allow_null=True, help_text="null when the user has no home location.")
+    score = RoundedFloatField()
+    distance_km = DistanceField(allow_null=True, help_text="null when the user has no home location (km, 3 decimals).")
     features = serializers.DictField(
-        child=serializers.FloatField(),
+        child=RoundedFloatField(),
         help_text="The ranker's inputs for this venue. formula: spatial, preference, popularity. learned: "
         "people_like_you, near_your_places, friends_went, category_you_like, popular (each 0-1, relative to "
         "the user's best venue) and near_home (km from home, 10000 without one).",
     )
     contributions = serializers.DictField(
-        child=serializers.FloatField(),
+        child=RoundedFloatField(),
         help_text="How much each input added to the score (the score is their sum): why this venue is here.",
     )
     ranker = serializers.ChoiceField(choices=SERVED_RANKERS, help_text="The ranker that answered.")
@@ -82,9 +83,9 @@ class VenueRecommendationSerializer(serializers.Serializer):
 
 
 class PersonFeaturesSerializer(serializers.Serializer):
-    strength = serializers.FloatField()
-    direct = serializers.FloatField()
-    category = serializers.FloatField()
+    strength = RoundedFloatField()
+    direct = RoundedFloatField()
+    category = RoundedFloatField()
 
 
 class PersonRecommendationSerializer(serializers.Serializer):
@@ -92,7 +93,7 @@ class PersonRecommendationSerializer(serializers.Serializer):
     handle = serializers.CharField()
     name = serializers.CharField()
     relationship_type = serializers.ChoiceField(choices=SocialEdge.RelationshipType.choices)
-    score = serializers.FloatField()
+    score = RoundedFloatField()
     features = PersonFeaturesSerializer()
 
 
@@ -126,20 +127,20 @@ class PlanMemberSerializer(serializers.Serializer):
 
 class MemberScoreSerializer(serializers.Serializer):
     user_id = serializers.UUIDField()
-    score = serializers.FloatField(help_text="This member's own score of the venue (as in their own list).")
-    distance_km = serializers.FloatField(allow_null=True, help_text="From their home; null without one.")
+    score = RoundedFloatField(help_text="This member's own score of the venue (as in their own list).")
+    distance_km = DistanceField(allow_null=True, help_text="From their home (km, 3 decimals); null without one.")
 
 
 class GroupVenueSuggestionSerializer(serializers.Serializer):
     venue_id = serializers.UUIDField()
     venue_name = serializers.CharField()
     category = serializers.CharField(help_text='The venue\'s category slug; "" when it has none.')
-    score = serializers.FloatField(help_text="The group's score, by the strategy.")
+    score = RoundedFloatField(help_text="The group's score, by the strategy.")
     members = MemberScoreSerializer(many=True, help_text="Every member's own score, in the order of `members`.")
     most_pleased = serializers.UUIDField(help_text="The member who scores it highest.")
     least_pleased = serializers.UUIDField(help_text="The member who scores it lowest.")
     features = serializers.DictField(
-        child=serializers.FloatField(), help_text="The members' mean of each of the ranker's features."
+        child=RoundedFloatField(), help_text="The members' mean of each of the ranker's features."
     )
 
 
@@ -163,11 +164,11 @@ class PlanPeopleSuggestionQuerySerializer(QueryParamsSerializer):
 
 
 class PersonSuggestionReasonSerializer(serializers.Serializer):
-    strength = serializers.FloatField(help_text="The organizer's tie strength to them.")
-    direct = serializers.FloatField(help_text="How much they like the plan's venue (0 without one).")
-    category = serializers.FloatField(help_text="How much they like its kind of place (0 without a venue).")
+    strength = RoundedFloatField(help_text="The organizer's tie strength to them.")
+    direct = RoundedFloatField(help_text="How much they like the plan's venue (0 without one).")
+    category = RoundedFloatField(help_text="How much they like its kind of place (0 without a venue).")
     members_known = serializers.IntegerField(help_text="How many of the plan's other members they have an edge with.")
-    connection = serializers.FloatField(help_text="members_known over the plan's members besides the organizer.")
+    connection = RoundedFloatField(help_text="members_known over the plan's members besides the organizer.")
 
 
 class PersonSuggestionSerializer(serializers.Serializer):
@@ -175,5 +176,5 @@ class PersonSuggestionSerializer(serializers.Serializer):
     handle = serializers.CharField()
     name = serializers.CharField()
     relationship_type = serializers.ChoiceField(choices=SocialEdge.RelationshipType.choices)
-    score = serializers.FloatField()
+    score = RoundedFloatField()
     reason = PersonSuggestionReasonSerializer(source="*")

@@ -55,7 +55,8 @@ class VenueSerializer(StrictModelSerializer):
 
     @extend_schema_field(serializers.FloatField(allow_null=True))
     def get_distance_km(self, venue: Venue) -> float | None:
-        return getattr(venue, "distance_km", None)
+        distance = getattr(venue, "distance_km", None)
+        return None if distance is None else round(distance, 3)  # to the metre
 
 
 class InteractionSerializer(serializers.ModelSerializer):

@@ -27,6 +27,25 @@ class StrictFloatField(_OnlyJSON, serializers.FloatField):
     json_types = (int, float)
 
 
+class RoundedFloatField(serializers.FloatField):
+    """A float answered to `digits` decimals (6 by default): scores read 0.7, not 0.7000000000000001.
+    Only the answer is rounded; everything inside keeps full precision."""
+
+    def __init__(self, *, digits: int = 6, **kwargs) -> None:
+        self.digits = digits
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        return round(float(value), self.digits)
+
+
+class DistanceField(RoundedFloatField):
+    """Kilometres, answered to the metre (3 decimals)."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(digits=3, **kwargs)
+
+
 class StrictIntegerField(_OnlyJSON, serializers.IntegerField):
     json_types = (int, float)
 

@@ -75,7 +75,8 @@ class TestVenueRecommendations:
         assert first["contributions"]["spatial"] == pytest.approx(0.4 * first["features"]["spatial"])
         assert first["venue_id"] == str(venues_near_alice[0].pk)
         assert first["category"] == "bar"
-        assert first["features"]["spatial"] == pytest.approx(math.exp(-0.3 * first["distance_km"]))
+        # Distances come to the metre, features to 6 decimals.
+        assert first["features"]["spatial"] == pytest.approx(math.exp(-0.3 * first["distance_km"]), abs=2e-4)
         assert first["score"] == pytest.approx(0.4 * first["features"]["spatial"])
 
     def test_a_like_raises_a_venue_above_nearer_ones(self, client_for, alice, bob, venues_near_alice):
@@ -84,7 +85,7 @@ class TestVenueRecommendations:
         body = client_for(alice).get(venues_url(alice)).json()
         assert body[0]["venue_name"] == "Far Bar"
         assert body[0]["features"] == {
-            "spatial": pytest.approx(math.exp(-0.3 * body[0]["distance_km"])),
+            "spatial": pytest.approx(math.exp(-0.3 * body[0]["distance_km"]), abs=2e-4),
             "preference": 0.5,
             "popularity": 1.0,
         }
@@ -248,3 +249,11 @@ class TestPeopleRecommendations:
         response = client_for(alice).get(people_url(alice), {"venue_id": str(venues_near_alice[0].pk)})
         assert response.status_code == 200
         assert response.json() == []
+
+
+def test_scores_and_distances_are_answered_rounded(client_for, alice, venues_near_alice):
+    body = client_for(alice).get(f"/reco/venues/{alice.pk}/", {"ranker": "formula"}).json()
+    for row in body:
+        assert row["distance_km"] == round(row["distance_km"], 3)
+        for value in (row["score"], *row["features"].values(), *row["contributions"].values()):
+            assert value == round(value, 6)
