@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
@@ -58,3 +60,50 @@ def client_for():
         return client
 
     return make
+
+
+def pytest_collection_modifyitems(items):
+    # Schemathesis names each operation's test ([GET /users/]) but gives them one node id; pytest's
+    # progress counts distinct ids (so it stopped at 97 %) and -k could not tell them apart.
+    # Each gets the id its name says (pytest's own way of deriving an id; left alone if that changes).
+    counts = Counter(item.nodeid for item in items)
+    for item in items:
+        if counts[item.nodeid] > 1 and "[" not in item.nodeid:
+            try:
+                item._id = item.parent.id.child(item.name)
+            except AttributeError:
+                return
+
+
+# pytest-django runs the tests in Django's order: those in a transaction that rolls back, then those on
+# real commits (the database is emptied after each), then those without a database. A file with tests of
+# two kinds shows up once in each part; a line names the part, so the run reads as what it is.
+_PARTS = (
+    "tests in a transaction that rolls back",
+    "tests that commit (the database is emptied after each)",
+    "tests without a database",
+)
+_last_part: list[int] = []
+
+
+def _part(item) -> int:
+    marker = item.get_closest_marker("django_db")
+    fixtures = getattr(item, "fixturenames", ())
+    if (marker and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences"))) or (
+        "transactional_db" in fixtures or "live_server" in fixtures
+    ):
+        return 1
+    return 0 if marker or "db" in fixtures else 2
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item, nextitem):
+    part = _part(item)
+    if _last_part and _last_part[-1] == part:
+        return
+    _last_part.append(part)
+    reporter = item.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None and reporter.verbosity >= 0:
+        reporter.ensure_newline()
+        reporter.write_sep("-", _PARTS[part])
+        reporter.currentfspath = None  # name the file again on the next line
