@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run dev test lint migrate seed worker clean
+.PHONY: install run dev demo test lint migrate seed worker clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ run: seed
 dev: seed
 	$(BIN)/python manage.py ensure_admin
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+# The README's walkthrough, signup to booking, against the server `make run` started (same PORT / HOST).
+demo:
+	LUNA_URL=http://$(HOST):$(PORT) bash tools/walkthrough.sh
 
 # The booking agent on Celery: set CELERY_BROKER_URL (e.g. redis://127.0.0.1:6379/0)
 # here and for the web processes. The worker also runs Celery beat, which sweeps up

@@ -72,7 +72,7 @@ ASGI_APPLICATION = "luna.asgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [BASE_DIR / "luna" / "templates"],  # the front page (luna is not an app)
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [

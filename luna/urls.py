@@ -5,11 +5,13 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from luna.api.views import HealthView
+from luna.views import front_page
 
 admin.site.site_header = "Luna administration"
 admin.site.site_title = "Luna admin"
 
 urlpatterns = [
+    path("", front_page, name="front"),
     path("admin/", admin.site.urls),
     re_path(r"^health/?$", HealthView.as_view(), name="health"),
     re_path(r"^schema/?$", SpectacularAPIView.as_view(), name="schema"),

@@ -1,0 +1,86 @@
+"""The front page in a real browser: Debian's chromium, headless, driven by selenium.
+
+It loads `/`, follows the link to the API docs and waits for Swagger UI to draw the schema, then
+takes the screenshots in docs/screenshots/ (the front page, the docs, and a plan's admin page).
+Skipped where chromium and chromedriver are not installed (`.ci/run` installs them).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from plans.models import PlanParticipant
+from plans.tests.factories import PlanFactory, PlanParticipantFactory
+from users.tests.factories import UserFactory
+from venues.tests.factories import VenueFactory
+
+CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+pytestmark = pytest.mark.skipif(
+    not (CHROMIUM and CHROMEDRIVER), reason="needs Debian's chromium and chromium-driver (.ci/run installs them)"
+)
+
+
+@pytest.fixture
+def browser():
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,900"):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.implicitly_wait(0)
+    yield driver
+    driver.quit()
+
+
+def wait_for(browser, css: str, timeout: float = 20):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(browser, timeout).until(
+        expected_conditions.visibility_of_element_located((By.CSS_SELECTOR, css))
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_front_page_leads_to_the_api_docs_which_render(browser, live_server):
+    from selenium.webdriver.common.by import By
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    browser.get(live_server.url + "/")
+    assert browser.title == "Luna"
+    links = {link.text: link.get_attribute("href") for link in browser.find_elements(By.CSS_SELECTOR, "nav a")}
+    assert set(links) == {"Admin", "API docs (Swagger UI)", "API reference (ReDoc)", "OpenAPI schema", "Health"}
+    browser.save_screenshot(str(SCREENSHOTS / "front-page.png"))
+
+    browser.find_element(By.LINK_TEXT, "API docs (Swagger UI)").click()
+    title = wait_for(browser, ".swagger-ui .info .title")
+    assert "Luna" in title.text
+    assert len(browser.find_elements(By.CSS_SELECTOR, ".opblock")) > 20  # every operation is drawn
+    browser.save_screenshot(str(SCREENSHOTS / "api-docs.png"))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_plan_page_in_the_admin(browser, live_server, client):
+    from selenium.webdriver.common.by import By
+
+    root = UserFactory(handle="root", is_staff=True, is_superuser=True)
+    alice, bob = UserFactory(handle="alice"), UserFactory(handle="bob")
+    plan = PlanFactory(organizer=alice, venue=VenueFactory(name="Blue Note", category="music"))
+    PlanParticipantFactory(plan=plan, user=alice, status=PlanParticipant.Status.ACCEPTED)
+    PlanParticipantFactory(plan=plan, user=bob, status=PlanParticipant.Status.INVITED)
+    client.force_login(root)
+    browser.get(live_server.url + "/admin/login/")
+    browser.add_cookie({"name": "sessionid", "value": client.cookies["sessionid"].value, "path": "/"})
+    browser.get(f"{live_server.url}/admin/plans/plan/{plan.pk}/change/")
+    assert "Suggested for the group" in wait_for(browser, "#content").text
+    assert browser.find_element(By.CSS_SELECTOR, "h1").text.startswith("Change plan")
+    browser.save_screenshot(str(SCREENSHOTS / "admin-plan.png"))
