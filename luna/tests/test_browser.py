@@ -1,12 +1,14 @@
 """The front page in a real browser: Debian's chromium, headless, driven by selenium.
 
-It loads `/`, follows the link to the API docs and waits for Swagger UI to draw the schema, then
-takes the screenshots in docs/screenshots/ (the front page, the docs, and a plan's admin page).
+It loads `/`, follows the link to the API docs and waits for Swagger UI to draw the schema, and
+opens a plan's admin page, taking a screenshot of each: into a temporary folder, or into
+docs/screenshots/ with `LUNA_SCREENSHOTS=1 make test` (how the ones there were taken).
 Skipped where chromium and chromedriver are not installed (`.ci/run` installs them).
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -18,11 +20,18 @@ from users.tests.factories import UserFactory
 from venues.tests.factories import VenueFactory
 
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 pytestmark = pytest.mark.skipif(
     not (CHROMIUM and CHROMEDRIVER), reason="needs Debian's chromium and chromium-driver (.ci/run installs them)"
 )
+
+
+@pytest.fixture
+def screenshots(tmp_path) -> Path:
+    folder = DOCS_SCREENSHOTS if os.environ.get("LUNA_SCREENSHOTS") == "1" else tmp_path
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 @pytest.fixture
@@ -51,25 +60,24 @@ def wait_for(browser, css: str, timeout: float = 20):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_front_page_leads_to_the_api_docs_which_render(browser, live_server):
+def test_the_front_page_leads_to_the_api_docs_which_render(browser, live_server, screenshots):
     from selenium.webdriver.common.by import By
 
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     browser.get(live_server.url + "/")
     assert browser.title == "Luna"
     links = {link.text: link.get_attribute("href") for link in browser.find_elements(By.CSS_SELECTOR, "nav a")}
     assert set(links) == {"Admin", "API docs (Swagger UI)", "API reference (ReDoc)", "OpenAPI schema", "Health"}
-    browser.save_screenshot(str(SCREENSHOTS / "front-page.png"))
+    assert browser.save_screenshot(str(screenshots / "front-page.png"))
 
     browser.find_element(By.LINK_TEXT, "API docs (Swagger UI)").click()
     title = wait_for(browser, ".swagger-ui .info .title")
     assert "Luna" in title.text
     assert len(browser.find_elements(By.CSS_SELECTOR, ".opblock")) > 20  # every operation is drawn
-    browser.save_screenshot(str(SCREENSHOTS / "api-docs.png"))
+    browser.save_screenshot(str(screenshots / "api-docs.png"))
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_plan_page_in_the_admin(browser, live_server, client):
+def test_a_plan_page_in_the_admin(browser, live_server, client, screenshots):
     from selenium.webdriver.common.by import By
 
     root = UserFactory(handle="root", is_staff=True, is_superuser=True)
@@ -83,4 +91,4 @@ def test_a_plan_page_in_the_admin(browser, live_server, client):
     browser.get(f"{live_server.url}/admin/plans/plan/{plan.pk}/change/")
     assert "Suggested for the group" in wait_for(browser, "#content").text
     assert browser.find_element(By.CSS_SELECTOR, "h1").text.startswith("Change plan")
-    browser.save_screenshot(str(SCREENSHOTS / "admin-plan.png"))
+    browser.save_screenshot(str(screenshots / "admin-plan.png"))
