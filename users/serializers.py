@@ -2,11 +2,13 @@ from __future__ import annotations
 
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail, PermissionDenied
 
 from luna.api.fields import ObjectIdField, StrictCharField
 from luna.api.permissions import is_self_or_staff
+from luna.api.schema import answer_may_omit
 from luna.api.serializers import StrictModelSerializer, StrictSerializer
 from users.models import User
 from users.selectors import handle_taken
@@ -61,29 +63,53 @@ def with_handle_taken_summary(errors: dict) -> dict:
     return {"detail": ErrorDetail(HANDLE_TAKEN, code="handle_taken"), **errors}
 
 
-PRIVATE_FIELDS = ("age", "home_lat", "home_lng")
+# Shown to the user themselves and to staff only; absent, not null, for anyone else (a null home
+# means "no home"), so staff accounts cannot be picked out of a listing and homes stay private.
+PRIVATE_FIELDS = ("age", "home_lat", "home_lng", "is_active", "is_staff")
+PRIVATE = "Only in the answer to this user and to staff; absent for anyone else."
+answer_may_omit("User", PRIVATE_FIELDS)
+
+
+@extend_schema_field({"type": "integer", "nullable": True, "description": PRIVATE})
+class _PrivateIntegerField(serializers.IntegerField):
+    pass
+
+
+@extend_schema_field({"type": "number", "format": "double", "nullable": True, "description": PRIVATE})
+class _PrivateFloatField(serializers.FloatField):
+    pass
+
+
+@extend_schema_field({"type": "boolean", "description": PRIVATE})
+class _PrivateBooleanField(serializers.BooleanField):
+    pass
 
 
 class UserSerializer(StrictModelSerializer):
     """A user as the API shows it; never the password or its hash.
 
-    With a `viewer` in the context, age and home location are null unless the viewer is
-    that user or staff: other people see who someone is, not where they live.
+    With a `viewer` in the context, the PRIVATE_FIELDS (age, home, whether the account is
+    active or staff) are left out unless the viewer is that user or staff: other people see
+    who someone is, not where they live.
     """
+
+    age = _PrivateIntegerField(read_only=True, allow_null=True)
+    home_lat = _PrivateFloatField(read_only=True, allow_null=True)
+    home_lng = _PrivateFloatField(read_only=True, allow_null=True)
+    is_active = _PrivateBooleanField(read_only=True)
+    is_staff = _PrivateBooleanField(read_only=True)
 
     class Meta:
         model = User
         fields = ["id", "handle", "name", "age", "home_lat", "home_lng", "is_active", "is_staff", "created_at"]
         read_only_fields = fields
-        extra_kwargs = {
-            field: {"help_text": "Null unless the caller is this user or staff."} for field in PRIVATE_FIELDS
-        }
 
     def to_representation(self, user: User) -> dict:
         data = super().to_representation(user)
         viewer = self.context.get("viewer")
         if viewer is not None and not is_self_or_staff(viewer, user.pk):
-            data.update(dict.fromkeys(PRIVATE_FIELDS))
+            for field in PRIVATE_FIELDS:
+                data.pop(field, None)
         return data
 
 

@@ -55,3 +55,25 @@ def operation(summary: str, ok, *, errors: tuple[int, ...], status: int = 200, r
     if request is not _UNSET:
         extra["request"] = request
     return extend_schema(summary=summary, responses={status: ok, **error_responses(*errors)}, **extra)
+
+
+# Response fields some callers do not get (left out, not null): by component name. Apps declare
+# theirs with `answer_may_omit`; the schema then does not list them as required.
+_OMITTABLE: dict[str, set[str]] = {}
+
+
+def answer_may_omit(component: str, fields) -> None:
+    """Say that answers of the schema component `component` leave `fields` out for some callers."""
+    _OMITTABLE.setdefault(component, set()).update(fields)
+
+
+def omittable_fields_are_not_required(result, generator, request, public):
+    """A drf-spectacular postprocessing hook: see `answer_may_omit`."""
+    schemas = result.get("components", {}).get("schemas", {})
+    for component, fields in _OMITTABLE.items():
+        schema = schemas.get(component)
+        if schema and "required" in schema:
+            schema["required"] = [name for name in schema["required"] if name not in fields]
+            if not schema["required"]:
+                del schema["required"]
+    return result

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from unittest.mock import ANY
+
 import pytest
 from rest_framework.authtoken.models import Token
 
@@ -284,11 +286,12 @@ class TestUserInteractions:
 
 def test_others_see_who_someone_is_but_not_their_age_or_home(client_for, alice, bob, staff):
     seen_by_bob = client_for(bob).get(f"/users/{alice.id}/").json()
-    assert (seen_by_bob["handle"], seen_by_bob["name"]) == ("alice", "Alice Chen")
-    assert (seen_by_bob["age"], seen_by_bob["home_lat"], seen_by_bob["home_lng"]) == (None, None, None)
+    # Left out, not null (null would mean "no home"); whether someone is staff is private too.
+    assert seen_by_bob == {"id": str(alice.id), "handle": "alice", "name": "Alice Chen", "created_at": ANY}
     listed = {user["handle"]: user for user in client_for(bob).get("/users/").json()["results"]}
-    assert listed["alice"]["home_lat"] is None
-    assert listed["bob"]["home_lat"] == 40.7306
+    assert set(listed["alice"]) == set(listed["staffer"]) == {"id", "handle", "name", "created_at"}
+    assert listed["bob"]["home_lat"] == 40.7306 and listed["bob"]["is_staff"] is False
+    assert client_for(staff).get("/users/").json()["results"][0].keys() >= {"is_staff", "home_lat"}
     for viewer in (alice, staff):
         seen = client_for(viewer).get(f"/users/{alice.id}/").json()
         assert (seen["age"], seen["home_lat"], seen["home_lng"]) == (25, 40.7306, -73.9352)
