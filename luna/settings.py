@@ -154,7 +154,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # JSON for clients (the first: what */* and application/json get); DRF's browsable API for a
+    # browser (Accept: text/html, or ?format=api), signed in with the admin's session.
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
     "DEFAULT_PARSER_CLASSES": ["luna.api.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "luna.api.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,

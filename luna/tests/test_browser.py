@@ -92,3 +92,15 @@ def test_a_plan_page_in_the_admin(browser, live_server, client, screenshots):
     assert "Suggested for the group" in wait_for(browser, "#content").text
     assert browser.find_element(By.CSS_SELECTOR, "h1").text.startswith("Change plan")
     browser.save_screenshot(str(screenshots / "admin-plan.png"))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_browsable_api_in_a_browser(browser, live_server, client, screenshots):
+    VenueFactory(name="Blue Note", category="music")
+    staff = UserFactory(handle="root", is_staff=True, is_superuser=True)
+    client.force_login(staff)
+    browser.get(live_server.url + "/admin/login/")
+    browser.add_cookie({"name": "sessionid", "value": client.cookies["sessionid"].value, "path": "/"})
+    browser.get(live_server.url + "/venues/")
+    assert "Blue Note" in wait_for(browser, ".response-info").text
+    browser.save_screenshot(str(screenshots / "browsable-api.png"))
