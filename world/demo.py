@@ -28,6 +28,7 @@ from plans.models import Booking, Plan, PlanParticipant
 from social.models import SocialEdge
 from users.models import User
 from venues.models import Interaction, Venue
+from world.models import ImportedFile
 
 DEMO_FIXTURE = Path(settings.BASE_DIR) / "fixtures" / "demo_world.json"
 
@@ -64,6 +65,7 @@ def world_reset() -> dict[str, int]:
     deleted = world_counts()
     for queryset in _world_querysets().values():
         queryset.delete()
+    ImportedFile.objects.all().delete()  # their rows are gone: importing those files again is no repeat
     return deleted
 
 

@@ -18,6 +18,7 @@ naming its line, never an update.
 from __future__ import annotations
 
 import csv
+import hashlib
 import math
 import time
 import uuid
@@ -37,6 +38,7 @@ from social.models import SocialEdge
 from users.models import User
 from venues.models import Interaction, Venue
 from world.bulk import RowWriter, refresh_statistics
+from world.models import ImportedFile
 
 MAX_REPORTED_ERRORS = 100
 PROGRESS_EVERY = 100_000
@@ -53,7 +55,7 @@ class RowError:
     message: str
 
     def __str__(self) -> str:
-        where = f"{self.file} line {self.line}"
+        where = f"{self.file} line {self.line}" if self.line else self.file  # line 0: the file as a whole
         return f"{where}, field '{self.field}': {self.message}" if self.field else f"{where}: {self.message}"
 
 
@@ -383,9 +385,27 @@ def _checked_rows(reader: Any, spec: _FileSpec, report: FileReport) -> Rows:
         yield reader.line_num, dict(zip(header, (cell.strip() for cell in cells), strict=True))
 
 
-def _import_file(path: Path, spec: _FileSpec, *, skip_invalid: bool, progress: Progress) -> FileReport:
+def _checksum(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _import_file(path: Path, spec: _FileSpec, *, skip_invalid: bool, again: bool, progress: Progress) -> FileReport:
     report = FileReport(spec.name)
     started = time.monotonic()
+    checksum = _checksum(path)
+    earlier = ImportedFile.objects.filter(name=spec.name, sha256=checksum).first()
+    if earlier is not None and not again:
+        message = (
+            f"this very file was imported on {earlier.imported_at:%Y-%m-%d %H:%M} ({earlier.rows_loaded:,} rows); "
+            "importing it again would store its rows twice. Pass --again to import it once more on purpose."
+        )
+        report.add_error(RowError(spec.name, 0, "", message))
+        report.rejected = True
+        return report
     try:
         with transaction.atomic():
             spec.prepare()
@@ -406,6 +426,7 @@ def _import_file(path: Path, spec: _FileSpec, *, skip_invalid: bool, progress: P
                 if report.header_invalid or (report.bad_rows and not skip_invalid):
                     raise _Rejected
             report.loaded = writer.written
+            ImportedFile.objects.create(name=spec.name, sha256=checksum, rows_loaded=report.loaded)
             refresh_statistics(spec.model)
     except _Rejected:
         report.rejected = True
@@ -414,18 +435,23 @@ def _import_file(path: Path, spec: _FileSpec, *, skip_invalid: bool, progress: P
     return report
 
 
-def data_import(*, directory: Path, skip_invalid: bool = False, progress: Progress | None = None) -> list[FileReport]:
+def data_import(
+    *, directory: Path, skip_invalid: bool = False, again: bool = False, progress: Progress | None = None
+) -> list[FileReport]:
     """Import the CSV files present in `directory`, in dependency order, one transaction per file.
 
     Stops after the first rejected file (files before it stay loaded); with
-    `skip_invalid` bad rows are left out and reported instead.
+    `skip_invalid` bad rows are left out and reported instead. A file identical to one
+    imported before is rejected unless `again`.
     """
     reports = []
     for spec_class in FILE_SPECS:
         path = directory / spec_class.name
         if not path.is_file():
             continue
-        report = _import_file(path, spec_class(), skip_invalid=skip_invalid, progress=progress or (lambda *_: None))
+        report = _import_file(
+            path, spec_class(), skip_invalid=skip_invalid, again=again, progress=progress or (lambda *_: None)
+        )
         reports.append(report)
         if report.rejected:
             break

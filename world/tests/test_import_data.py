@@ -117,7 +117,7 @@ def test_skip_invalid_loads_the_good_rows_and_reports_the_bad_ones(tmp_path: Pat
     call_command("import_data", str(tmp_path), "--skip-invalid", stdout=out, stderr=err)
 
     assert sorted(User.objects.values_list("handle", flat=True)) == ["alice", "carol"]
-    assert "loaded 2 of 3 rows" in out.getvalue() and "skipped 1 bad rows" in out.getvalue()
+    assert "loaded 2 of 3 rows" in out.getvalue() and "skipped 1 bad row" in out.getvalue()
     assert "users.csv line 3, field 'age'" in err.getvalue()
 
 
@@ -348,3 +348,29 @@ def test_it_refuses_interactions_and_edges_for_closed_accounts_as_the_api_does(a
     assert "edges.csv line 3, field 'user_id': The user" in err.getvalue()
     assert list(Interaction.objects.values_list("user__handle", flat=True)) == ["alice"]
     assert list(SocialEdge.objects.values_list("user__handle", "other_user__handle")) == [("alice", "bob")]
+
+
+def test_the_same_interactions_file_twice_is_refused_unless_asked_for(people_and_bar: Path, tmp_path_factory):
+    write(people_and_bar, "interactions.csv", INTERACTIONS_HEADER, f"{ALICE_ID},{BAR_ID},like,30")
+    import_data(people_and_bar)
+    assert Interaction.objects.count() == 1
+
+    again = tmp_path_factory.mktemp("again")
+    write(again, "interactions.csv", INTERACTIONS_HEADER, f"{ALICE_ID},{BAR_ID},like,30")
+    message = rejection(again)
+    assert "interactions.csv: this very file was imported on" in message and "Pass --again" in message
+    assert Interaction.objects.count() == 1  # nothing doubled
+
+    import_data(again, "--again")
+    assert Interaction.objects.count() == 2  # on purpose
+    write(again, "interactions.csv", INTERACTIONS_HEADER, f"{BOB_ID},{BAR_ID},view,5")
+    import_data(again)  # another file: no question asked
+    assert Interaction.objects.count() == 3
+
+
+def test_a_rejected_import_does_not_say_done(tmp_path: Path):
+    write(tmp_path, "users.csv", USERS_HEADER, f"{ALICE_ID},alice,Alice Chen,91,-73.9352,25")
+    out = StringIO()
+    with pytest.raises(CommandError):
+        call_command("import_data", str(tmp_path), stdout=out, stderr=StringIO())
+    assert "Done in" not in out.getvalue()

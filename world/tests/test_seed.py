@@ -194,10 +194,12 @@ def test_the_same_random_seed_gives_the_same_world():
 def test_synthetic_seeding_refuses_a_world_that_is_not_empty():
     seed("--users", "5", "--venues", "5", "--interactions", "5")
 
+    out = StringIO()
     with pytest.raises(CommandError, match="--reset"):
-        seed("--users", "5", "--venues", "5", "--interactions", "5")
+        call_command("seed", "--users", "5", "--venues", "5", "--interactions", "5", stdout=out)
 
     assert world()["users"] == 5
+    assert "Generating" not in out.getvalue()  # refused before claiming to generate anything
 
 
 def test_reset_says_what_it_deletes_then_replaces_the_world_and_keeps_staff(staff):

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from luna.errors import Conflict
-from world.demo import demo_world_load, world_counts, world_reset
+from world.demo import demo_world_load, world_counts, world_require_empty, world_reset
 from world.synthetic import SyntheticWorldSpec, synthetic_world_generate
 
 SYNTHETIC_DEFAULTS = {"users": 1_000, "venues": 1_000, "interactions": 20_000, "degree": 20, "random_seed": 42}
@@ -86,6 +86,7 @@ class Command(BaseCommand):
         self._write_counts(result.counts)
 
     def _synthetic(self, spec: SyntheticWorldSpec) -> None:
+        world_require_empty()  # before saying it is generating anything
         self.stdout.write(
             f"Generating a synthetic world (random seed {spec.random_seed}): {spec.users:,} users, "
             f"{spec.venues:,} venues, {spec.interactions:,} interactions, {spec.degree} edges per user."
