@@ -9,6 +9,7 @@ provider) from holding a whole process.
 import gc
 import multiprocessing
 import os
+import tempfile
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
@@ -29,3 +30,23 @@ def post_worker_init(worker):
     # Move everything loaded so far (Django, the app) out of the collector's
     # reach: a full collection over it costs tens of milliseconds on a request.
     gc.freeze()
+
+
+# Each worker is a process with its own metrics: they write them to files in one folder, which
+# /metrics adds up (luna/metrics.py). A folder of this server's own, emptied at start, unless given.
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="luna-metrics-")
+
+
+def on_starting(server):
+    folder = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+    os.makedirs(folder, exist_ok=True)
+    for name in os.listdir(folder):  # what an earlier server left
+        if name.endswith(".db"):
+            os.remove(os.path.join(folder, name))
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)  # its live gauges stop counting

@@ -11,6 +11,8 @@ import uuid
 from django.conf import settings
 from django.http import JsonResponse
 
+from luna.metrics import REQUEST_SECONDS, route_label
+
 request_logger = logging.getLogger("luna.request")
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
@@ -69,8 +71,14 @@ class RequestLogMiddleware:
         request.request_id = request_id
         started = time.perf_counter()
         response = self.get_response(request)
-        duration_ms = (time.perf_counter() - started) * 1000
+        seconds = time.perf_counter() - started
+        duration_ms = seconds * 1000
         response["X-Request-ID"] = request_id
+        REQUEST_SECONDS.labels(
+            method=request.method,
+            route=route_label(getattr(request, "resolver_match", None)),
+            status=f"{response.status_code // 100}xx",
+        ).observe(seconds)
         if settings.LUNA_REQUEST_LOG:
             request_logger.info(
                 "request",

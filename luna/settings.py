@@ -230,6 +230,9 @@ LUNA_RECO = {
 LUNA_SIGNIN_FAILURES_PER_HANDLE = env_number("LUNA_SIGNIN_FAILURES_PER_HANDLE", 10, int, minimum=1)
 LUNA_SIGNIN_FAILURE_WINDOW_SECONDS = env_number("LUNA_SIGNIN_FAILURE_WINDOW_SECONDS", 900, int, minimum=1)
 
+# GET /metrics for a scraper: `Authorization: Bearer <this>` (staff's sessions need no token). Unset: staff only.
+LUNA_METRICS_TOKEN = env_str("LUNA_METRICS_TOKEN", "")
+
 # --- Plans ----------------------------------------------------------------
 # How far ahead a plan may start.
 LUNA_PLAN_HORIZON_DAYS = env_number("LUNA_PLAN_HORIZON_DAYS", 730, int, minimum=1)

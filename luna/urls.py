@@ -5,7 +5,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from luna.api.views import HealthView
-from luna.views import front_page
+from luna.views import front_page, metrics
 
 admin.site.site_header = "Luna administration"
 admin.site.site_title = "Luna admin"
@@ -14,6 +14,7 @@ urlpatterns = [
     path("", front_page, name="front"),
     path("admin/", admin.site.urls),
     re_path(r"^health/?$", HealthView.as_view(), name="health"),
+    re_path(r"^metrics/?$", metrics, name="metrics"),
     re_path(r"^schema/?$", SpectacularAPIView.as_view(), name="schema"),
     re_path(r"^docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     re_path(r"^redoc/?$", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),

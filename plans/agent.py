@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db.models import Count, F, OuterRef, Subquery
 from django.utils import timezone
 
+from luna.metrics import BOOKINGS
 from plans.models import STARTED, WITHOUT_VENUE, Booking, BookingBlocker, Plan, PlanParticipant
 from plans.providers import get_provider
 
@@ -133,6 +134,7 @@ def _run_once(booking_id: uuid.UUID, known: Booking | None = None) -> tuple[bool
         Booking.objects.filter(pk=booking.pk, claimed_at=claim).update(
             claimed_at=None, updated_at=timezone.now(), **outcome
         )
+        BOOKINGS.labels(outcome=outcome.get("status", "error")).inc()
     return True, booking
 
 

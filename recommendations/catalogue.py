@@ -46,6 +46,7 @@ from django.db.models.functions import Cast
 from scipy.spatial import cKDTree
 
 from luna.geo import unit_vectors
+from luna.metrics import CATALOGUE_LOADS, MODEL_VERSION
 from recommendations.engine.learned import LearnedRanker, aligned
 from recommendations.engine.world import NO_CATEGORY
 from recommendations.models import RankerVersion
@@ -356,12 +357,18 @@ class CatalogueCache:
 
     def _load(self, *, venue_mark: datetime | None, generation: str, model_version: int | None) -> Catalogue:
         self.full_loads += 1
+        CATALOGUE_LOADS.inc()
         # The age of what is loaded counts from before its queries.
         catalogue = catalogue_load(venue_mark=venue_mark, generation=generation, loaded_at=self.clock())
         return replace(catalogue, model=self._served_model(catalogue, model_version))
 
     def _served_model(self, catalogue: Catalogue, version: int | None) -> ServedModel | None:
         """That version aligned to the catalogue; its artifact is read from the database only when it changed."""
+        served = self._model_for(catalogue, version)
+        MODEL_VERSION.set(0 if served is None else served.version)
+        return served
+
+    def _model_for(self, catalogue: Catalogue, version: int | None) -> ServedModel | None:
         if version is None:
             return None
         key = (catalogue.generation, version)

@@ -11,6 +11,7 @@ for all their friends (learned ranker), one to check the chosen venues still exi
 from __future__ import annotations
 
 import math
+import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -25,7 +26,14 @@ from recommendations.catalogue import Catalogue, catalogue_cache
 from recommendations.engine.groups import DEFAULT_STRATEGY, group_top_k
 from recommendations.engine.learned import LearnedRanker
 from recommendations.selectors import members_known, users_friends, users_venue_totals, venue_ids_present
-from recommendations.services import best_friends, friend_features, served_ranker, user_world, venue_candidates
+from recommendations.services import (
+    best_friends,
+    friend_features,
+    observe_recommendation,
+    served_ranker,
+    user_world,
+    venue_candidates,
+)
 from users.models import User
 
 
@@ -108,6 +116,7 @@ def suggest_plan_venues(
     holds for every member with a home (the others are listed in `distance_filter_ignores`).
     """
     _require_open(plan)
+    started = time.perf_counter()
     members = plan_group(plan=plan)
     arguments = {
         "limit": limit,
@@ -124,6 +133,7 @@ def suggest_plan_venues(
     if len(venue_ids_present(venue_ids=shown)) < len(shown):
         # A venue was deleted since the catalogue was loaded: load it again and rank again.
         result = _suggest(plan, members, totals, catalogue_cache.reload(), **arguments)
+    observe_recommendation("plan_venues", result.ranker, started, len(result.suggestions))
     return result
 
 
@@ -203,6 +213,7 @@ def suggest_plan_people(*, plan: Plan, limit: int) -> list[PersonSuggestion]:
     Score desc, then user id.
     """
     _require_open(plan)
+    started = time.perf_counter()
     config = settings.LUNA_RECO
     friends, strength, direct, category = friend_features(plan.organizer, plan.venue)
     in_plan = set(PlanParticipant.objects.filter(plan=plan).values_list("user_id", flat=True)) | {plan.organizer_id}
@@ -216,6 +227,8 @@ def suggest_plan_people(*, plan: Plan, limit: int) -> list[PersonSuggestion]:
     score = scoring.people_score(strength, direct, category, weights=config["PEOPLE_WEIGHTS"])
     score = score + config["PLAN_CONNECTION_WEIGHT"] * connection
 
+    best = best_friends(friends, score, limit)
+    observe_recommendation("plan_people", "formula", started, len(best))
     return [
         PersonSuggestion(
             user_id=friends[index].user_id,
@@ -229,5 +242,5 @@ def suggest_plan_people(*, plan: Plan, limit: int) -> list[PersonSuggestion]:
             members_known=int(known[index]),
             connection=float(connection[index]),
         )
-        for index in best_friends(friends, score, limit).tolist()
+        for index in best.tolist()
     ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from luna.errors import Conflict
+from luna.metrics import RECOMMENDATION_EMPTY, RECOMMENDATION_RESULTS, RECOMMENDATION_SECONDS
 from recommendations import scoring
 from recommendations.catalogue import Catalogue, catalogue_cache
 from recommendations.engine import RANKERS
@@ -30,6 +32,14 @@ from users.models import User
 from venues.models import Venue
 
 MAX_LIMIT = 100
+
+
+def observe_recommendation(kind: str, ranker: str, started: float, count: int) -> None:
+    """Record one recommendation's time (since `started`, perf_counter) and how many rows it gave."""
+    RECOMMENDATION_SECONDS.labels(kind=kind, ranker=ranker).observe(time.perf_counter() - started)
+    RECOMMENDATION_RESULTS.labels(kind=kind, ranker=ranker).inc(count)
+    if count == 0:
+        RECOMMENDATION_EMPTY.labels(kind=kind, ranker=ranker).inc()
 
 
 # What `?ranker=` may ask for; without it the active trained model answers, or the formula.
@@ -95,10 +105,12 @@ def recommend_venues(
         "exclude_interacted": exclude_interacted,
         "ranker": ranker,
     }
+    started = time.perf_counter()
     results = _rank_venues(user, catalogue_cache.current(), totals, **filters)
     if len(venue_ids_present(venue_ids=[row.venue_id for row in results])) < len(results):
         # The catalogue still holds a venue deleted since it was loaded.
         results = _rank_venues(user, catalogue_cache.reload(), totals, **filters)
+    observe_recommendation("venues", results[0].ranker if results else (ranker or "default"), started, len(results))
     return results
 
 
@@ -231,9 +243,11 @@ def recommend_people(user: User, *, venue: Venue | None = None, limit: int) -> l
     Score desc, then user id. Without a venue only the edge strength counts.
     """
     config = settings.LUNA_RECO
+    started = time.perf_counter()
     friends, strength, direct, category = friend_features(user, venue)
     score = scoring.people_score(strength, direct, category, weights=config["PEOPLE_WEIGHTS"])
-
+    best = best_friends(friends, score, limit)
+    observe_recommendation("people", "formula", started, len(best))
     return [
         PersonRecommendation(
             user_id=friends[index].user_id,
@@ -245,7 +259,7 @@ def recommend_people(user: User, *, venue: Venue | None = None, limit: int) -> l
                 strength=float(strength[index]), direct=float(direct[index]), category=float(category[index])
             ),
         )
-        for index in best_friends(friends, score, limit).tolist()
+        for index in best.tolist()
     ]
 
 

@@ -1,0 +1,68 @@
+"""Prometheus metrics: what `/metrics` serves (staff, or the bearer token LUNA_METRICS_TOKEN).
+
+Every app records into these; luna owns them so that nothing imports the wrong way. Under
+gunicorn each worker is a process of its own: gunicorn.conf.py points PROMETHEUS_MULTIPROC_DIR
+at a fresh folder before the workers start, so `/metrics` adds up every worker, whichever
+one answers. A single process (runserver, tests) uses the default in-memory registry.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import generate_latest as _generate
+
+# Latency buckets in seconds, from a cached request to a slow group suggestion.
+BUCKETS = (0.002, 0.005, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.2, 0.5, 1.0, 2.5, 5.0)
+
+REQUEST_SECONDS = Histogram(
+    "luna_request_seconds",
+    "Time to answer a request, by method, URL route and status class.",
+    ["method", "route", "status"],
+    buckets=BUCKETS,
+)
+RECOMMENDATION_SECONDS = Histogram(
+    "luna_recommendation_seconds",
+    "Time to rank a recommendation (the service, not the HTTP around it), by kind and ranker.",
+    ["kind", "ranker"],
+    buckets=BUCKETS,
+)
+RECOMMENDATION_RESULTS = Counter(
+    "luna_recommendation_results", "Rows returned by recommendations, by kind and ranker.", ["kind", "ranker"]
+)
+RECOMMENDATION_EMPTY = Counter(
+    "luna_recommendation_empty", "Recommendations that returned nothing, by kind and ranker.", ["kind", "ranker"]
+)
+BOOKINGS = Counter("luna_bookings", "Booking agent runs by the status they ended in.", ["outcome"])
+CATALOGUE_LOADS = Counter("luna_catalogue_loads", "Full loads of the recommendation catalogue.")
+MODEL_VERSION = Gauge(
+    "luna_ranker_model_version",
+    "The trained model version a process serves (0: the formula).",
+    multiprocess_mode="livemax",
+)
+
+
+_GROUP = re.compile(r"\(\?P<(\w+)>[^)]*\)")
+
+
+def route_label(match) -> str:
+    """The URL pattern a request matched, readably: `reco/venues/{user_id}/` (never the path itself,
+    whose ids would make a series per user)."""
+    if match is None:
+        return "unmatched"
+    route = match.route or match.view_name or "unnamed"
+    route = _GROUP.sub(lambda group: "{" + group.group(1) + "}", route)
+    return route.replace("^", "").replace("$", "").replace("/?", "/").replace("\\.", ".")
+
+
+def exposition() -> tuple[bytes, str]:
+    """(body, content type) of every metric, summed over the server's processes."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return _generate(registry), CONTENT_TYPE_LATEST
+    return _generate(REGISTRY), CONTENT_TYPE_LATEST
