@@ -1,6 +1,10 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.db.models import Count
+from django.http import Http404, HttpResponseRedirect
+from django.urls import path, reverse
+from django.views.decorators.http import require_POST
 
 from luna.admin import ModelAdmin
 from luna.errors import Conflict
@@ -54,6 +58,7 @@ class PlanParticipantInline(admin.TabularInline):
 
 class BookingInline(admin.StackedInline):
     model = Booking
+    verbose_name = "Provider reference"  # the header reads "Provider reference: Booking mock-… (booked)"
     verbose_name_plural = "Booking"
     extra = 0
     can_delete = False
@@ -76,16 +81,95 @@ class BookingInline(admin.StackedInline):
 
 @admin.register(Plan)
 class PlanAdmin(ModelAdmin):
-    list_display = ("id", "organizer", "venue", "start_time", "status", "created_at")
+    list_display = ("__str__", "status", "participant_count", "booking_status", "start_time", "created_at")
     list_filter = ("status", "venue__category")
     search_fields = ("organizer__handle", "organizer__name", "venue__name")
     autocomplete_fields = ("organizer", "venue")
-    list_select_related = ("organizer", "venue")
-    # Status changes go through the services (the actions below), so the booking agent sees them.
+    list_select_related = ("organizer", "venue", "booking")
+    # Status changes go through the services (the actions and the buttons), so the booking agent sees them.
     readonly_fields = ("id", "status", "created_at", "updated_at")
     date_hierarchy = "start_time"
     inlines = (PlanParticipantInline, BookingInline)
     actions = ("confirm_plans", "cancel_plans")
+    change_form_template = "admin/plans/plan/change_form_with_buttons.html"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(participant_count=Count("participants", distinct=True))
+
+    @admin.display(description="people", ordering="participant_count")
+    def participant_count(self, plan: Plan) -> int:
+        return plan.participant_count
+
+    @admin.display(description="booking", ordering="booking__status")
+    def booking_status(self, plan: Plan) -> str:
+        booking = getattr(plan, "booking", None)
+        return booking.status if booking is not None else "-"
+
+    def get_inlines(self, request, obj=None):
+        # No empty Booking panel on a plan that has none (it gets one when it is confirmed).
+        if obj is None or not Booking.objects.filter(plan=obj).exists():
+            return (PlanParticipantInline,)
+        return self.inlines
+
+    def get_urls(self):
+        def button(name: str, view):
+            return path(
+                f"<path:object_id>/{name}/",
+                self.admin_site.admin_view(require_POST(view)),
+                name=f"plans_plan_{name.replace('-', '_')}",
+            )
+
+        return [
+            button("confirm", self._confirm_view),
+            button("cancel", self._cancel_view),
+            button("retry-booking", self._retry_view),
+            *super().get_urls(),
+        ]
+
+    def _plan_or_404(self, request, object_id: str) -> Plan:
+        plan = self.get_object(request, object_id)
+        if plan is None or not self.has_change_permission(request, plan):
+            raise Http404("No such plan.")
+        return plan
+
+    def _back_to(self, plan: Plan) -> HttpResponseRedirect:
+        return HttpResponseRedirect(reverse("admin:plans_plan_change", args=[plan.pk]))
+
+    def _button(self, request, object_id: str, act, *, refused: str, done) -> HttpResponseRedirect:
+        plan = self._plan_or_404(request, object_id)
+        run_booking_action(self, request, [plan], act=act, refused=refused, done=done)
+        return self._back_to(plan)
+
+    def _confirm_view(self, request, object_id: str):
+        return self._button(
+            request,
+            object_id,
+            lambda plan: plan_confirm(plan=plan),
+            refused="not confirmed",
+            done=lambda plan: f"{plan}: confirmed; booking",
+        )
+
+    def _cancel_view(self, request, object_id: str):
+        cancelled = plan_cancel(plan=self._plan_or_404(request, object_id))
+        self._say_cancelled(request, cancelled)
+        return self._back_to(cancelled)
+
+    def _retry_view(self, request, object_id: str):
+        return self._button(
+            request,
+            object_id,
+            lambda plan: booking_retry(booking=Booking.objects.select_related("plan").get(plan=plan)),
+            refused="not retried",
+            done=lambda plan: f"Booking for {plan}:",
+        )
+
+    def render_change_form(self, request, context, *args, obj=None, **kwargs):
+        booking = Booking.objects.filter(plan=obj).first() if obj is not None else None
+        context["plan_buttons"] = obj is not None and self.has_change_permission(request)
+        context["can_confirm"] = obj is not None and obj.status == Plan.Status.PENDING
+        context["can_cancel"] = obj is not None and obj.status != Plan.Status.CANCELLED
+        context["can_retry"] = booking is not None and booking.status == Booking.Status.FAILED
+        return super().render_change_form(request, context, *args, obj=obj, **kwargs)
 
     def get_readonly_fields(self, request, obj=None):
         if is_settled(obj):
@@ -107,15 +191,17 @@ class PlanAdmin(ModelAdmin):
     @admin.action(description="Cancel selected plans and their bookings")
     def cancel_plans(self, request, queryset) -> None:
         for plan in queryset:
-            plan = plan_cancel(plan=plan)
-            booking = getattr(plan, "booking", None)
-            outcome = f"; booking {booking.status}" if booking else ""
-            self.message_user(request, f"{plan}: cancelled{outcome}.", messages.SUCCESS)
+            self._say_cancelled(request, plan_cancel(plan=plan))
+
+    def _say_cancelled(self, request, plan: Plan) -> None:
+        booking = getattr(plan, "booking", None)
+        outcome = f"; booking {booking.status}" if booking else ""
+        self.message_user(request, f"{plan}: cancelled{outcome}.", messages.SUCCESS)
 
 
 @admin.register(PlanParticipant)
 class PlanParticipantAdmin(ModelAdmin):
-    list_display = ("id", "plan", "user", "status", "updated_at")
+    list_display = ("__str__", "plan", "status", "updated_at")
     list_filter = ("status",)
     search_fields = ("user__handle", "user__name", "plan__venue__name")
     autocomplete_fields = ("plan", "user")
@@ -131,7 +217,7 @@ class PlanParticipantAdmin(ModelAdmin):
 
 @admin.register(Booking)
 class BookingAdmin(ModelAdmin):
-    list_display = ("id", "plan", "status", "provider", "external_ref", "attempts", "updated_at")
+    list_display = ("__str__", "plan", "status", "attempts", "last_error", "updated_at")
     list_filter = ("status", "provider")
     search_fields = ("external_ref", "plan__venue__name", "plan__organizer__handle")
     list_select_related = ("plan__organizer", "plan__venue")

@@ -115,3 +115,52 @@ def test_staff_cannot_add_a_booking_or_set_its_status_by_hand(admin_client, conf
     booking.refresh_from_db()
     assert (booking.status, booking.external_ref, booking.attempts) == (Booking.Status.FAILED, "", 1)
     assert provider.book_calls == 0
+
+
+@pytest.mark.django_db
+def test_the_plan_page_has_buttons_that_confirm_and_cancel_through_the_services(
+    admin_client, agreed_plan, django_capture_on_commit_callbacks, settings
+):
+    settings.CELERY_BROKER_URL = ""
+    page = admin_client.get(reverse("admin:plans_plan_change", args=[agreed_plan.pk]))
+    html = page.content.decode()
+    assert "Confirm and book" in html and "Cancel the plan" in html and "Retry the booking" not in html
+    assert "Provider reference" not in html  # no empty Booking panel before there is a booking
+
+    with django_capture_on_commit_callbacks(execute=True):
+        done = admin_client.post(reverse("admin:plans_plan_confirm", args=[agreed_plan.pk]), follow=True)
+    assert done.redirect_chain[-1][0] == reverse("admin:plans_plan_change", args=[agreed_plan.pk])
+    assert any("confirmed; booking" in message for message in messages_of(done))
+    assert Plan.objects.get(pk=agreed_plan.pk).status == Plan.Status.CONFIRMED
+    assert Booking.objects.get(plan=agreed_plan).status == Booking.Status.BOOKED
+    page = admin_client.get(reverse("admin:plans_plan_change", args=[agreed_plan.pk])).content.decode()
+    assert "Confirm and book" not in page and "Provider reference" in page
+
+    assert admin_client.get(reverse("admin:plans_plan_cancel", args=[agreed_plan.pk])).status_code == 405
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(reverse("admin:plans_plan_cancel", args=[agreed_plan.pk]))
+    assert Plan.objects.get(pk=agreed_plan.pk).status == Plan.Status.CANCELLED
+
+
+@pytest.mark.django_db
+def test_a_failed_booking_is_retried_from_the_plan_page(admin_client, confirmed_plan, settings):
+    settings.CELERY_BROKER_URL = ""
+    BookingFactory(plan=confirmed_plan, status=Booking.Status.FAILED, last_error="provider down", attempts=1)
+    assert (
+        "Retry the booking"
+        in admin_client.get(reverse("admin:plans_plan_change", args=[confirmed_plan.pk])).content.decode()
+    )
+    response = admin_client.post(reverse("admin:plans_plan_retry_booking", args=[confirmed_plan.pk]), follow=True)
+    assert response.status_code == 200
+    assert Booking.objects.get(plan=confirmed_plan).attempts >= 1
+    assert any("Booking for" in message for message in messages_of(response))
+
+
+@pytest.mark.django_db
+def test_the_lists_show_people_booking_and_errors_not_ids(admin_client, confirmed_plan):
+    BookingFactory(plan=confirmed_plan, status=Booking.Status.FAILED, last_error="provider down")
+    plans = admin_client.get(reverse("admin:plans_plan_changelist")).content.decode()
+    assert "column-participant_count" in plans and "column-booking_status" in plans and ">failed<" in plans
+    assert str(confirmed_plan) in plans
+    bookings = admin_client.get(reverse("admin:plans_booking_changelist")).content.decode()
+    assert "provider down" in bookings
