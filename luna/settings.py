@@ -32,6 +32,7 @@ else:
 DEBUG = env_bool("DEBUG", default=not PRODUCTION)
 
 INSTALLED_APPS = [
+    "world",  # first: its admin index (the dashboard) overrides the admin's own
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -49,7 +50,6 @@ INSTALLED_APPS = [
     "social",
     "plans",
     "recommendations",
-    "world",
 ]
 
 MIDDLEWARE = [

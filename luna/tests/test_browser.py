@@ -104,3 +104,25 @@ def test_the_browsable_api_in_a_browser(browser, live_server, client, screenshot
     browser.get(live_server.url + "/venues/")
     assert "Blue Note" in wait_for(browser, ".response-info").text
     browser.save_screenshot(str(screenshots / "browsable-api.png"))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_admin_dashboard(browser, live_server, client, screenshots):
+    from plans.models import Booking
+    from plans.tests.factories import BookingFactory
+    from venues.tests.factories import InteractionFactory
+
+    people = UserFactory.create_batch(4)
+    venues = [VenueFactory(name=name) for name in ("Blue Note", "Sunset Bar", "Corner Cafe")]
+    for index, person in enumerate(people):
+        for venue in venues[: index % 3 + 1]:
+            InteractionFactory(user=person, venue=venue, interaction_type="like")
+    BookingFactory(plan=PlanFactory(confirmed=True), status=Booking.Status.BOOKED)
+    BookingFactory(plan=PlanFactory(confirmed=True), status=Booking.Status.FAILED)
+    client.force_login(UserFactory(handle="root", is_staff=True, is_superuser=True))
+    browser.get(live_server.url + "/admin/login/")
+    browser.add_cookie({"name": "sessionid", "value": client.cookies["sessionid"].value, "path": "/"})
+    browser.get(live_server.url + "/admin/")
+    assert "Luna today" in wait_for(browser, ".luna-dashboard").text
+    browser.set_window_size(1280, 1400)
+    browser.save_screenshot(str(screenshots / "admin-dashboard.png"))

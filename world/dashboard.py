@@ -1,0 +1,135 @@
+"""The admin's dashboard: the state of the whole world at a glance (counts, the last 30 days, favourites).
+
+Read when staff open the admin index; cached for DASHBOARD_SECONDS so that a busy admin does not
+scan the interactions on every visit. Charts are SVG drawn here: nothing to load from the internet.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.core.cache import cache
+from django.db.models import Count
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from plans.models import Booking, Plan
+from users.models import User
+from venues.models import Interaction, Venue
+
+DASHBOARD_SECONDS = 60
+DAYS = 30
+CACHE_KEY = "world:dashboard"
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    users: int
+    venues: int
+    interactions_today: int
+    plans: dict[str, int]  # status -> count, every status
+    bookings: dict[str, int]
+    days: list[date]  # the last DAYS days, oldest first
+    interactions_per_day: list[int]
+    bookings_per_day: dict[str, list[int]]  # status -> count per day of `days` (by the day they were made)
+    most_liked: list[tuple[str, str, int]]  # (venue id, name, people who liked it), best first
+
+
+def dashboard(*, now=None) -> Dashboard:
+    cached = cache.get(CACHE_KEY) if now is None else None
+    if cached is not None:
+        return cached
+    figures = dashboard_figures(now=now)
+    if now is None:
+        cache.set(CACHE_KEY, figures, DASHBOARD_SECONDS)
+    return figures
+
+
+def dashboard_figures(*, now=None) -> Dashboard:
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    days = [today - timedelta(days=offset) for offset in range(DAYS - 1, -1, -1)]
+    since = timezone.make_aware(timezone.datetime.combine(days[0], timezone.datetime.min.time()))
+    start_of_today = timezone.make_aware(timezone.datetime.combine(today, timezone.datetime.min.time()))
+
+    per_day = dict(
+        Interaction.objects.filter(created_at__gte=since)
+        .annotate(day=TruncDate("created_at"))
+        .values("day")
+        .annotate(count=Count("id"))
+        .values_list("day", "count")
+    )
+    booking_days: dict[str, dict[date, int]] = {status: {} for status in Booking.Status.values}
+    for status, day, count in (
+        Booking.objects.filter(created_at__gte=since)
+        .annotate(day=TruncDate("created_at"))
+        .values("status", "day")
+        .annotate(count=Count("id"))
+        .values_list("status", "day", "count")
+    ):
+        booking_days[status][day] = count
+    most_liked = (
+        Interaction.objects.filter(interaction_type__in=Interaction.POSITIVE_TYPES)
+        .values("venue_id", "venue__name")
+        .annotate(people=Count("user_id", distinct=True))
+        .order_by("-people", "venue__name")[:10]
+    )
+    return Dashboard(
+        users=User.objects.filter(is_staff=False, is_active=True).count(),
+        venues=Venue.objects.count(),
+        interactions_today=Interaction.objects.filter(created_at__gte=start_of_today).count(),
+        plans=_by_status(Plan, Plan.Status.values),
+        bookings=_by_status(Booking, Booking.Status.values),
+        days=days,
+        interactions_per_day=[per_day.get(day, 0) for day in days],
+        bookings_per_day={status: [counts.get(day, 0) for day in days] for status, counts in booking_days.items()},
+        most_liked=[(str(row["venue_id"]), row["venue__name"], row["people"]) for row in most_liked],
+    )
+
+
+def _by_status(model, statuses) -> dict[str, int]:
+    found = dict(model.objects.order_by().values("status").annotate(count=Count("id")).values_list("status", "count"))
+    return {status: found.get(status, 0) for status in statuses}
+
+
+# --- SVG -------------------------------------------------------------------------
+
+COLOURS = {"booked": "#2f855a", "pending": "#b7791f", "failed": "#c53030", "cancelled": "#718096"}
+WIDTH, HEIGHT, PAD = 600, 140, 24
+
+
+def bars_svg(days: list[date], series: dict[str, list[int]], *, title: str) -> str:
+    """Stacked bars, one per day, one colour per series, with the peak and the first and last day."""
+    count = len(days)
+    totals = [sum(values[index] for values in series.values()) for index in range(count)]
+    peak = max(totals, default=0) or 1
+    slot = (WIDTH - 2 * PAD) / max(count, 1)
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT + 30}" role="img" '
+        f'aria-label="{title}" class="luna-chart">'
+    ]
+    for index in range(count):
+        bottom = HEIGHT
+        for name, values in series.items():
+            value = values[index]
+            if not value:
+                continue
+            height = (HEIGHT - PAD) * value / peak
+            x = PAD + index * slot + 1
+            colour = COLOURS.get(name, "#417690")
+            parts.append(
+                f'<rect x="{x:.1f}" y="{bottom - height:.1f}" width="{max(slot - 2, 1):.1f}" height="{height:.1f}" '
+                f'fill="{colour}"><title>{days[index]:%b %d}: {value} {name}</title></rect>'
+            )
+            bottom -= height
+    parts.append(f'<line x1="{PAD}" y1="{HEIGHT}" x2="{WIDTH - PAD}" y2="{HEIGHT}" stroke="#999"/>')
+    parts.append(f'<text x="{PAD}" y="{PAD - 8}" font-size="11" fill="#666">peak {max(totals, default=0):,}</text>')
+    if days:
+        parts.append(f'<text x="{PAD}" y="{HEIGHT + 16}" font-size="11" fill="#666">{days[0]:%b %d}</text>')
+        parts.append(
+            f'<text x="{WIDTH - PAD}" y="{HEIGHT + 16}" font-size="11" fill="#666" text-anchor="end">'
+            f"{days[-1]:%b %d}</text>"
+        )
+    parts.append("</svg>")
+    return "".join(parts)
