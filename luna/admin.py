@@ -9,6 +9,8 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 from django.db import models
 from django.http import StreamingHttpResponse
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 
 # Never in an export: secrets and blobs.
 NOT_EXPORTED = {"password"}
@@ -66,3 +68,43 @@ def export_as_csv(modeladmin, request, queryset):
 
 # On every change list of the admin, whatever actions the model's admin adds.
 admin.site.add_action(export_as_csv, "export_as_csv")
+
+
+def related_table(headers: list[str], rows: list[tuple], *, empty: str):
+    """A small read-only table for an admin page (cells are escaped; a cell may be format_html output)."""
+    if not rows:
+        return empty
+    head = format_html_join("", "<th>{}</th>", ((header,) for header in headers))
+    body = format_html_join(
+        "", "<tr>{}</tr>", ((format_html_join("", "<td>{}</td>", ((cell,) for cell in row)),) for row in rows)
+    )
+    return format_html("<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>", head, body)
+
+
+def admin_link(obj, text=None):
+    """A link to the object's admin page."""
+    meta = obj._meta
+    return format_html(
+        '<a href="{}">{}</a>', reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[obj.pk]), text or obj
+    )
+
+
+def add_panels(model, panels: type, names: tuple[str, ...], *, title: str) -> None:
+    """Add read-only panels (the methods `names` of the mixin `panels`, each taking the object) to the
+    admin page of `model`, from an app its own app may not import: the registered admin is replaced by
+    a subclass that also shows them (in a fieldset `title` where the admin declares fieldsets)."""
+    current = type(admin.site.get_model_admin(model))
+
+    class Extended(panels, current):
+        def get_readonly_fields(self, request, obj=None):
+            return (*super().get_readonly_fields(request, obj), *names)
+
+        def get_fieldsets(self, request, obj=None):
+            fieldsets = list(super().get_fieldsets(request, obj))
+            shown = {name for _, options in fieldsets for name in options.get("fields", ())}
+            missing = tuple(name for name in names if name not in shown)
+            return [*fieldsets, (title, {"fields": missing})] if missing and obj is not None else fieldsets
+
+    Extended.__name__ = Extended.__qualname__ = f"{current.__name__}With{panels.__name__}"
+    admin.site.unregister(model)
+    admin.site.register(model, Extended)

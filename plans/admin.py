@@ -1,15 +1,18 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import Http404, HttpResponseRedirect
 from django.urls import path, reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from luna.admin import ModelAdmin
+from luna.admin import ModelAdmin, add_panels, admin_link, related_table
 from luna.errors import Conflict
 from plans.models import Booking, Plan, PlanParticipant
 from plans.services import booking_retry, plan_cancel, plan_confirm
+from users.models import User
+from venues.models import Venue
 
 
 def booking_outcome(booking: Booking, prefix: str) -> tuple[str, int]:
@@ -250,3 +253,44 @@ class BookingAdmin(ModelAdmin):
             refused="not retried",
             done=lambda booking: f"Booking for {booking.plan}:",
         )
+
+
+PLANS_SHOWN = 20
+
+
+def _plan_rows(plans) -> list[tuple]:
+    return [
+        (admin_link(plan, f"{plan.start_time:%Y-%m-%d %H:%M}"), plan.organizer.handle, plan.status) for plan in plans
+    ]
+
+
+class VenuePlansPanel:
+    @admin.display(description="Upcoming plans")
+    def upcoming_plans(self, venue: Venue):
+        if venue.pk is None:
+            return "-"
+        plans = (
+            Plan.objects.filter(venue=venue, start_time__gte=timezone.now())
+            .exclude(status=Plan.Status.CANCELLED)
+            .select_related("organizer")
+            .order_by("start_time")[:PLANS_SHOWN]
+        )
+        return related_table(["starts", "organizer", "status"], _plan_rows(plans), empty="No plans ahead here.")
+
+
+class UserPlansPanel:
+    @admin.display(description="Plans")
+    def plans_of_user(self, user: User):
+        if user.pk is None:
+            return "-"
+        plans = (
+            Plan.objects.filter(Q(organizer=user) | Q(participants__user=user))
+            .distinct()
+            .select_related("organizer")
+            .order_by("-start_time")[:PLANS_SHOWN]
+        )
+        return related_table(["starts", "organizer", "status"], _plan_rows(plans), empty="No plans yet.")
+
+
+add_panels(Venue, VenuePlansPanel, ("upcoming_plans",), title="Plans")
+add_panels(User, UserPlansPanel, ("plans_of_user",), title="Plans")

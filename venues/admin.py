@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from luna.admin import ModelAdmin
+from luna.admin import ModelAdmin, admin_link, related_table
 from venues.models import Interaction, Venue
+
+RECENT = 20
 
 
 @admin.register(Venue)
@@ -12,7 +14,21 @@ class VenueAdmin(ModelAdmin):
     list_filter = ("category", "price_level")
     search_fields = ("name", "description")
     ordering = ("name",)
-    readonly_fields = ("id", "created_at", "updated_at")
+    readonly_fields = ("id", "created_at", "updated_at", "recent_interactions")
+
+    @admin.display(description=f"Last {RECENT} interactions")
+    def recent_interactions(self, venue: Venue):
+        if venue.pk is None:
+            return "-"
+        rows = Interaction.objects.filter(venue=venue).select_related("user").order_by("-created_at", "-id")[:RECENT]
+        return related_table(
+            ["when", "who", "what", "dwell (s)"],
+            [
+                (f"{row.created_at:%Y-%m-%d %H:%M}", admin_link(row.user), row.interaction_type, row.dwell_time_seconds)
+                for row in rows
+            ],
+            empty="Nobody has interacted with this venue yet.",
+        )
 
 
 @admin.register(Interaction)

@@ -104,3 +104,26 @@ def test_the_export_keeps_to_the_filters_of_the_list(client, world):
     lines = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
     status = lines[0].index("status")
     assert [line[status] for line in lines[1:]] == ["pending"] * pending
+
+
+def test_user_and_venue_pages_show_their_plans_edges_and_interactions(client):
+    from social.tests.factories import SocialEdgeFactory
+    from venues.tests.factories import InteractionFactory, VenueFactory
+
+    staff = UserFactory(handle="boss", is_staff=True, is_superuser=True)
+    client.force_login(staff)
+    alice, bob = UserFactory(handle="alice"), UserFactory(handle="bob")
+    venue = VenueFactory(name="Blue Note")
+    plan = PlanFactory(organizer=alice, venue=venue)
+    PlanParticipantFactory(plan=plan, user=bob)
+    SocialEdgeFactory(user=alice, other_user=bob, strength=0.7)
+    InteractionFactory(user=bob, venue=venue, interaction_type="like")
+
+    user_page = client.get(reverse("admin:users_user_change", args=[bob.pk])).content.decode()
+    assert "Social graph" in user_page and ">alice<" in user_page and "0.7" in user_page  # alice's edge to bob
+    assert f"/admin/plans/plan/{plan.pk}/change/" in user_page  # a plan bob is in
+    venue_page = client.get(reverse("admin:venues_venue_change", args=[venue.pk])).content.decode()
+    assert "Last 20 interactions" in venue_page and ">bob<" in venue_page and "like" in venue_page
+    assert "Upcoming plans" in venue_page and f"/admin/plans/plan/{plan.pk}/change/" in venue_page
+    assert client.get(reverse("admin:users_user_add")).status_code == 200
+    assert client.get(reverse("admin:venues_venue_add")).status_code == 200
