@@ -20,6 +20,17 @@ def _fresh_cache():
 
 
 @pytest.fixture(autouse=True)
+def _no_impressions_from_other_tests():
+    # What a recommendation showed waits in a per-process buffer until its request has finished;
+    # a test's leftovers (its rows are rolled back) must not reach the next test's database.
+    from recommendations import impressions
+
+    impressions.impressions_discard()
+    yield
+    impressions.impressions_discard()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

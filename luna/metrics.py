@@ -35,6 +35,10 @@ RECOMMENDATION_RESULTS = Counter(
 RECOMMENDATION_EMPTY = Counter(
     "luna_recommendation_empty", "Recommendations that returned nothing, by kind and ranker.", ["kind", "ranker"]
 )
+IMPRESSIONS_RECORDED = Counter("luna_impressions_recorded", "Recommended venues recorded as shown.")
+IMPRESSIONS_FAILED = Counter(
+    "luna_impressions_failed", "Recommended venues whose recording failed (the recommendation was served)."
+)
 BOOKINGS = Counter("luna_bookings", "Booking agent runs by the status they ended in.", ["outcome"])
 CATALOGUE_LOADS = Counter("luna_catalogue_loads", "Full loads of the recommendation catalogue.")
 MODEL_VERSION = Gauge(

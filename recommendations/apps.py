@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class RecommendationsConfig(AppConfig):
     name = "recommendations"
     verbose_name = "Recommendations"
+
+    def ready(self) -> None:
+        from recommendations import impressions  # noqa: F401 - connects the flush after each request

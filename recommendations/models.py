@@ -32,3 +32,29 @@ class RankerVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ranker} v{self.version}{' (active)' if self.is_active else ''}"
+
+
+class Impression(models.Model):
+    """One venue shown in one recommendation: who saw it, where in the list, and which ranker put it there.
+
+    Written in bulk after the response (recommendations.impressions), never on the request's path.
+    """
+
+    recommendation_id = models.UUIDField(db_index=True, help_text="The answer it was part of.")
+    user = models.ForeignKey("users.User", on_delete=models.CASCADE, related_name="+")
+    venue = models.ForeignKey("venues.Venue", on_delete=models.CASCADE, related_name="+")
+    plan = models.ForeignKey(
+        "plans.Plan", on_delete=models.CASCADE, null=True, blank=True, related_name="+",
+        help_text="Set for a plan's group suggestions.",
+    )  # fmt: skip
+    rank = models.PositiveSmallIntegerField(help_text="1 for the first venue of the list.")
+    ranker = models.CharField(max_length=30)
+    model_version = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "recommendation_id", "rank"]
+        indexes = [models.Index(fields=["venue", "created_at"], name="impression_venue_time_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.venue_id} #{self.rank} for {self.user_id} ({self.ranker})"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from luna.api.fields import DistanceField, RoundedFloatField
@@ -61,6 +63,9 @@ class PeopleRecommendationQuerySerializer(QueryParamsSerializer):
 
 
 class VenueRecommendationSerializer(serializers.Serializer):
+    recommendation_id = serializers.SerializerMethodField(
+        help_text="The id of this answer (the same on every row): what was shown is recorded under it."
+    )
     venue_id = serializers.UUIDField()
     venue_name = serializers.CharField()
     category = serializers.CharField(help_text='The venue\'s category slug; "" when it has none.')
@@ -80,6 +85,11 @@ class VenueRecommendationSerializer(serializers.Serializer):
     model_version = serializers.IntegerField(
         allow_null=True, help_text="The trained model's version when `learned` answered; null otherwise."
     )
+
+    @extend_schema_field(OpenApiTypes.UUID)
+    def get_recommendation_id(self, row) -> str | None:
+        recommendation_id = self.context.get("recommendation_id")
+        return None if recommendation_id is None else str(recommendation_id)
 
 
 class PersonFeaturesSerializer(serializers.Serializer):
@@ -145,6 +155,9 @@ class GroupVenueSuggestionSerializer(serializers.Serializer):
 
 
 class GroupVenueSuggestionsSerializer(serializers.Serializer):
+    recommendation_id = serializers.UUIDField(
+        read_only=True, help_text="The id of this answer: what was shown is recorded under it."
+    )
     plan_id = serializers.UUIDField()
     strategy = serializers.ChoiceField(choices=STRATEGIES)
     ranker = serializers.ChoiceField(choices=SERVED_RANKERS, help_text="The ranker that scored every member.")

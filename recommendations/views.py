@@ -14,6 +14,7 @@ from luna.api.schema import operation
 from luna.api.viewsets import ViewSet
 from plans.models import Plan
 from plans.selectors import plan_is_visible
+from recommendations.impressions import impressions_record
 from recommendations.plan_suggestions import suggest_plan_people, suggest_plan_venues
 from recommendations.selectors import venue_get
 from recommendations.serializers import (
@@ -92,7 +93,20 @@ class VenueRecommendationViewSet(_ForOneUserViewSet):
     serializer_class = VenueRecommendationSerializer
 
     def recommend(self, user: User, query: dict) -> list:
-        return recommend_venues(user, **query)
+        results = recommend_venues(user, **query)
+        self.recommendation_id = uuid.uuid4()
+        if results:
+            impressions_record(
+                recommendation_id=self.recommendation_id,
+                user_id=user.pk,
+                venue_ids=[row.venue_id for row in results],
+                ranker=results[0].ranker,
+                model_version=results[0].model_version,
+            )
+        return results
+
+    def get_serializer_context(self) -> dict:
+        return {**super().get_serializer_context(), "recommendation_id": getattr(self, "recommendation_id", None)}
 
 
 @extend_schema_view(
@@ -165,7 +179,18 @@ class PlanVenueSuggestionViewSet(_ForOnePlanViewSet):
 
     def list(self, request, plan_id: str | None = None) -> Response:
         plan = self.get_plan()
-        return Response(self.get_serializer(suggest_plan_venues(plan=plan, **self.query())).data)
+        result = suggest_plan_venues(plan=plan, **self.query())
+        recommendation_id = uuid.uuid4()
+        if result.suggestions:
+            impressions_record(
+                recommendation_id=recommendation_id,
+                user_id=request.user.pk,
+                venue_ids=[row.venue_id for row in result.suggestions],
+                ranker=result.ranker,
+                model_version=result.model_version,
+                plan_id=plan.pk,
+            )
+        return Response({"recommendation_id": recommendation_id, **self.get_serializer(result).data})
 
 
 @extend_schema_view(

@@ -15,6 +15,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from plans.models import Booking, Plan
+from recommendations.models import Impression
 from users.models import User
 from venues.models import Interaction, Venue
 
@@ -34,6 +35,7 @@ class Dashboard:
     interactions_per_day: list[int]
     bookings_per_day: dict[str, list[int]]  # status -> count per day of `days` (by the day they were made)
     most_liked: list[tuple[str, str, int]]  # (venue id, name, people who liked it), best first
+    most_recommended: list[tuple[str, str, int]]  # (venue id, name, times shown in the last DAYS days)
 
 
 def dashboard(*, now=None) -> Dashboard:
@@ -75,6 +77,12 @@ def dashboard_figures(*, now=None) -> Dashboard:
         .annotate(people=Count("user_id", distinct=True))
         .order_by("-people", "venue__name")[:10]
     )
+    most_recommended = (
+        Impression.objects.filter(created_at__gte=since)
+        .values("venue_id", "venue__name")
+        .annotate(shown=Count("id"))
+        .order_by("-shown", "venue__name")[:10]
+    )
     return Dashboard(
         users=User.objects.filter(is_staff=False, is_active=True).count(),
         venues=Venue.objects.count(),
@@ -85,6 +93,7 @@ def dashboard_figures(*, now=None) -> Dashboard:
         interactions_per_day=[per_day.get(day, 0) for day in days],
         bookings_per_day={status: [counts.get(day, 0) for day in days] for status, counts in booking_days.items()},
         most_liked=[(str(row["venue_id"]), row["venue__name"], row["people"]) for row in most_liked],
+        most_recommended=[(str(row["venue_id"]), row["venue__name"], row["shown"]) for row in most_recommended],
     )
 
 

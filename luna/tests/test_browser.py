@@ -119,6 +119,9 @@ def test_the_admin_dashboard(browser, live_server, client, screenshots):
             InteractionFactory(user=person, venue=venue, interaction_type="like")
     BookingFactory(plan=PlanFactory(confirmed=True), status=Booking.Status.BOOKED)
     BookingFactory(plan=PlanFactory(confirmed=True), status=Booking.Status.FAILED)
+    for person in people:
+        client.force_login(person)
+        client.get(f"/reco/venues/{person.pk}/", {"limit": 3})  # recorded as shown
     client.force_login(UserFactory(handle="root", is_staff=True, is_superuser=True))
     browser.get(live_server.url + "/admin/login/")
     browser.add_cookie({"name": "sessionid", "value": client.cookies["sessionid"].value, "path": "/"})

@@ -67,8 +67,8 @@ class TestVenueRecommendations:
         assert [row["venue_name"] for row in body] == ["Near Bar", "Middle Bar", "Far Bar", "Uptown Cafe"]
         first = body[0]
         assert set(first) == {
-            "venue_id", "venue_name", "category", "score", "distance_km", "features", "contributions", "ranker",
-            "model_version",
+            "recommendation_id", "venue_id", "venue_name", "category", "score", "distance_km", "features",
+            "contributions", "ranker", "model_version",
         }  # fmt: skip
         assert set(first["features"]) == set(first["contributions"]) == {"spatial", "preference", "popularity"}
         assert (first["ranker"], first["model_version"]) == ("formula", None)  # no model trained yet

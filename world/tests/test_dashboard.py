@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -9,6 +10,7 @@ from django.utils import timezone
 
 from plans.models import Booking, Plan
 from plans.tests.factories import BookingFactory, PlanFactory
+from recommendations.impressions import impressions_flush, impressions_record
 from users.models import User
 from users.tests.factories import UserFactory
 from venues.models import Interaction, Venue
@@ -30,6 +32,19 @@ def test_the_dashboards_figures_are_the_databases():
     BookingFactory(plan=PlanFactory(confirmed=True), status=Booking.Status.BOOKED)
     PlanFactory(cancelled=True)
 
+    for _ in range(2):
+        impressions_record(
+            recommendation_id=uuid.uuid4(),
+            user_id=alice.pk,
+            venue_ids=[red.pk, blue.pk],
+            ranker="formula",
+            model_version=None,
+        )
+    impressions_record(
+        recommendation_id=uuid.uuid4(), user_id=bob.pk, venue_ids=[red.pk], ranker="formula", model_version=None
+    )
+    impressions_flush()
+
     figures = dashboard_figures()
     assert (figures.users, figures.venues) == (User.objects.filter(is_staff=False).count(), Venue.objects.count())
     assert figures.interactions_today == 3
@@ -40,6 +55,7 @@ def test_the_dashboards_figures_are_the_databases():
     assert sum(figures.interactions_per_day) == Interaction.objects.count()
     assert figures.bookings_per_day["failed"][-1] == 1
     assert [(name, people) for _, name, people in figures.most_liked] == [("Blue", 2), ("Red", 1)]
+    assert [(name, shown) for _, name, shown in figures.most_recommended] == [("Red", 3), ("Blue", 2)]
 
 
 def test_the_admin_index_shows_the_dashboard_with_failed_bookings_linked(client):

@@ -1,0 +1,85 @@
+"""Recording what recommendations showed, without costing the request.
+
+A recommendation adds its rows to a per-process buffer; they are written in one bulk insert
+when the request has finished (Django's request_finished signal, which fires after the
+response has been sent), together with whatever else is waiting. A failed write is logged
+and counted in /metrics (luna_impressions_failed_total); the recommendation was served anyway.
+Outside a request (a management command, the shell) `impressions_flush()` writes them.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import Iterable
+
+from django.core.signals import request_finished
+from django.db import DatabaseError
+from django.utils import timezone
+
+from luna.metrics import IMPRESSIONS_FAILED, IMPRESSIONS_RECORDED
+from recommendations.models import Impression
+
+logger = logging.getLogger(__name__)
+
+_lock = threading.Lock()
+_pending: list[Impression] = []
+
+
+def impressions_record(
+    *,
+    recommendation_id: uuid.UUID,
+    user_id: uuid.UUID,
+    venue_ids: Iterable[uuid.UUID],
+    ranker: str,
+    model_version: int | None,
+    plan_id: uuid.UUID | None = None,
+) -> None:
+    """Queue one answer's venues, ranked from 1, for the bulk write after the response."""
+    now = timezone.now()
+    rows = [
+        Impression(
+            recommendation_id=recommendation_id,
+            user_id=user_id,
+            venue_id=venue_id,
+            plan_id=plan_id,
+            rank=rank,
+            ranker=ranker,
+            model_version=model_version,
+            created_at=now,
+        )
+        for rank, venue_id in enumerate(venue_ids, start=1)
+    ]
+    with _lock:
+        _pending.extend(rows)
+
+
+def impressions_flush() -> int:
+    """Write every queued impression in one insert; returns how many were written (0 after a failure)."""
+    global _pending
+    with _lock:
+        rows, _pending = _pending, []
+    if not rows:
+        return 0
+    try:
+        Impression.objects.bulk_create(rows, batch_size=1000)
+    except DatabaseError:
+        IMPRESSIONS_FAILED.inc(len(rows))
+        logger.exception("Recording %s recommendation impressions failed; they are lost", len(rows))
+        return 0
+    IMPRESSIONS_RECORDED.inc(len(rows))
+    return len(rows)
+
+
+def impressions_discard() -> None:
+    """Forget what is queued (for tests: their rows are rolled back)."""
+    with _lock:
+        _pending.clear()
+
+
+def _flush_after_request(sender, **kwargs) -> None:
+    impressions_flush()
+
+
+request_finished.connect(_flush_after_request, dispatch_uid="recommendations.impressions")
