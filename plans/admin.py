@@ -37,6 +37,14 @@ def run_booking_action(model_admin, request, objects, *, act, refused: str, done
         model_admin.message_user(request, *booking_outcome(booking, done(obj)))
 
 
+# Confirming, from the list's action and from the plan page's button alike.
+CONFIRM = {
+    "act": lambda plan: plan_confirm(plan=plan),
+    "refused": "not confirmed",
+    "done": lambda plan: f"{plan}: confirmed; booking",
+}
+
+
 def is_settled(plan: Plan | None) -> bool:
     """Confirmed and cancelled plans are read-only: changes go through cancel and a new plan."""
     return plan is not None and plan.status != Plan.Status.PENDING
@@ -144,13 +152,7 @@ class PlanAdmin(ModelAdmin):
         return self._back_to(plan)
 
     def _confirm_view(self, request, object_id: str):
-        return self._button(
-            request,
-            object_id,
-            lambda plan: plan_confirm(plan=plan),
-            refused="not confirmed",
-            done=lambda plan: f"{plan}: confirmed; booking",
-        )
+        return self._button(request, object_id, **CONFIRM)
 
     def _cancel_view(self, request, object_id: str):
         cancelled = plan_cancel(plan=self._plan_or_404(request, object_id))
@@ -186,9 +188,7 @@ class PlanAdmin(ModelAdmin):
             self,
             request,
             queryset,
-            act=lambda plan: plan_confirm(plan=plan),
-            refused="not confirmed",
-            done=lambda plan: f"{plan}: confirmed; booking",
+            **CONFIRM,
         )
 
     @admin.action(description="Cancel selected plans and their bookings")

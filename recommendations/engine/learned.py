@@ -77,13 +77,10 @@ def transforms(name: str, values: np.ndarray, peak: float, floor: float) -> list
     return [(f"{name}:scaled", scaled), (f"{name}:log", np.log(floor + scaled))]
 
 
-def input_names() -> list[str]:
-    return [
-        input_name
-        for names in GROUPS.values()
-        for name in names
-        for input_name, _ in transforms(name, np.zeros(0), 1, 1)
-    ]
+# The combiner's inputs in weight order (what `transforms` makes of each signal, group by group).
+INPUT_NAMES = tuple(
+    input_name for names in GROUPS.values() for name in names for input_name, _ in transforms(name, np.zeros(0), 1, 1)
+)
 
 
 def peaks(signals: UserSignals) -> dict[str, float]:
@@ -94,7 +91,7 @@ def peaks(signals: UserSignals) -> dict[str, float]:
 
 
 def scope_inputs(signals: UserSignals, peak: dict[str, float], floor: float) -> list[tuple[str, str, np.ndarray]]:
-    """(input name, group, values over the scope) for every input, in input_names() order."""
+    """(input name, group, values over the scope) for every input, in INPUT_NAMES order."""
     return [
         (input_name, group, values)
         for group, names in GROUPS.items()
@@ -218,7 +215,7 @@ class LearnedRanker(Ranker):
             "positives_in_pool": int(labels.sum()),
             "seconds": round(time.perf_counter() - started, 2),
             "holdout": holdout_figures,
-            "weights": dict(zip(input_names(), self.weights.round(4).tolist(), strict=True)),
+            "weights": dict(zip(INPUT_NAMES, self.weights.round(4).tolist(), strict=True)),
         }
         return self
 
@@ -262,7 +259,7 @@ class LearnedRanker(Ranker):
         floor = self.config["floor"]
         signals = user_signals(world, self.reference, user, pool=self.config["pool"])
         peak = peaks(signals)
-        weight = dict(zip(input_names(), self.weights.astype(np.float64).tolist(), strict=True))
+        weight = dict(zip(INPUT_NAMES, self.weights.astype(np.float64).tolist(), strict=True))
         scope = signals.scope
         # Everywhere: home, popularity and category over every venue; every other input at its value for 0.
         everywhere = {"home_km": signals.home_km, "popularity": world.popularity, "category": signals.category}
