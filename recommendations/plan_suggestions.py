@@ -216,11 +216,17 @@ def suggest_plan_people(*, plan: Plan, limit: int) -> list[PersonSuggestion]:
     started = time.perf_counter()
     config = settings.LUNA_RECO
     friends, strength, direct, category = friend_features(plan.organizer, plan.venue)
-    in_plan = set(PlanParticipant.objects.filter(plan=plan).values_list("user_id", flat=True)) | {plan.organizer_id}
+    # One read of the participants: who is in the plan at all, and who of them (declined aside) is coming.
+    answers = dict(PlanParticipant.objects.filter(plan=plan).values_list("user_id", "status"))
+    in_plan = set(answers) | {plan.organizer_id}
     keep = [index for index, friend in enumerate(friends) if friend.user_id not in in_plan]
     friends = [friends[index] for index in keep]
     strength, direct, category = strength[keep], direct[keep], category[keep]
-    members = [member.id for member in plan_group(plan=plan) if member.id != plan.organizer_id]
+    members = sorted(
+        user_id
+        for user_id, status in answers.items()
+        if status != PlanParticipant.Status.DECLINED and user_id != plan.organizer_id
+    )
     known_by = members_known(candidate_ids=[friend.user_id for friend in friends], member_ids=members)
     known = np.array([known_by[friend.user_id] for friend in friends], dtype=np.float64)
     connection = known / max(len(members), 1)
