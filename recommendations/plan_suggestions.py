@@ -23,11 +23,13 @@ from luna.errors import Conflict
 from plans.models import Plan, PlanParticipant
 from recommendations import scoring
 from recommendations.catalogue import Catalogue, catalogue_cache
-from recommendations.engine.groups import DEFAULT_STRATEGY, group_top_k
+from recommendations.engine.groups import DEFAULT_STRATEGY, group_bound, group_top_k
 from recommendations.engine.learned import LearnedRanker
+from recommendations.engine.rankers import Scored
 from recommendations.selectors import members_known, users_friends, users_venue_totals, venue_ids_present
 from recommendations.services import (
     best_friends,
+    best_of_shortlist,
     friend_features,
     observe_recommendation,
     served_ranker,
@@ -158,23 +160,34 @@ def _suggest(
         friends = [by_member[member.id] for member in members]
     world = user_world(catalogue, [(member, totals[member.id]) for member in members], friends=friends)
     rows = np.arange(len(members))
-    scored = engine.score(world, rows)
     candidates = venue_candidates(catalogue, categories=categories, max_price_level=max_price_level)
     if exclude_interacted:
         candidates[world.interactions.indices] = False  # anyone's
-    ignored: list[uuid.UUID] = []
-    if max_distance_km is not None:
-        with_home = world.has_home(rows)
-        ignored = [member.id for member, has in zip(members, with_home, strict=True) if not has]
-        if with_home.any():
-            candidates &= (scored.distance[with_home] <= max_distance_km).all(axis=0)
-    positions, group_score = group_top_k(
-        np.asarray(scored.score), strategy, limit, np.flatnonzero(candidates).astype(np.intp)
-    )
+    with_home = world.has_home(rows)
+    ignored = [] if max_distance_km is None else [m.id for m, has in zip(members, with_home, strict=True) if not has]
+
+    group_score = np.zeros(0)
+
+    def choose(scored: Scored) -> tuple[np.ndarray, bool]:
+        nonlocal group_score
+        allowed = candidates if scored.positions is None else candidates[scored.positions]
+        if max_distance_km is not None and with_home.any():
+            allowed = allowed & (scored.distance[with_home] <= max_distance_km).all(axis=0)
+        best, group_score = group_top_k(
+            np.asarray(scored.score), strategy, limit, np.flatnonzero(allowed).astype(np.intp)
+        )
+        exact = scored.positions is None or (
+            len(best) == limit and group_score[-1] > group_bound(scored.outside_bound, strategy)
+        )
+        return best, exact
+
+    scored, best = best_of_shortlist(engine, world, rows, choose)
+    positions = scored.venue_positions(best)
+    features, _ = scored.explanation(rows, best)
     suggestions = []
-    for position, score in zip(positions.tolist(), group_score.tolist(), strict=True):
-        member_scores = np.asarray(scored.score[:, position], dtype=np.float64)
-        distances = scored.distance[:, position]
+    for index, (position, score) in enumerate(zip(positions.tolist(), group_score.tolist(), strict=True)):
+        member_scores = np.asarray(scored.score[:, best[index]], dtype=np.float64)
+        distances = scored.distance[:, best[index]]
         suggestions.append(
             GroupVenueSuggestion(
                 venue_id=catalogue.venue_id_at(position),
@@ -189,8 +202,8 @@ def _suggest(
                 most_pleased=members[int(np.argmax(member_scores))].id,
                 least_pleased=members[int(np.argmin(member_scores))].id,
                 features={
-                    feature: float(np.nan_to_num(np.asarray(values[:, position], dtype=np.float64)).mean())
-                    for feature, values in scored.features.items()
+                    feature: float(np.nan_to_num(np.asarray(values[:, index], dtype=np.float64)).mean())
+                    for feature, values in features.items()
                 },
             )
         )

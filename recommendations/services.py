@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -210,31 +210,52 @@ def _rank_venues(
     engine, name, version = served_ranker(catalogue, ranker)
     friends = [user_friends(user_id=user.id)] if name == LearnedRanker.name else None
     world = user_world(catalogue, [(user, totals)], friends=friends)
-    scored = engine.score(world, np.array([0]))
     candidates = venue_candidates(catalogue, categories=categories, max_price_level=max_price_level)
     if exclude_interacted:
         candidates[world.interactions.indices] = False
-    if max_distance_km is not None:
-        candidates &= scored.distance[0] <= max_distance_km
-    best = top_k_for(scored, 0, limit, np.flatnonzero(candidates))
-    return [venue_recommendation(catalogue, scored, 0, position, name, version) for position in best.tolist()]
+
+    def choose(scored: Scored) -> tuple[np.ndarray, bool]:
+        allowed = candidates if scored.positions is None else candidates[scored.positions]
+        if max_distance_km is not None:
+            allowed = allowed & (scored.distance[0] <= max_distance_km)
+        best = top_k_for(scored, 0, limit, np.flatnonzero(allowed))
+        exact = scored.positions is None or (len(best) == limit and scored.score[0, best[-1]] > scored.outside_bound[0])
+        return best, exact
+
+    scored, best = best_of_shortlist(engine, world, np.array([0]), choose)
+    features, contributions = scored.explanation(np.array([0]), best)
+    return [
+        VenueRecommendation(
+            venue_id=catalogue.venue_id_at(position),
+            venue_name=catalogue.names[position],
+            category=catalogue.categories[catalogue.category_code[position]],
+            score=float(scored.score[0, column]),
+            distance_km=None if math.isnan(scored.distance[0, column]) else float(scored.distance[0, column]),
+            features={name: float(values[0, index]) for name, values in features.items()},
+            contributions={name: float(values[0, index]) for name, values in contributions.items()},
+            ranker=name,
+            model_version=version,
+        )
+        for index, (column, position) in enumerate(
+            zip(best.tolist(), scored.venue_positions(best).tolist(), strict=True)
+        )
+    ]
 
 
-def venue_recommendation(
-    catalogue: Catalogue, scored: Scored, row: int, position: int, ranker: str, version: int | None
-) -> VenueRecommendation:
-    distance = float(scored.distance[row, position])
-    return VenueRecommendation(
-        venue_id=catalogue.venue_id_at(position),
-        venue_name=catalogue.names[position],
-        category=catalogue.categories[catalogue.category_code[position]],
-        score=float(scored.score[row, position]),
-        distance_km=None if math.isnan(distance) else distance,
-        features={name: float(values[row, position]) for name, values in scored.features.items()},
-        contributions={name: float(values[row, position]) for name, values in (scored.contributions or {}).items()},
-        ranker=ranker,
-        model_version=version,
-    )
+def best_of_shortlist(
+    engine: Ranker, world: World, rows: np.ndarray, choose: Callable[[Scored], tuple[np.ndarray, bool]]
+) -> tuple[Scored, np.ndarray]:
+    """(scored, the columns `choose` picks). The ranker scores its shortlist first; `choose(scored)`
+    returns (columns, whether nothing outside the shortlist could be among them: it found as many as
+    it wanted and the last beats Scored.outside_bound). When it could, every venue is scored and
+    `choose` picks again: the answer is always the one over every venue."""
+    scored = engine.score_shortlist(world, rows)
+    if scored.positions is not None:
+        columns, exact = choose(scored)
+        if exact:
+            return scored, columns
+        scored = engine.score(world, rows)
+    return scored, choose(scored)[0]
 
 
 def recommend_people(user: User, *, venue: Venue | None = None, limit: int) -> list[PersonRecommendation]:

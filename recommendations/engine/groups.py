@@ -41,6 +41,12 @@ def group_scores(member_scores: np.ndarray, strategy: str) -> np.ndarray:
     raise ValueError(f"Unknown group strategy {strategy!r}; use one of {', '.join(STRATEGIES)}.")
 
 
+def group_bound(bounds: np.ndarray, strategy: str) -> float:
+    """The most the group's score can be at a venue where no member's score exceeds their bound:
+    the mean of the bounds (the fair score is at most the mean), or their minimum for least misery."""
+    return float(bounds.min() if strategy == "least_misery" else bounds.mean())
+
+
 def group_top_k(
     member_scores: np.ndarray, strategy: str, k: int, candidates: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:

@@ -34,13 +34,14 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import minimize
 
+from luna.geo import EARTH_RADIUS_KM
 from recommendations.engine.rankers import FormulaRanker, Ranker, Scored
 from recommendations.engine.signals import (
     DEFAULT_SIGNALS,
     Reference,
     UserSignals,
     factors_of,
-    user_signals,
+    users_signals,
 )
 from recommendations.engine.world import World, csr
 
@@ -53,6 +54,8 @@ GROUPS = {
     "near_home": ("home_km",),
     "popular": ("popularity",),
 }
+SIGNAL_CELLS = 4_000_000  # users x venues per batch of signals (a few such float arrays at once)
+EVERYWHERE = ("home_km", "popularity", "category")  # the signals known over every venue, not just the scope
 # The fit's report ranks at most this many user x venue cells per ranker (fewer users in a large catalogue).
 REPORT_CELLS = 25_000_000
 OUTSIDE_POOL = 1e3  # subtracted from the score of a venue no signal puts in the pool
@@ -172,6 +175,7 @@ class LearnedRanker(Ranker):
         # database rows (the training service sets them; a split's world has positions only).
         self.user_keys: np.ndarray | None = None
         self.venue_keys: np.ndarray | None = None
+        self._kept_popularity: tuple | None = None  # (popularity array, peak, its part of the score)
 
     # --- fitting ---------------------------------------------------------------
 
@@ -188,14 +192,15 @@ class LearnedRanker(Ranker):
             users = np.sort(np.random.default_rng(config["seed"]).choice(users, config["max_fit_users"], replace=False))
         say(f"ranking the pools of {len(users):,} users")
         rows, labels, groups = [], [], []
-        for user in users.tolist():
-            signals = user_signals(kept_world, reference, user, pool=config["pool"])
-            pool = signals.in_pool
-            inputs = scope_inputs(signals, peaks(signals), config["floor"])
-            rows.append(np.stack([values[pool] for _, _, values in inputs], axis=1).astype(np.float32))
-            truth = held.indices[held.indptr[user] : held.indptr[user + 1]]
-            labels.append(np.isin(signals.scope[pool], truth).astype(np.float32))
-            groups.append(np.full(int(pool.sum()), user))
+        for batch in self._batches(kept_world, users):
+            batch_signals = users_signals(kept_world, reference, batch, pool=config["pool"])
+            for user, signals in zip(batch.tolist(), batch_signals, strict=True):
+                pool = signals.in_pool
+                inputs = scope_inputs(signals, peaks(signals), config["floor"])
+                rows.append(np.stack([values[pool] for _, _, values in inputs], axis=1).astype(np.float32))
+                truth = held.indices[held.indptr[user] : held.indptr[user + 1]]
+                labels.append(np.isin(signals.scope[pool], truth).astype(np.float32))
+                groups.append(np.full(int(pool.sum()), user))
         features = np.concatenate(rows)
         labels, groups = np.concatenate(labels), np.concatenate(groups)
         say(f"fitting the weights on {len(labels):,} candidates ({int(labels.sum()):,} held out)")
@@ -243,63 +248,142 @@ class LearnedRanker(Ranker):
 
     # --- scoring ---------------------------------------------------------------
 
-    def score(self, world: World, users: np.ndarray) -> Scored:
-        shape = (len(users), world.n_venues)
-        score = np.empty(shape, dtype=np.float64)
-        distance = np.empty(shape, dtype=np.float64)
-        features = {group: np.zeros(shape, dtype=np.float32) for group in GROUPS}
-        contributions = {group: np.zeros(shape, dtype=np.float32) for group in GROUPS}
-        for row, user in enumerate(np.asarray(users).tolist()):
-            self._score_user(world, user, row, score, distance, features, contributions)
-        return Scored(score=score, features=features, distance=distance, contributions=contributions)
+    def _batches(self, world: World, users: np.ndarray):
+        size = max(1, min(self.batch_users, SIGNAL_CELLS // max(world.n_venues, 1)))
+        for start in range(0, len(users), size):
+            yield np.asarray(users[start : start + size])
 
-    def _score_user(self, world: World, user: int, row: int, score, distance, features, contributions) -> None:
-        """Fill the batch's `row` for `user`: the full sum on the scope, the sum of what is known
-        everywhere for the rest (see the module docstring)."""
-        floor = self.config["floor"]
-        signals = user_signals(world, self.reference, user, pool=self.config["pool"])
-        peak = peaks(signals)
+    def score(self, world: World, users: np.ndarray) -> Scored:
+        """Scores over every venue; features and contributions only where asked (Scored.explanation)."""
+        return self._score(world, users, shortlist=False)
+
+    def score_shortlist(self, world: World, users: np.ndarray) -> Scored:
+        """Scores on the union of the users' scopes, with a bound on every score outside it: each
+        user's score of a venue outside their scope is what home, popularity and category say of it,
+        less OUTSIDE_POOL, and none of those exceeds the bound."""
+        return self._score(world, users, shortlist=True)
+
+    def _score(self, world: World, users: np.ndarray, *, shortlist: bool) -> Scored:
+        users = np.asarray(users)
         weight = dict(zip(INPUT_NAMES, self.weights.astype(np.float64).tolist(), strict=True))
+        signals = [
+            one
+            for batch in self._batches(world, users)
+            for one in users_signals(world, self.reference, batch, pool=self.config["pool"])
+        ]
+        user_peaks = [peaks(one) for one in signals]
+        positions = np.unique(np.concatenate([one.scope for one in signals])) if shortlist else None
+        columns = positions if positions is not None else slice(None)
+        width = len(positions) if positions is not None else world.n_venues
+        score = np.empty((len(users), width), dtype=np.float64)
+        distance = np.empty((len(users), width), dtype=np.float64)
+        bound = np.empty(len(users), dtype=np.float64)
+        has_home = world.has_home(users)
+        for row, (one, peak) in enumerate(zip(signals, user_peaks, strict=True)):
+            km = one.km_at(world.venue_points, columns)
+            total, bound[row] = self._everywhere(world, one, peak, weight, km, columns)
+            # On the scope, every signal as it is.
+            at = one.scope if positions is None else np.searchsorted(positions, one.scope)
+            total[at] = sum(self._parts(one.values, peak, weight).values())
+            total -= OUTSIDE_POOL
+            total[at[one.in_pool]] += OUTSIDE_POOL
+            score[row] = total
+            distance[row] = km if has_home[row] else np.nan
+
+        def explain(rows: np.ndarray, at: np.ndarray):
+            at = at if positions is None else positions[at]
+            features = {group: np.zeros((len(rows), len(at)), dtype=np.float64) for group in GROUPS}
+            contributions = {group: np.zeros((len(rows), len(at)), dtype=np.float64) for group in GROUPS}
+            for index, row in enumerate(rows.tolist()):
+                values = self._values_at(world, signals[row], at)
+                peak = user_peaks[row]
+                for group, part in self._parts(values, peak, weight).items():
+                    contributions[group][index] = part
+                for group, names in GROUPS.items():
+                    if names == ("home_km",):
+                        features[group][index] = values["home_km"]  # NO_HOME_KM without a home (JSON has no NaN)
+                    else:
+                        features[group][index] = sum(
+                            values[name] / peak[name] if peak[name] > 0 else 0.0 for name in names
+                        ) / len(names)
+            return features, contributions
+
+        return Scored(
+            score=score,
+            features=None,
+            distance=distance,
+            explain=explain,
+            positions=positions,
+            outside_bound=bound - OUTSIDE_POOL if positions is not None else None,
+        )
+
+    def _everywhere(self, world: World, signals: UserSignals, peak, weight, km: np.ndarray, columns):
+        """(the score at `columns` of what home, popularity and category say, every other input at its
+        value for 0; the most that part can be at any venue)."""
+        floor = self.config["floor"]
+        home = weight["home_km:log1p"]
+        popularity = self._popularity_part(world.popularity, peak["popularity"], weight)
+        category = self._weighted("category", signals.category_share, peak["category"], weight)
+        rest = sum(
+            weight[f"{name}:log"] * np.log(floor)
+            for names in GROUPS.values()
+            for name in names
+            if name not in EVERYWHERE
+        )
+        total = home * np.log1p(km)
+        total += popularity[columns]
+        total += category[world.venue_category[columns]]
+        total += rest
+        # The farthest venue is at most half the Earth's circumference away; the nearest is known.
+        nearest = max(signals.nearest_km - 1e-6, 0.0) if signals.home is not None else signals.nearest_km
+        farthest = np.pi * EARTH_RADIUS_KM if signals.home is not None else signals.nearest_km
+        most = (
+            max(home * np.log1p(nearest), home * np.log1p(farthest))
+            + float(popularity.max(initial=0.0))
+            + float(category.max(initial=0.0))
+            + rest
+        )
+        return total, most + 1e-9 * (1.0 + abs(most))
+
+    def _parts(self, values: dict[str, np.ndarray], peak: dict[str, float], weight: dict[str, float]) -> dict:
+        """Each group's contribution: the sum of its weighted inputs made of these signal values."""
+        return {
+            group: sum(self._weighted(name, values[name], peak[name], weight) for name in names)
+            for group, names in GROUPS.items()
+        }
+
+    def _weighted(self, name: str, values: np.ndarray, peak: float, weight: dict[str, float]) -> np.ndarray:
+        total = np.zeros(len(values), dtype=np.float64)
+        for input_name, inputs in transforms(name, values, peak, self.config["floor"]):
+            total += weight[input_name] * inputs
+        return total
+
+    def _popularity_part(self, popularity: np.ndarray, peak: float, weight: dict[str, float]) -> np.ndarray:
+        """The popularity inputs' part of every venue's score: the same for every user of a catalogue
+        (its peak is the most popular venue's, which every scope holds), so it is kept."""
+        kept = self._kept_popularity
+        if kept is None or kept[0] is not popularity or kept[1] != peak:
+            kept = (popularity, peak, self._weighted("popularity", popularity.astype(np.float64), peak, weight))
+            self._kept_popularity = kept
+        return kept[2]
+
+    @staticmethod
+    def _values_at(world: World, signals: UserSignals, positions: np.ndarray) -> dict[str, np.ndarray]:
+        """Every signal at these venue positions: as on the scope there, else what is known everywhere (or 0)."""
         scope = signals.scope
-        # Everywhere: home, popularity and category over every venue; every other input at its value for 0.
-        everywhere = {"home_km": signals.home_km, "popularity": world.popularity, "category": signals.category}
-        total = np.zeros(world.n_venues, dtype=np.float64)
-        for group, names in GROUPS.items():
-            part = np.zeros(world.n_venues, dtype=np.float64)
-            for name in names:
-                if name in everywhere:
-                    for input_name, values in transforms(name, everywhere[name], peak[name], floor):
-                        part += weight[input_name] * values
-                else:
-                    part += weight[f"{name}:log"] * np.log(floor)
-            contributions[group][row] = part
-            total += part
-        # On the scope, every signal as it is.
-        full = np.zeros(len(scope), dtype=np.float64)
-        for group, names in GROUPS.items():
-            part = np.zeros(len(scope), dtype=np.float64)
-            for name in names:
-                for input_name, values in transforms(name, signals.values[name], peak[name], floor):
-                    part += weight[input_name] * values
-            contributions[group][row, scope] = part
-            full += part
-        total[scope] = full
-        total -= OUTSIDE_POOL
-        total[scope[signals.in_pool]] += OUTSIDE_POOL
-        score[row] = total
-        has_home = bool(world.has_home(np.array([user]))[0])
-        distance[row] = signals.home_km if has_home else np.nan
-        for group, names in GROUPS.items():
-            if names == ("home_km",):
-                features[group][row] = signals.home_km  # NO_HOME_KM without a home (JSON has no NaN)
-                continue
-            if all(name in everywhere for name in names):
-                values = everywhere[names[0]]
-                features[group][row] = values / peak[names[0]] if peak[names[0]] > 0 else 0.0
-                continue
-            features[group][row, scope] = sum(
-                signals.values[name] / peak[name] if peak[name] > 0 else 0.0 for name in names
-            ) / len(names)
+        index = np.minimum(np.searchsorted(scope, positions), max(len(scope) - 1, 0))
+        inside = (scope[index] == positions) if len(scope) else np.zeros(len(positions), dtype=bool)
+        everywhere = {
+            "home_km": signals.km_at(world.venue_points, positions),
+            "popularity": world.popularity[positions].astype(np.float64),
+            "category": signals.category_share[world.venue_category[positions]].astype(np.float64),
+        }
+        values = {}
+        for name, on_scope in signals.values.items():
+            at = everywhere.get(name, np.zeros(len(positions), dtype=np.float64)).copy()
+            at[inside] = on_scope[index[inside]]
+            values[name] = at
+        return values
 
     # --- storing ---------------------------------------------------------------
 

@@ -8,7 +8,7 @@ venue, then to the lower venue position (id order), the same rule online and off
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,13 +26,37 @@ FORMULA_DEFAULTS = {
 }
 
 
+Explanation = tuple[dict[str, np.ndarray], dict[str, np.ndarray]]
+
+
 @dataclass(frozen=True)
 class Scored:
     score: np.ndarray  # (users, venues)
-    features: dict[str, np.ndarray]  # name -> (users, venues), possibly a broadcast view
+    features: dict[str, np.ndarray] | None  # name -> (users, venues), possibly a broadcast view
     distance: np.ndarray  # (users, venues) km from home, NaN for users without one
     # name -> (users, venues): how much each part added to the score (the explanation).
     contributions: dict[str, np.ndarray] | None = None
+    # Instead of features and contributions over every venue: (rows, positions) -> (features,
+    # contributions) at those cells, each name -> (len(rows), len(positions)).
+    explain: Callable[[np.ndarray, np.ndarray], Explanation] | None = None
+    # A shortlist: the columns are these venue positions (ascending), not every venue, and no
+    # venue outside them scores above outside_bound (users,) for its user. None: every venue.
+    positions: np.ndarray | None = None
+    outside_bound: np.ndarray | None = None
+
+    def venue_positions(self, columns: np.ndarray) -> np.ndarray:
+        """The venue positions of these columns."""
+        return columns if self.positions is None else self.positions[columns]
+
+    def explanation(self, rows: np.ndarray, positions: np.ndarray) -> Explanation:
+        """(features, contributions) of the batch's `rows` at these columns, each name -> (rows, columns)."""
+        if self.explain is not None:
+            return self.explain(np.asarray(rows), np.asarray(positions))
+        cells = np.ix_(np.asarray(rows), np.asarray(positions))
+        return (
+            {name: np.asarray(values)[cells] for name, values in (self.features or {}).items()},
+            {name: np.asarray(values)[cells] for name, values in (self.contributions or {}).items()},
+        )
 
 
 def home_distances(world: World, users: np.ndarray) -> np.ndarray:
@@ -61,6 +85,11 @@ class Ranker:
 
     def score(self, world: World, users: np.ndarray) -> Scored:
         raise NotImplementedError
+
+    def score_shortlist(self, world: World, users: np.ndarray) -> Scored:
+        """The scores of the venues that can matter, with a bound on the rest (Scored.positions);
+        by default every venue."""
+        return self.score(world, users)
 
 
 class FormulaRanker(Ranker):

@@ -79,37 +79,52 @@ class Factors:
     rows: np.ndarray | None = None  # (V_world,) model row of each world position
     positions: np.ndarray | None = None  # (V_model,) world position of each model row, -1: gone
 
-    def user_factors(self, venues: np.ndarray, weights: np.ndarray) -> np.ndarray:
-        """The user's factors that best explain their row: the exact least squares of implicit's ALS,
-        whose confidence in a visit is alpha x its weight (and 1 for every venue not visited)."""
+    def users_factors(self, rows: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+        """(len(rows), f): for each user's (venues, weights), the factors that best explain their row:
+        the exact least squares of implicit's ALS, whose confidence in a visit is alpha x its weight
+        (and 1 for every venue not visited). The users' systems are solved together."""
+        size = self.items.shape[1]
         if self.rows is not None:
-            venues = self.rows[venues]
-            weights = weights[venues >= 0]
-            venues = venues[venues >= 0]
-        if len(venues) == 0:
-            return np.zeros(self.items.shape[1], dtype=np.float32)
-        y = self.items[venues].astype(np.float32)
-        confidence = self.alpha * weights.astype(np.float32)
-        system = self.gram + (y * (confidence - 1.0)[:, None]).T @ y
-        system[np.diag_indices_from(system)] += self.regularization
-        return np.linalg.solve(system, (y * confidence[:, None]).sum(axis=0)).astype(np.float32)
+            rows = [
+                (self.rows[venues][self.rows[venues] >= 0], weights[self.rows[venues] >= 0]) for venues, weights in rows
+            ]
+        longest = max((len(venues) for venues, _ in rows), default=0)
+        if longest == 0:
+            return np.zeros((len(rows), size), dtype=np.float32)
+        # Padded to the longest row; a padding entry has confidence 1, which adds nothing below.
+        venues = np.zeros((len(rows), longest), dtype=np.intp)
+        confidence = np.ones((len(rows), longest), dtype=np.float32)
+        for index, (row_venues, weights) in enumerate(rows):
+            venues[index, : len(row_venues)] = row_venues
+            confidence[index, : len(row_venues)] = self.alpha * weights.astype(np.float32)
+        y = self.items[venues].astype(np.float32)  # (users, longest, f)
+        systems = self.gram + np.matmul((y * (confidence - 1.0)[:, :, None]).transpose(0, 2, 1), y)
+        systems[:, np.arange(size), np.arange(size)] += self.regularization
+        padding = np.arange(longest)[None, :] >= np.array([len(v) for v, _ in rows])[:, None]
+        right = np.einsum("ulf,ul->uf", y, np.where(padding, 0.0, confidence).astype(np.float32))
+        empty = np.array([len(v) == 0 for v, _ in rows])
+        factors = np.linalg.solve(systems, right[:, :, None])[:, :, 0].astype(np.float32)
+        factors[empty] = 0.0
+        return factors
 
-    def scores(self, user: np.ndarray, n_venues: int) -> np.ndarray:
-        """(n_venues,) the model's score of every world venue (0 for venues it does not know)."""
-        scores = self.items @ user
+    def scores_of(self, users: np.ndarray, n_venues: int) -> np.ndarray:
+        """(len(users), n_venues) the model's score of every world venue for each row of factors."""
+        scores = users @ self.items.T
         if self.positions is None:
             return scores
-        out = np.zeros(n_venues, dtype=np.float32)
+        out = np.zeros((len(users), n_venues), dtype=np.float32)
         known = self.positions >= 0
-        out[self.positions[known]] = scores[known]
+        out[:, self.positions[known]] = scores[:, known]
         return out
 
-    def scores_at(self, user: np.ndarray, venues: np.ndarray) -> np.ndarray:
-        """The model's scores of these world venues."""
+    def scores_at_rows(self, users: np.ndarray, venues: np.ndarray, owners: np.ndarray) -> np.ndarray:
+        """The model's score of each world venue `venues[i]` for the user of row `owners[i]` of `users`
+        (factors, one row per user): one dot product per pair."""
         if self.rows is None:
-            return self.items[venues].astype(np.float32) @ user
+            return np.einsum("ij,ij->i", self.items[venues].astype(np.float32), users[owners])
         rows = self.rows[venues]
-        return np.where(rows >= 0, self.items[np.maximum(rows, 0)].astype(np.float32) @ user, 0.0)
+        scores = np.einsum("ij,ij->i", self.items[np.maximum(rows, 0)].astype(np.float32), users[owners])
+        return np.where(rows >= 0, scores, 0.0)
 
     def aligned(self, rows: np.ndarray | None, positions: np.ndarray | None) -> Factors:
         return Factors(self.items, self.gram, self.regularization, self.alpha, rows, positions)
@@ -235,112 +250,200 @@ class Reference:
 class UserSignals:
     """One user's signals: over every venue where they are cheap, over the scope for the rest."""
 
-    home_km: np.ndarray  # (V,) km from home, NO_HOME_KM for a user without one
-    category: np.ndarray  # (V,) the share of the user's visits in each venue's category
+    home: np.ndarray | None  # (3,) the home on the unit sphere; None without one
+    nearest_km: float  # how far the venue nearest home is (NO_HOME_KM without a home)
+    # (categories + 1,) the share of the user's visits in each category; the last entry, 0, is
+    # for venues without one (NO_CATEGORY indexes it), so category_share[venue_category] is (V,).
+    category_share: np.ndarray
     scope: np.ndarray  # (S,) venue positions, ascending: the pool and what the user has been to
     in_pool: np.ndarray  # (S,) bool: the candidates
     values: dict[str, np.ndarray]  # every name of SIGNAL_NAMES -> (S,) its value on the scope
 
+    def km_at(self, points: np.ndarray, positions=slice(None)) -> np.ndarray:
+        """km from home of the venues at `positions` (all by default), NO_HOME_KM without a home.
+        Element by element, so a venue's distance is the same number whichever venues are asked for."""
+        if self.home is None:
+            return np.full(len(points[positions]), NO_HOME_KM)
+        at = points[positions]
+        return km_from_dot(at[:, 0] * self.home[0] + at[:, 1] * self.home[1] + at[:, 2] * self.home[2])
 
-def user_signals(world: World, reference: Reference, user: int, *, pool: int) -> UserSignals:
-    """The signals of `world`'s user `user`, as described in the module docstring."""
+
+def users_signals(world: World, reference: Reference, users: np.ndarray, *, pool: int) -> list[UserSignals]:
+    """The signals of `world`'s `users`, as described in the module docstring, one per user.
+
+    The products over every venue and every person (the factorizations' first seed, user-kNN,
+    friends, the distance from home) are made for the whole batch at once; what the scope's
+    values are made of is computed per user, so a user's signals do not depend on the batch."""
     config = reference.config
+    users = np.asarray(users, dtype=np.intp)
     n_venues = world.n_venues
     pool = min(pool, n_venues)
     points = world.venue_points
+    interactions, positive = world.interactions, world.positive
 
-    interactions = world.interactions
-    been = interactions.indices[interactions.indptr[user] : interactions.indptr[user + 1]]
-    been_mask = np.zeros(n_venues, dtype=bool)
-    been_mask[been] = True
-    positive = world.positive
-    venues = positive.indices[positive.indptr[user] : positive.indptr[user + 1]]
-    weights = positive.data[positive.indptr[user] : positive.indptr[user + 1]].astype(np.float32)
-    venues, weights = venues[weights > 0], weights[weights > 0]
+    been = [interactions.indices[interactions.indptr[user] : interactions.indptr[user + 1]] for user in users]
+    liked, liked_weights = [], []
+    for user in users.tolist():
+        venues = positive.indices[positive.indptr[user] : positive.indptr[user + 1]]
+        weights = positive.data[positive.indptr[user] : positive.indptr[user + 1]].astype(np.float32)
+        liked.append(venues[weights > 0])
+        liked_weights.append(weights[weights > 0])
+    longest = max((len(venues) for venues in been), default=0)
+    count = min(pool + longest, n_venues)
 
-    candidates: list[np.ndarray] = []
-    dense: dict[str, np.ndarray] = {}  # signals computed over every venue along the way
-    if world.has_home(np.array([user]))[0]:
-        home = unit_vectors(world.home_lat[user], world.home_lng[user])
-        home_km = km_from_dot(points @ home)
-        _, nearest = world.venue_tree.query(home, k=min(pool + len(been), n_venues))
-        candidates.append(_first_not_been(np.atleast_1d(nearest), been_mask, pool))
-    else:
-        home_km = np.full(n_venues, NO_HOME_KM)
+    # Nearest home: the nearest few venues, for the batch at once.
+    has_home = world.has_home(users)
+    homes: list[np.ndarray | None] = [None] * len(users)
+    nearest_home: list[np.ndarray | None] = [None] * len(users)
+    nearest_km = np.full(len(users), NO_HOME_KM)
+    if has_home.any():
+        points_of_homes = unit_vectors(world.home_lat[users[has_home]], world.home_lng[users[has_home]])
+        chords, nearest = world.venue_tree.query(points_of_homes.reshape(-1, 3), k=count)
+        chords, nearest = chords.reshape(len(points_of_homes), -1), nearest.reshape(len(points_of_homes), -1)
+        for index, row in enumerate(np.flatnonzero(has_home).tolist()):
+            homes[row], nearest_home[row] = points_of_homes.reshape(-1, 3)[index], nearest[index]
+            nearest_km[row] = km_from_dot(1.0 - chords[index, 0] ** 2 / 2.0)
     popularity = world.popularity
-    count = min(pool + len(been), n_venues)
     most = np.argpartition(-popularity, count - 1)[:count] if count < n_venues else np.arange(n_venues)
     most = most[np.lexsort((most, -popularity[most]))]
-    candidates.append(_first_not_been(most[popularity[most] > 0], been_mask, pool))
+    most = most[popularity[most] > 0]
 
-    users_factors: dict[str, list[np.ndarray]] = {}
-    kde_candidates = np.zeros(0, dtype=np.intp)
-    if len(venues):
-        own = int(world.reference_rows(np.array([user]))[0])
-        dense["uknn"], dense["uknn_idf"] = _neighbours(reference, venues, own, config["neighbours"])
+    active = [row for row in range(len(users)) if len(liked[row])]
+    dense: list[dict[str, np.ndarray]] = [{} for _ in users]  # signals over every venue, per user
+    users_factors: dict[str, list[np.ndarray]] = {}  # name -> per seed, (active users, f)
+    ranked: list[list[np.ndarray]] = [[] for _ in users]  # per user: candidates already picked
+    if active:
+        own = world.reference_rows(users[active])
+        for name, went in _neighbours(reference, [liked[row] for row in active], own, config["neighbours"]).items():
+            for index, row in enumerate(active):
+                dense[row][name] = _row(went, index)
         # The user's factors are folded in from their row (not taken from training): new likes count
         # at once, and on held-out visits this ranks better than the trained factors.
-        bm25_weights = _bm25_row(reference, venues, weights)
-        for name, models, row_weights in (
-            ("als", reference.factors, weights),
-            ("als_bm25", reference.bm25_factors, bm25_weights),
-        ):
-            users_factors[name] = [model.user_factors(venues, row_weights) for model in models]
-            if models:
-                dense[name] = models[0].scores(users_factors[name][0], n_venues)
-        kde_venues, kde_weights = _kde_points(venues, weights, config)
-        _, near = world.venue_tree.query(points[kde_venues], k=min(config["kde_candidates"], n_venues))
-        kde_candidates = np.unique(near)
-        kde_candidates = kde_candidates[~been_mask[kde_candidates]]
+        for name, models in (("als", reference.factors), ("als_bm25", reference.bm25_factors)):
+            if not models:
+                continue
+            rows = [
+                (
+                    liked[row],
+                    liked_weights[row] if name == "als" else _bm25_row(reference, liked[row], liked_weights[row]),
+                )
+                for row in active
+            ]
+            users_factors[name] = [model.users_factors(rows) for model in models]
+            # The first seed ranks every venue: the best `pool` each user has not been to join the pool.
+            scores = models[0].scores_of(users_factors[name][0], n_venues)
+            for index, row in enumerate(active):
+                scores[index, been[row]] = -np.inf
+            count_best = min(pool, n_venues)
+            best = np.argpartition(-scores, count_best - 1, axis=1)[:, :count_best]
+            for index, row in enumerate(active):
+                ranked[row].append(best[index][scores[index, best[index]] > 0])
     social = world.social
     if social is not None:
-        friends = social.indices[social.indptr[user] : social.indptr[user + 1]]
-        strengths = social.data[social.indptr[user] : social.indptr[user + 1]].astype(np.float32)
-        if len(friends) and strengths.sum() > 0:
-            dense["friends"] = np.asarray(reference.visits[friends].T @ strengths).ravel() / strengths.sum()
-    for values in dense.values():
-        candidates.append(_best_not_been(values, been_mask, pool))
-    if len(kde_candidates):
-        density = _density(world, kde_venues, kde_weights, kde_candidates, config)
-        kept = density > 0
-        kde_candidates, density = kde_candidates[kept], density[kept]
-        if len(kde_candidates) > pool:
-            kde_candidates = kde_candidates[np.argpartition(-density, pool - 1)[:pool]]
-        candidates.append(kde_candidates)
+        strengths = social[users].astype(np.float32)
+        totals = np.asarray(strengths.sum(axis=1)).ravel()
+        with_friends = np.flatnonzero(totals > 0)
+        if len(with_friends):
+            went = (strengths[with_friends] @ reference.visits).tocsr()
+            for index, row in enumerate(with_friends.tolist()):
+                venues, values = _row(went, index)
+                dense[row]["friends"] = (venues, values / totals[row])
 
-    in_pool = np.unique(np.concatenate(candidates)).astype(np.intp)
-    scope = np.union1d(in_pool, been).astype(np.intp)
-    category = _category_share(world, venues)
-    values = {name: np.zeros(len(scope), dtype=np.float64) for name in SIGNAL_NAMES}
-    for name in ("uknn", "uknn_idf", "friends"):
-        if name in dense:
-            values[name] = dense[name][scope].astype(np.float64)
+    # The density's points and the venues nearest each, for the batch at once.
+    kde_points = [_kde_points(liked[row], liked_weights[row], config) for row in range(len(users))]
+    kde_offsets = np.r_[0, np.cumsum([len(venues) for venues, _ in kde_points])]
+    kde_near = np.zeros((0, 1), dtype=np.intp)
+    if kde_offsets[-1]:
+        every_point = np.concatenate([venues for venues, _ in kde_points])
+        _, kde_near = world.venue_tree.query(points[every_point], k=min(config["kde_candidates"], n_venues))
+        kde_near = kde_near.reshape(len(every_point), -1)
+
+    scratch = np.zeros(n_venues, dtype=np.float32)
+    users_factors_rows = set(active)
+    pools, scopes, densities = [], [], []  # per user: the pool, the scope, the density's points
+    for row in range(len(users)):
+        been_mask = np.zeros(n_venues, dtype=bool)
+        been_mask[been[row]] = True
+        venues, weights = liked[row], liked_weights[row]
+        candidates = [_first_not_been(most, been_mask, pool), *ranked[row]]
+        kde = None
+        if nearest_home[row] is not None:
+            candidates.append(_first_not_been(nearest_home[row], been_mask, pool))
+        for values in dense[row].values():
+            candidates.append(_best_not_been(values, been_mask, pool))
+        if len(venues):
+            kde_venues, kde_weights = kde_points[row]
+            kde_candidates = np.unique(kde_near[kde_offsets[row] : kde_offsets[row + 1]])
+            kde_candidates = kde_candidates[~been_mask[kde_candidates]]
+            density = _density(world, kde_venues, kde_weights, kde_candidates, config)
+            kept = density > 0
+            kde_candidates, density = kde_candidates[kept], density[kept]
+            if len(kde_candidates) > pool:
+                kde_candidates = kde_candidates[np.argpartition(-density, pool - 1)[:pool]]
+            candidates.append(kde_candidates)
+            kde = (kde_venues, kde_weights)
+
+        in_pool = np.unique(np.concatenate(candidates)).astype(np.intp)
+        pools.append(in_pool)
+        scopes.append(np.union1d(in_pool, been[row]).astype(np.intp))
+        densities.append(kde)
+
+    # The factorizations on every user's scope at once (row by row, so the same in any batch).
+    owners = np.repeat(np.arange(len(users)), [len(scope) for scope in scopes])
+    every_scope = np.concatenate(scopes)
+    factorized: dict[str, np.ndarray] = {}
     for name, models in (("als", reference.factors), ("als_bm25", reference.bm25_factors)):
-        if name in users_factors and models:
-            total = dense[name][scope].astype(np.float64)
-            for model, factors in zip(models[1:], users_factors[name][1:], strict=True):
-                total += model.scores_at(factors, scope)
-            values[name] = np.maximum(total / len(models), 0.0)
-    if len(venues):
-        values["kde"] = _density(world, kde_venues, kde_weights, scope, config)
-    values["category"] = category[scope].astype(np.float64)
-    values["home_km"] = home_km[scope]
-    values["popularity"] = popularity[scope].astype(np.float64)
-    return UserSignals(
-        home_km=home_km,
-        category=category,
-        scope=scope,
-        in_pool=np.isin(scope, in_pool, assume_unique=True),
-        values=values,
-    )
+        if name not in users_factors:
+            continue
+        total = np.zeros(len(every_scope), dtype=np.float64)
+        for model, active_factors in zip(models, users_factors[name], strict=True):
+            factors = np.zeros((len(users), model.items.shape[1]), dtype=np.float32)
+            factors[active] = active_factors
+            total += model.scores_at_rows(factors, every_scope, owners)
+        factorized[name] = np.maximum(total / len(models), 0.0)
+    offsets = np.r_[0, np.cumsum([len(scope) for scope in scopes])]
+
+    signals = []
+    for row, scope in enumerate(scopes):
+        category_share = _category_share(world, liked[row])
+        values = {name: np.zeros(len(scope), dtype=np.float64) for name in SIGNAL_NAMES}
+        for name in ("uknn", "uknn_idf", "friends"):
+            if name in dense[row]:
+                values[name] = _sparse_at(*dense[row][name], scope, scratch)
+        if row in users_factors_rows:
+            for name, on_scopes in factorized.items():
+                values[name] = on_scopes[offsets[row] : offsets[row + 1]]
+        if densities[row] is not None:
+            values["kde"] = _density(world, *densities[row], scope, config)
+        values["category"] = category_share[world.venue_category[scope]].astype(np.float64)
+        values["popularity"] = popularity[scope].astype(np.float64)
+        one = UserSignals(
+            home=homes[row],
+            nearest_km=float(nearest_km[row]),
+            category_share=category_share,
+            scope=scope,
+            in_pool=np.isin(scope, pools[row], assume_unique=True),
+            values=values,
+        )
+        values["home_km"] = one.km_at(points, scope)
+        signals.append(one)
+    return signals
 
 
 def _first_not_been(ordered: np.ndarray, been: np.ndarray, count: int) -> np.ndarray:
     return ordered[~been[ordered]][:count]
 
 
-def _best_not_been(values: np.ndarray, been: np.ndarray, count: int) -> np.ndarray:
-    """The `count` venues with the highest positive values among those not been to."""
+def _best_not_been(values, been: np.ndarray, count: int) -> np.ndarray:
+    """The `count` venues with the highest positive values among those not been to. `values` is
+    (V,) or, sparse, (venues, their values)."""
+    if isinstance(values, tuple):
+        venues, values = values
+        keep = (values > 0) & ~been[venues]
+        eligible, values = venues[keep], values[keep]
+        if len(eligible) > count:
+            eligible = eligible[np.argpartition(-values, count - 1)[:count]]
+        return eligible
     eligible = np.flatnonzero(values > 0)
     eligible = eligible[~been[eligible]]
     if len(eligible) > count:
@@ -348,25 +451,62 @@ def _best_not_been(values: np.ndarray, been: np.ndarray, count: int) -> np.ndarr
     return eligible
 
 
-def _neighbours(reference: Reference, venues, own: int, count: int) -> tuple[np.ndarray, np.ndarray]:
-    """User-kNN, plain and idf-weighted: the visits of the `count` people most similar (cosine) to
-    the user, each weighted by that similarity. Two (V,) arrays."""
-    rows = reference.visits_t[venues]  # (user's venues, people)
-    idf_squared = reference.idf[venues] ** 2
-    plain = np.asarray(rows.sum(axis=0)).ravel() / (np.sqrt(len(venues)) * np.maximum(reference.norms, 1e-12))
-    weighted = np.asarray(rows.T @ idf_squared).ravel() / (
-        np.sqrt(max(float(idf_squared.sum()), 1e-12)) * np.maximum(reference.idf_norms, 1e-12)
+def _row(matrix: sp.csr_matrix, row: int) -> tuple[np.ndarray, np.ndarray]:
+    """(venues, values) of a row of a sparse matrix."""
+    start, end = matrix.indptr[row], matrix.indptr[row + 1]
+    return matrix.indices[start:end], matrix.data[start:end]
+
+
+def _sparse_at(venues: np.ndarray, values: np.ndarray, at: np.ndarray, scratch: np.ndarray) -> np.ndarray:
+    """A sparse row's values (float64) at the venues `at` (0 where it has none), by way of
+    `scratch`, a (V,) array of zeros that is left as it was found."""
+    scratch[venues] = values
+    out = scratch[at].astype(np.float64)
+    scratch[venues] = 0.0
+    return out
+
+
+def _neighbours(reference: Reference, liked: list[np.ndarray], own: np.ndarray, count: int) -> dict[str, sp.csr_matrix]:
+    """User-kNN, plain and idf-weighted, for a batch of users (their liked venues; `own`: their rows in
+    the reference, -1 when not in it): the visits of the `count` people most similar (cosine) to each
+    user, weighted by that similarity. {"uknn": (users, V), "uknn_idf": (users, V)}, sparse."""
+    lengths = np.array([len(venues) for venues in liked])
+    indptr = np.r_[0, np.cumsum(lengths)]
+    columns = np.concatenate(liked)
+    rows = np.repeat(np.arange(len(liked)), lengths)
+    shape = (len(liked), reference.visits.shape[1])
+    idf_squared = reference.idf[columns] ** 2
+    users = sp.csr_matrix((np.ones(len(columns), dtype=np.float32), columns, indptr), shape=shape)
+    weighted_users = sp.csr_matrix((idf_squared.astype(np.float32), columns, indptr), shape=shape)
+    plain = (users @ reference.visits_t).toarray() / (
+        np.sqrt(lengths)[:, None] * np.maximum(reference.norms, 1e-12)[None, :]
     )
-    return _visits_of_nearest(reference, plain, own, count), _visits_of_nearest(reference, weighted, own, count)
+    idf_totals = np.bincount(rows, weights=idf_squared, minlength=len(liked))
+    weighted = (weighted_users @ reference.visits_t).toarray() / (
+        np.sqrt(np.maximum(idf_totals, 1e-12))[:, None] * np.maximum(reference.idf_norms, 1e-12)[None, :]
+    )
+    return {
+        "uknn": _visits_of_nearest(reference, plain, own, count),
+        "uknn_idf": _visits_of_nearest(reference, weighted, own, count),
+    }
 
 
-def _visits_of_nearest(reference: Reference, similarity: np.ndarray, own: int, count: int) -> np.ndarray:
-    if own >= 0:
-        similarity[own] = 0.0  # not one's own neighbour
-    count = min(count, len(similarity))
-    nearest = np.argpartition(-similarity, count - 1)[:count] if count < len(similarity) else np.arange(count)
-    nearest = nearest[similarity[nearest] > 0]
-    return np.asarray(reference.visits[nearest].T @ similarity[nearest].astype(np.float32)).ravel()
+def _visits_of_nearest(reference: Reference, similarity: np.ndarray, own: np.ndarray, count: int) -> sp.csr_matrix:
+    """(users, V) sparse: per row of `similarity` (users, people), the visits of its `count` most similar people."""
+    users, people = similarity.shape
+    known = own >= 0
+    similarity[np.flatnonzero(known), own[known]] = 0.0  # not one's own neighbour
+    count = min(count, people)
+    if count < people:
+        nearest = np.argpartition(-similarity, count - 1, axis=1)[:, :count]
+    else:
+        nearest = np.broadcast_to(np.arange(people), (users, people))
+    values = np.take_along_axis(similarity, nearest, axis=1)
+    kept = values > 0
+    weights = sp.csr_matrix(
+        (values[kept].astype(np.float32), nearest[kept], np.r_[0, np.cumsum(kept.sum(axis=1))]), shape=(users, people)
+    )
+    return (weights @ reference.visits).tocsr()
 
 
 def _bm25_row(reference: Reference, venues, weights) -> np.ndarray:
@@ -398,12 +538,13 @@ def _density(world: World, venues, weights, at: np.ndarray, config: dict) -> np.
 
 
 def _category_share(world: World, venues) -> np.ndarray:
-    """(V,) the share of the user's visited venues in each venue's category (0 without one)."""
+    """(categories + 1,) the share of the user's visited venues in each category; the last entry (for
+    venues without a category, which NO_CATEGORY indexes) is 0."""
     categories = world.venue_category[venues]
     known = categories[categories != NO_CATEGORY]
     size = int(world.venue_category.max(initial=0)) + 2  # the last entry: venues without a category
     if len(known) == 0:
-        return np.zeros(world.n_venues, dtype=np.float32)
+        return np.zeros(size, dtype=np.float32)
     share = np.bincount(known, minlength=size).astype(np.float32)[:size] / len(venues)
     share[-1] = 0.0
-    return share[np.where(world.venue_category == NO_CATEGORY, size - 1, world.venue_category)]
+    return share

@@ -83,6 +83,56 @@ def test_a_trained_model_beats_the_formula_on_a_world_with_planted_taste():
     assert learned.precision > 0.15  # a third of the venues are of one's taste; 4 of them held out
 
 
+def planted_world(history_per_user: int = 8) -> World:
+    _, _, visits, coordinates, homes = planted()
+    rows = [user for user, venues in enumerate(visits) for _ in venues[:history_per_user]]
+    cols = [venue for venues in visits for venue in venues[:history_per_user].tolist()]
+    shape = (len(visits), len(coordinates))
+    history = csr(rows, cols, np.ones(len(rows)), shape)
+    homes = homes.copy()
+    homes[::7] = np.nan  # some users have no home
+    return World(
+        venue_lat=coordinates[:, 0],
+        venue_lng=coordinates[:, 1],
+        venue_category=np.arange(shape[1]) % 4 - 1,  # some venues have no category
+        positive=history,
+        dwell=csr([], [], [], shape),
+        interactions=history,
+        home_lat=homes[:, 0],
+        home_lng=homes[:, 1],
+    )
+
+
+def test_the_shortlist_scores_its_venues_as_scoring_every_venue_does_and_bounds_the_rest():
+    world = planted_world()
+    ranker = LearnedRanker(small_ranker(seeds=2, pool=4)).fit(world)
+    users = np.array([0, 1, 8])  # 0 has no home
+    every = ranker.score(world, users)
+    short = ranker.score_shortlist(world, users)
+    assert short.positions is not None and len(short.positions) < world.n_venues
+    # The same numbers, not merely close ones: offline (every venue) and online (the shortlist) agree.
+    assert np.array_equal(short.score, every.score[:, short.positions])
+    assert np.array_equal(short.distance, every.distance[:, short.positions], equal_nan=True)
+    outside = np.ones(world.n_venues, dtype=bool)
+    outside[short.positions] = False
+    assert (every.score[:, outside].max(axis=1) <= short.outside_bound).all()
+    assert (short.outside_bound < np.sort(short.score, axis=1)[:, -10]).all()  # the top 10 are provably in it
+    features, contributions = short.explanation(np.array([0, 2]), np.array([0, 5]))
+    expected_features, expected_contributions = every.explanation(np.array([0, 2]), short.positions[[0, 5]])
+    for name in GROUPS:
+        assert np.array_equal(features[name], expected_features[name])
+        assert np.array_equal(contributions[name], expected_contributions[name])
+
+
+def test_signals_do_not_depend_on_the_batch_they_are_computed_in():
+    world = planted_world()
+    ranker = LearnedRanker(SMALL).fit(world)
+    users = np.arange(world.n_users)
+    together = ranker.score(world, users).score
+    alone = np.vstack([ranker.score(world, users[index : index + 1]).score for index in (0, 17, 63)])
+    assert np.allclose(alone, together[[0, 17, 63]], rtol=1e-6, atol=1e-9)
+
+
 def bulk_world(seed: int = 3) -> tuple[list[User], list[Venue], np.ndarray, np.ndarray]:
     """The planted world in the database: users, venues (category = taste) and like interactions."""
     user_taste, venue_taste, visits, coordinates, homes = planted(seed)
@@ -187,6 +237,21 @@ def test_the_filters_hold_on_the_learned_ranker_and_the_others(client_for, query
         assert not visited & {uuid.UUID(row["venue_id"]) for row in body}
     if "ranker" in query:
         assert {row["ranker"] for row in body} == {query["ranker"]}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("query", [{}, {"category": "taste1"}, {"max_distance_km": 4}], ids=["all", "category", "near"])
+def test_a_short_list_is_the_start_of_a_long_one_whether_or_not_the_shortlist_holds_it(client_for, settings, query):
+    settings.LUNA_RANKER = small_ranker(pool=4)  # a shortlist of a few venues: long lists score every venue
+    users, *_ = bulk_world()
+    train()
+    client = client_for(users[1])
+    lists = {
+        limit: [row["venue_id"] for row in client.get(f"/reco/venues/{users[1].pk}/", {"limit": limit, **query}).json()]
+        for limit in (3, 10, 60)
+    }
+    assert len(lists[3]) == 3 and len(lists[10]) == 10 and len(lists[60]) > 10
+    assert lists[10][:3] == lists[3] and lists[60][:10] == lists[10]
 
 
 @pytest.mark.django_db
