@@ -31,6 +31,16 @@ def _no_impressions_from_other_tests():
 
 
 @pytest.fixture(autouse=True)
+def _no_running_experiment_from_other_tests():
+    # Each process keeps the running experiment for a while; a test's (rolled back) must not stay.
+    from recommendations.experiments import running_cache
+
+    running_cache.invalidate()
+    yield
+    running_cache.invalidate()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

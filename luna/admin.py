@@ -58,7 +58,11 @@ def export_as_csv(modeladmin, request, queryset):
 
     def lines():
         yield writer.writerow([field.attname for field in fields])
-        for row in queryset.order_by(*(meta.ordering or ["pk"])).values_list(*(f.attname for f in fields)).iterator():
+        for row in (
+            queryset.order_by(*(meta.ordering or ["pk"]))
+            .values_list(*(f.attname for f in fields))
+            .iterator(chunk_size=2000)
+        ):
             yield writer.writerow(["" if value is None else value for value in row])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")

@@ -240,6 +240,12 @@ LUNA_PLAN_HORIZON_DAYS = env_number("LUNA_PLAN_HORIZON_DAYS", 730, int, minimum=
 # The learned ranker's configuration over its defaults (recommendations.engine.learned.DEFAULTS).
 LUNA_RANKER: dict = {}
 
+# --- Experiments ----------------------------------------------------------
+# An interaction or plan this long after a venue was shown counts as that recommendation's outcome.
+LUNA_ATTRIBUTION_WINDOW_HOURS = env_number("LUNA_ATTRIBUTION_WINDOW_HOURS", 24.0, float, minimum=0.01)
+# Impressions (and their outcomes) older than this are deleted by prune_impressions / the periodic task.
+LUNA_IMPRESSIONS_KEEP_DAYS = env_number("LUNA_IMPRESSIONS_KEEP_DAYS", 90, int, minimum=1)
+
 # --- Booking agent --------------------------------------------------------
 LUNA_BOOKING_PROVIDER = env_str("LUNA_BOOKING_PROVIDER", "plans.providers.MockProvider")
 LUNA_BOOKING_TIMEOUT_SECONDS = env_number("LUNA_BOOKING_TIMEOUT_SECONDS", 10.0, float, minimum=0.1)
@@ -263,6 +269,7 @@ LUNA_RETRAIN_SECONDS = env_number("LUNA_RETRAIN_SECONDS", 86400.0, float, minimu
 CELERY_BEAT_SCHEDULE = {
     "sweep-bookings": {"task": "plans.sweep_bookings", "schedule": LUNA_BOOKING_SWEEP_SECONDS},
     "retrain-ranker": {"task": "recommendations.retrain_ranker", "schedule": LUNA_RETRAIN_SECONDS},
+    "prune-impressions": {"task": "recommendations.prune_impressions", "schedule": 86400.0},
 }
 CELERY_TASK_ACKS_LATE = True  # a worker that dies mid-task leaves the message for another
 CELERY_TASK_IGNORE_RESULT = True

@@ -110,6 +110,11 @@ class PlanCreateSerializer(StrictSerializer):
     organizer_id = ActingUserField(
         what="plan", source="organizer", help_text="Defaults to the caller; only staff may set another."
     )
+    recommendation_id = serializers.UUIDField(
+        required=False,
+        help_text="The `recommendation_id` of the answer that suggested this venue, when the app knows it "
+        "(the plan is attributed to the latest recommendation of the venue to the organizer either way).",
+    )
 
 
 class PlanUpdateSerializer(StrictSerializer):

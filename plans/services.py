@@ -17,6 +17,7 @@ from django.utils import timezone
 from luna.errors import Conflict
 from plans.agent import booking_reopen, release_stale_claims, stale_claim_age
 from plans.dispatch import booking_dispatch, booking_dispatch_on_commit, booking_left_by_inline_run
+from plans.events import plan_created
 from plans.models import Booking, Plan, PlanParticipant
 from plans.selectors import plan_queryset
 from users.models import User
@@ -33,8 +34,11 @@ def plan_create(
     venue: Venue,
     start_time: datetime,
     invitees: Iterable[User] = (),
+    recommendation_id: uuid.UUID | None = None,
 ) -> Plan:
-    """A pending plan: the organizer has accepted, the invitees are invited."""
+    """A pending plan: the organizer has accepted, the invitees are invited. The listeners of
+    `plan_created` hear of it (recommendations attributes it to the answer that suggested the venue;
+    `recommendation_id` names that answer when the client knows)."""
     now = timezone.now()
     if start_time <= now:
         raise ValidationError({"start_time": ["The start time must be in the future."]})
@@ -51,6 +55,7 @@ def plan_create(
             [PlanParticipant(plan=plan, user=organizer, status=PlanParticipant.Status.ACCEPTED)]
             + [PlanParticipant(plan=plan, user=user, status=PlanParticipant.Status.INVITED) for user in invitees]
         )
+        plan_created.send(sender=Plan, plan=plan, recommendation_id=recommendation_id)
     return _reload(plan.pk)
 
 

@@ -6,4 +6,7 @@ class RecommendationsConfig(AppConfig):
     verbose_name = "Recommendations"
 
     def ready(self) -> None:
-        from recommendations import impressions  # noqa: F401 - connects the flush after each request
+        from recommendations import (
+            impressions,  # noqa: F401 - connects the flush after each request
+            receivers,  # noqa: F401 - attributes interactions and plans to recommendations
+        )

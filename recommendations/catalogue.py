@@ -279,6 +279,7 @@ class CatalogueCache:
         # The active version as stored, by (generation, version): a new generation (an activation, or a
         # database that was emptied and filled again) reads the artifact anew even for the same number.
         self._model: tuple[tuple[str, int], LearnedRanker | None] | None = None
+        self._pinned: dict[tuple, ServedModel | None] = {}  # experiments' pinned versions (pinned_model)
 
     def current(self) -> Catalogue:
         """The catalogue, brought up to date as described in the module docstring."""
@@ -362,6 +363,32 @@ class CatalogueCache:
         catalogue = catalogue_load(venue_mark=venue_mark, generation=generation, loaded_at=self.clock())
         return replace(catalogue, model=self._served_model(catalogue, model_version))
 
+    def pinned_model(self, catalogue: Catalogue, version: int) -> ServedModel | None:
+        """Another stored version than the active one, aligned to this catalogue (an experiment's arm
+        pins it). Kept per process for the last PINNED_MODELS versions; None when it is gone or unreadable."""
+        if catalogue.model is not None and catalogue.model.version == version:
+            return catalogue.model
+        key = (catalogue.generation, catalogue.loaded_at, version)
+        with self._lock:
+            if key in self._pinned:
+                return self._pinned[key]
+        artifact = RankerVersion.objects.filter(version=version).values_list("artifact", flat=True).first()
+        served = None
+        if artifact is not None:
+            try:
+                ranker = LearnedRanker.from_bytes(bytes(artifact))
+            except ValueError:
+                logger.exception("The pinned ranker version %s cannot be served", version)
+            else:
+                positions = catalogue.positions_of_keys(keys_of(ranker.venue_keys))
+                people = {key: index for index, key in enumerate(keys_of(ranker.user_keys))}
+                served = ServedModel(version, aligned(ranker, positions, catalogue.size), people)
+        with self._lock:
+            while len(self._pinned) >= PINNED_MODELS:
+                self._pinned.pop(next(iter(self._pinned)))
+            self._pinned[key] = served
+        return served
+
     def _served_model(self, catalogue: Catalogue, version: int | None) -> ServedModel | None:
         """That version aligned to the catalogue; its artifact is read from the database only when it changed."""
         served = self._model_for(catalogue, version)
@@ -390,5 +417,7 @@ class CatalogueCache:
         people = {key: index for index, key in enumerate(keys_of(ranker.user_keys))}
         return ServedModel(version=version, ranker=aligned(ranker, positions, catalogue.size), person_index=people)
 
+
+PINNED_MODELS = 2  # other versions than the active one a process keeps (each as large as the active one)
 
 catalogue_cache = CatalogueCache()

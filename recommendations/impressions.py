@@ -35,6 +35,8 @@ def impressions_record(
     ranker: str,
     model_version: int | None,
     plan_id: uuid.UUID | None = None,
+    experiment_id: int | None = None,
+    arm: str = "",
 ) -> None:
     """Queue one answer's venues, ranked from 1, for the bulk write after the response."""
     now = timezone.now()
@@ -47,6 +49,8 @@ def impressions_record(
             rank=rank,
             ranker=ranker,
             model_version=model_version,
+            experiment_id=experiment_id,
+            arm=arm,
             created_at=now,
         )
         for rank, venue_id in enumerate(venue_ids, start=1)

@@ -153,12 +153,13 @@ def _suggest(
     exclude_interacted: bool,
     ranker: str | None,
 ) -> GroupVenueSuggestions:
-    engine, name, version = served_ranker(catalogue, ranker)
+    engine, name, served = served_ranker(catalogue, ranker)
+    version = served.version if served is not None else None
     friends = None
     if name == LearnedRanker.name:
         by_member = users_friends(user_ids=[member.id for member in members])
         friends = [by_member[member.id] for member in members]
-    world = user_world(catalogue, [(member, totals[member.id]) for member in members], friends=friends)
+    world = user_world(catalogue, [(member, totals[member.id]) for member in members], friends=friends, model=served)
     rows = np.arange(len(members))
     candidates = venue_candidates(catalogue, categories=categories, max_price_level=max_price_level)
     if exclude_interacted:

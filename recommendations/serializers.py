@@ -85,6 +85,13 @@ class VenueRecommendationSerializer(serializers.Serializer):
     model_version = serializers.IntegerField(
         allow_null=True, help_text="The trained model's version when `learned` answered; null otherwise."
     )
+    experiment = serializers.CharField(
+        source="experiment.name",
+        allow_null=True,
+        default=None,
+        help_text="The running experiment whose arm chose the ranker; null outside one (or with ?ranker=).",
+    )
+    arm = serializers.CharField(allow_null=True, help_text="The user's arm in that experiment; null outside one.")
 
     @extend_schema_field(OpenApiTypes.UUID)
     def get_recommendation_id(self, row) -> str | None:

@@ -6,7 +6,7 @@ import math
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from django.conf import settings
@@ -15,11 +15,12 @@ from django.core.exceptions import ValidationError
 from luna.errors import Conflict
 from luna.metrics import RECOMMENDATION_EMPTY, RECOMMENDATION_RESULTS, RECOMMENDATION_SECONDS
 from recommendations import scoring
-from recommendations.catalogue import Catalogue, catalogue_cache
+from recommendations.catalogue import Catalogue, ServedModel, catalogue_cache
 from recommendations.engine import RANKERS
 from recommendations.engine.learned import LearnedRanker
 from recommendations.engine.rankers import FormulaRanker, Ranker, Scored, top_k_for
 from recommendations.engine.world import World, csr
+from recommendations.experiments import RunningExperiment, running_experiment
 from recommendations.selectors import (
     Friend,
     VenueTotals,
@@ -58,6 +59,8 @@ class VenueRecommendation:
     contributions: dict[str, float]  # how much each of them added to the score
     ranker: str
     model_version: int | None
+    experiment: RunningExperiment | None = None  # the experiment and arm that chose the ranker
+    arm: str | None = None
 
 
 @dataclass(frozen=True)
@@ -89,8 +92,9 @@ def recommend_venues(
 ) -> list[VenueRecommendation]:
     """The `limit` best venues for `user`: score desc, then distance asc, then venue id.
 
-    `ranker` names one of SERVED_RANKERS; by default the active trained model ranks, or the
-    formula when there is none.
+    `ranker` names one of SERVED_RANKERS; by default the running experiment's arm for this user
+    chooses (recommendations.experiments), else the active trained model ranks, or the formula
+    when there is none.
     """
     if max_distance_km is not None and not user.has_home:
         raise ValidationError(
@@ -105,21 +109,37 @@ def recommend_venues(
         "exclude_interacted": exclude_interacted,
         "ranker": ranker,
     }
+    experiment = arm = None
+    if ranker is None:
+        experiment = running_experiment()
+        if experiment is not None:
+            arm = experiment.arm_for(user.id)
+            # A `learned` arm without a model to serve gets the formula, as everyone would.
+            filters.update(ranker=None if arm.ranker == LearnedRanker.name else arm.ranker)
+            filters["model_version"] = arm.model_version
     started = time.perf_counter()
     results = _rank_venues(user, catalogue_cache.current(), totals, **filters)
     if len(venue_ids_present(venue_ids=[row.venue_id for row in results])) < len(results):
         # The catalogue still holds a venue deleted since it was loaded.
         results = _rank_venues(user, catalogue_cache.reload(), totals, **filters)
+    if arm is not None:
+        results = [replace(row, experiment=experiment, arm=arm.name) for row in results]
     observe_recommendation("venues", results[0].ranker if results else (ranker or "default"), started, len(results))
     return results
 
 
-def served_ranker(catalogue: Catalogue, requested: str | None) -> tuple[Ranker, str, int | None]:
-    """(the ranker, its name, the model version) that answers: the one asked for, else the active
-    trained model, else the formula."""
+def served_ranker(
+    catalogue: Catalogue, requested: str | None, model_version: int | None = None
+) -> tuple[Ranker, str, ServedModel | None]:
+    """(the ranker, its name, the trained model behind it) that answers: the one asked for, else the
+    active trained model, else the formula. `model_version` pins another stored version for
+    `learned` (an experiment's arm); when that version is gone the active one serves."""
     if requested in (None, LearnedRanker.name):
-        if catalogue.model is not None:
-            return catalogue.model.ranker, LearnedRanker.name, catalogue.model.version
+        served = catalogue.model
+        if model_version is not None:
+            served = catalogue_cache.pinned_model(catalogue, model_version) or served
+        if served is not None:
+            return served.ranker, LearnedRanker.name, served
         if requested is not None:
             raise Conflict(NO_MODEL, code="no_model")
         requested = FormulaRanker.name
@@ -133,12 +153,13 @@ def user_world(
     users: list[tuple[User, list[VenueTotals]]],
     *,
     friends: list[list[Friend]] | None = None,
+    model: ServedModel | None = None,
 ) -> World:
     """The engine's World for these users: the catalogue's venues and popularity, and their own rows.
 
     `evaluate` builds the same World from a whole split, so offline and online scores are the
     same numbers. Interactions with venues created since the catalogue was loaded are left out.
-    With a trained model active, the users and their `friends` (a list per user) are matched
+    With a trained `model` serving, the users and their `friends` (a list per user) are matched
     to the people the model knows.
     """
     rows, cols, positive, dwell = [], [], [], []
@@ -152,8 +173,8 @@ def user_world(
                 dwell.append(total.dwell_seconds)
     shape = (len(users), catalogue.size)
     social = reference_index = None
-    if catalogue.model is not None:
-        people = catalogue.model.person_index
+    if model is not None:
+        people = model.person_index
         reference_index = np.array([people.get(user.id.int, -1) for user, _ in users], dtype=np.int64)
         ties = [
             (row, people[friend.user_id.int], friend.strength)
@@ -206,10 +227,12 @@ def _rank_venues(
     max_price_level: int | None,
     exclude_interacted: bool,
     ranker: str | None,
+    model_version: int | None = None,
 ) -> list[VenueRecommendation]:
-    engine, name, version = served_ranker(catalogue, ranker)
+    engine, name, served = served_ranker(catalogue, ranker, model_version)
+    version = served.version if served is not None else None
     friends = [user_friends(user_id=user.id)] if name == LearnedRanker.name else None
-    world = user_world(catalogue, [(user, totals)], friends=friends)
+    world = user_world(catalogue, [(user, totals)], friends=friends, model=served)
     candidates = venue_candidates(catalogue, categories=categories, max_price_level=max_price_level)
     if exclude_interacted:
         candidates[world.interactions.indices] = False

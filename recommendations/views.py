@@ -102,6 +102,8 @@ class VenueRecommendationViewSet(_ForOneUserViewSet):
                 venue_ids=[row.venue_id for row in results],
                 ranker=results[0].ranker,
                 model_version=results[0].model_version,
+                experiment_id=results[0].experiment.id if results[0].experiment else None,
+                arm=results[0].arm or "",
             )
         return results
 

@@ -71,7 +71,14 @@ class InteractionSerializer(serializers.ModelSerializer):
 
 class InteractionCreateSerializer(StrictModelSerializer):
     user_id = ActingUserField(source="user", what="interaction")
+    recommendation_id = serializers.UUIDField(
+        required=False,
+        write_only=True,
+        help_text="The `recommendation_id` of the answer that showed this venue, when the app knows it. Without "
+        "it the interaction is still attributed to the latest recommendation of the venue to the user in the "
+        "attribution window (24 h by default).",
+    )
 
     class Meta:
         model = Interaction
-        fields = ["interaction_type", "dwell_time_seconds", "user_id"]
+        fields = ["interaction_type", "dwell_time_seconds", "user_id", "recommendation_id"]

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import uuid
+
 from django.db import transaction
 from django.db.models import ProtectedError
 
 from luna.errors import Conflict
 from luna.services import model_update
 from users.models import User
+from venues.events import interaction_recorded
 from venues.models import Interaction, Venue
 
 
@@ -49,10 +52,20 @@ def venue_delete(*, venue: Venue) -> None:
 
 
 @transaction.atomic
-def interaction_record(*, user: User, venue: Venue, interaction_type: str, dwell_time_seconds: int = 0) -> Interaction:
+def interaction_record(
+    *,
+    user: User,
+    venue: Venue,
+    interaction_type: str,
+    dwell_time_seconds: int = 0,
+    recommendation_id: uuid.UUID | None = None,
+) -> Interaction:
+    """Store the interaction and tell the listeners of `interaction_recorded` (recommendations attributes
+    it to the answer that showed the venue; `recommendation_id` names that answer when the client knows)."""
     interaction = Interaction(
         user=user, venue=venue, interaction_type=interaction_type, dwell_time_seconds=dwell_time_seconds
     )
     interaction.full_clean()
     interaction.save()
+    interaction_recorded.send(sender=Interaction, interaction=interaction, recommendation_id=recommendation_id)
     return interaction

@@ -12,7 +12,7 @@ from rest_framework.authtoken.models import Token
 
 from plans.models import Plan
 from plans.tests.factories import BookingFactory, PlanFactory, PlanParticipantFactory
-from recommendations.models import RankerVersion
+from recommendations.models import Experiment, ExperimentArm, RankerVersion
 from social.tests.factories import SocialEdgeFactory
 from users.tests.factories import PASSWORD, UserFactory
 from venues.tests.factories import InteractionFactory
@@ -35,6 +35,9 @@ def world():
         artifact=b"a model",
         artifact_bytes=7,
     )
+    experiment = Experiment.objects.create(name="first-test")
+    ExperimentArm.objects.create(experiment=experiment, name="a", ranker="formula", is_control=True)
+    ExperimentArm.objects.create(experiment=experiment, name="b", ranker="learned")
 
 
 @pytest.mark.parametrize("model", MODELS, ids=lambda model: model._meta.label)

@@ -68,8 +68,9 @@ class TestVenueRecommendations:
         first = body[0]
         assert set(first) == {
             "recommendation_id", "venue_id", "venue_name", "category", "score", "distance_km", "features",
-            "contributions", "ranker", "model_version",
+            "contributions", "ranker", "model_version", "experiment", "arm",
         }  # fmt: skip
+        assert (first["experiment"], first["arm"]) == (None, None)  # no experiment is running
         assert set(first["features"]) == set(first["contributions"]) == {"spatial", "preference", "popularity"}
         assert (first["ranker"], first["model_version"]) == ("formula", None)  # no model trained yet
         assert first["contributions"]["spatial"] == pytest.approx(0.4 * first["features"]["spatial"])

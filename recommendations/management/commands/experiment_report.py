@@ -1,0 +1,78 @@
+"""manage.py experiment_report NAME: each arm's figures with 95% intervals, the lift and a verdict."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from recommendations.experiments import MIN_IMPRESSIONS, arm_figures, cumulative_click_through, plot_png, verdict
+from recommendations.models import Experiment
+
+
+class Command(BaseCommand):
+    help = (
+        "Report an experiment: per arm users, impressions, click-through (impressions followed by an interest "
+        "or a like) and plans per 1,000 impressions with 95% intervals, the lift against the control, a "
+        "verdict (two-proportion z-test, Bonferroni across arms, none before enough data), and a plot of "
+        "the cumulative click-through per arm (PNG in --out)."
+    )
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("name", help="the experiment's name")
+        parser.add_argument("--out", default=".", help="folder for NAME.png and NAME.json (default: here)")
+        parser.add_argument("--min-impressions", type=int, default=MIN_IMPRESSIONS, help="per arm, before any verdict")
+
+    def handle(self, *args, **options) -> None:
+        experiment = Experiment.objects.filter(name=options["name"]).first()
+        if experiment is None:
+            known = ", ".join(Experiment.objects.values_list("name", flat=True)[:20]) or "none yet"
+            raise CommandError(f"No experiment named {options['name']!r} (experiments: {known}).")
+        if options["min_impressions"] < 1:
+            raise CommandError("--min-impressions must be at least 1.")
+        out = Path(options["out"])
+        if not out.is_dir():
+            raise CommandError(f"--out {out} is not a folder.")
+        arms = arm_figures(experiment)
+        summary = verdict(arms, min_impressions=options["min_impressions"])
+        window = f"started {experiment.started_at:%Y-%m-%d %H:%M}" if experiment.started_at else "never started"
+        if experiment.stopped_at:
+            window += f", stopped {experiment.stopped_at:%Y-%m-%d %H:%M}"
+        self.stdout.write(f"Experiment {experiment.name} ({experiment.status}, {window})")
+        self.stdout.write(
+            f"{'arm':<14}{'ranker':<14}{'users':>8}{'impressions':>13}{'click-through (95% CI)':>30}"
+            f"{'plans/1000 (95% CI)':>26}{'lift':>9}{'p':>9}"
+        )
+        for arm in arms:
+            ranker = arm.ranker + (f" v{arm.model_version}" if arm.model_version else "")
+            low, high = arm.click_through_ci
+            plans_low, plans_high = arm.plans_per_1000_ci
+            lift = "control" if arm.is_control else ("-" if arm.lift is None else f"{arm.lift:+.1%}")
+            p_value = "" if arm.p_value is None else f"{arm.p_value:.3g}"
+            self.stdout.write(
+                f"{arm.name:<14}{ranker:<14}{arm.users:>8,}{arm.impressions:>13,}"
+                f"{f'{arm.click_through:.2%} ({low:.2%}-{high:.2%})':>30}"
+                f"{f'{arm.plans_per_1000:.1f} ({plans_low:.1f}-{plans_high:.1f})':>26}{lift:>9}{p_value:>9}"
+            )
+        self.stdout.write(f"verdict: {summary}")
+        series = cumulative_click_through(experiment)
+        picture = out / f"{experiment.name}.png"
+        picture.write_bytes(plot_png(series, f"{experiment.name}: cumulative click-through"))
+        (out / f"{experiment.name}.json").write_text(
+            json.dumps(
+                {
+                    "experiment": experiment.name,
+                    "status": experiment.status,
+                    "verdict": summary,
+                    "arms": [
+                        {**vars(arm), "click_through_ci": list(arm.click_through_ci),
+                         "plans_per_1000_ci": list(arm.plans_per_1000_ci)}
+                        for arm in arms
+                    ],
+                },
+                indent=2,
+            )
+            + "\n"
+        )  # fmt: skip
+        self.stdout.write(f"plot: {picture}; figures: {out / (experiment.name + '.json')}")
