@@ -241,6 +241,8 @@ LUNA_PLAN_HORIZON_DAYS = env_number("LUNA_PLAN_HORIZON_DAYS", 730, int, minimum=
 LUNA_RANKER: dict = {}
 
 # --- Experiments ----------------------------------------------------------
+# Record what every venue recommendation showed (the impressions experiments are measured on).
+LUNA_RECORD_IMPRESSIONS = env_bool("LUNA_RECORD_IMPRESSIONS", default=True)
 # An interaction or plan this long after a venue was shown counts as that recommendation's outcome.
 LUNA_ATTRIBUTION_WINDOW_HOURS = env_number("LUNA_ATTRIBUTION_WINDOW_HOURS", 24.0, float, minimum=0.01)
 # Impressions (and their outcomes) older than this are deleted by prune_impressions / the periodic task.

@@ -24,6 +24,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import numpy as np
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
@@ -31,7 +32,7 @@ from django.db.models import Count, Max, Min
 from django.db.models.functions import TruncDay, TruncHour
 from django.utils import timezone
 
-from recommendations.models import Experiment, ExperimentChange, Impression, Outcome
+from recommendations.models import Experiment, ExperimentArm, ExperimentChange, Impression, Outcome
 
 GENERATION_CACHE_KEY = "luna:experiments:generation"
 EXPERIMENT_CACHE_SECONDS = 30.0
@@ -162,11 +163,12 @@ def experiment_stop(*, experiment: Experiment, by) -> Experiment:
 
 
 def arms_detail(experiment: Experiment) -> dict:
+    """The arms as stored now (read fresh: a prefetched list would not see a form's changes)."""
     return {
         "arms": {
             arm.name: {"ranker": arm.ranker, "model_version": arm.model_version, "share": arm.share,
                        "control": arm.is_control}
-            for arm in experiment.arms.all()
+            for arm in ExperimentArm.objects.filter(experiment=experiment).order_by("name")
         }
     }  # fmt: skip
 
@@ -218,19 +220,9 @@ MIN_IMPRESSIONS = 1_000  # per arm, before any verdict
 MIN_EVENTS = 10  # clicks and non-clicks per arm: the normal approximation needs both
 
 
-def wilson(successes: int, trials: int, z: float = Z_95) -> tuple[float, float]:
-    """The Wilson score interval of a proportion (sound near 0 and with few trials)."""
-    if trials == 0:
-        return 0.0, 0.0
-    p = successes / trials
-    denominator = 1 + z * z / trials
-    centre = (p + z * z / (2 * trials)) / denominator
-    half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / denominator
-    return max(0.0, centre - half), min(1.0, centre + half)
-
-
 def two_proportion_p(successes_a: int, trials_a: int, successes_b: int, trials_b: int) -> float:
-    """The two-sided p-value of the pooled two-proportion z-test (1.0 when it cannot be computed)."""
+    """The two-sided p-value of the pooled two-proportion z-test (1.0 when it cannot be computed): impressions
+    as the unit, the comparison docs/experiments.md keeps; the report uses `ratio_p`."""
     if trials_a == 0 or trials_b == 0:
         return 1.0
     pooled = (successes_a + successes_b) / (trials_a + trials_b)
@@ -263,9 +255,12 @@ class ArmFigures:
 def verdict(arms: list[ArmFigures], *, min_impressions: int = MIN_IMPRESSIONS, alpha: float = ALPHA) -> str:
     """What the click-through says, refusing to call a winner before every arm has enough data.
 
-    Each arm is compared with the control by a two-proportion z-test, at alpha divided by the number
-    of comparisons (Bonferroni), and only once every arm has `min_impressions` impressions and at
-    least MIN_EVENTS clicks and MIN_EVENTS non-clicks."""
+    Each arm's click-through is compared with the control's by a z-test on the difference of two
+    ratio metrics whose variance (the delta method) takes users as the unit, since one user's
+    impressions are not independent; at alpha divided by the number of comparisons (Bonferroni);
+    and only once every arm has `min_impressions` impressions and at least MIN_EVENTS clicks and
+    MIN_EVENTS non-clicks. (The impression-level two-proportion z-test, `two_proportion_p`, calls
+    false winners about twice as often when users differ: docs/experiments.md.)"""
     control = next((arm for arm in arms if arm.is_control), None)
     if control is None or len(arms) < 2:
         return "no verdict: the experiment needs a control and at least one other arm"
@@ -293,61 +288,109 @@ def verdict(arms: list[ArmFigures], *, min_impressions: int = MIN_IMPRESSIONS, a
     return f"no winner: no arm differs from {control.name} at {1 - alpha:.0%} (smallest p = {smallest.p_value:.2g})"
 
 
-def arm_figures(experiment: Experiment) -> list[ArmFigures]:
-    """Every arm's figures from the impressions and outcomes stored (a few grouped queries)."""
-    shown = {
-        row["arm"]: row
-        for row in Impression.objects.filter(experiment=experiment)
-        .order_by()
-        .values("arm")
-        .annotate(impressions=Count("id"), users=Count("user", distinct=True))
-    }
+@dataclass(frozen=True)
+class ArmCounts:
+    """One arm's counts per user (the unit of the test: a user's impressions are not independent)."""
 
-    def impressions_with(kinds) -> dict[str, int]:
-        """Per arm, how many impressions were followed by an outcome of these kinds."""
-        rows = (
-            Outcome.objects.filter(impression__experiment=experiment, kind__in=kinds)
-            .order_by()
-            .values("impression__arm")
-            .annotate(count=Count("impression", distinct=True))
-        )
-        return {row["impression__arm"]: row["count"] for row in rows}
+    impressions: np.ndarray  # (users,) impressions each user of the arm was shown
+    clicks: np.ndarray  # (users,) of those, how many were followed by an interest or a like
+    plans: np.ndarray  # (users,) ... by a plan for the venue
+    views: int = 0  # impressions followed by a view (reported, not tested)
 
-    views = impressions_with([Outcome.Kind.VIEW])
-    clicks_of = impressions_with(Outcome.POSITIVE_KINDS)
-    plans_of = impressions_with([Outcome.Kind.PLAN])
-    arms = list(experiment.arms.all())
+
+def ratio_interval(numerators: np.ndarray, denominators: np.ndarray, z: float = Z_95) -> tuple[float, float, float]:
+    """(ratio of sums, its variance, half the z-interval) with users as the unit: the delta method's
+    variance of sum(numerators) / sum(denominators) over independent users."""
+    users = len(denominators)
+    total = float(denominators.sum())
+    if users < 2 or total == 0:
+        return (float(numerators.sum()) / total if total else 0.0), math.inf, math.inf
+    ratio = float(numerators.sum()) / total
+    residual = numerators - ratio * denominators
+    variance = float((residual**2).sum()) / (users - 1) / users / (total / users) ** 2
+    return ratio, variance, z * math.sqrt(variance)
+
+
+def ratio_p(control: tuple[np.ndarray, np.ndarray], other: tuple[np.ndarray, np.ndarray]) -> float:
+    """The two-sided p-value of the difference of two ratio metrics (delta method, users as the unit)."""
+    rate_a, variance_a, _ = ratio_interval(*control)
+    rate_b, variance_b, _ = ratio_interval(*other)
+    spread = math.sqrt(variance_a + variance_b)
+    if not math.isfinite(spread):
+        return 1.0
+    if spread == 0:  # every user of both arms at their arm's rate: any difference is certain
+        return 1.0 if rate_a == rate_b else 0.0
+    return math.erfc(abs(rate_b - rate_a) / spread / math.sqrt(2))
+
+
+def figures_of(arms: list[ExperimentArm], counts: dict[str, ArmCounts]) -> list[ArmFigures]:
+    """The report's figures of each arm from its per-user counts (see `verdict` for the test)."""
+    empty = ArmCounts(np.zeros(0), np.zeros(0), np.zeros(0))
     control = next((arm for arm in arms if arm.is_control), None)
-    control_shown = shown.get(control.name, {}).get("impressions", 0) if control else 0
-    control_clicks = clicks_of.get(control.name, 0) if control else 0
-    control_rate = control_clicks / control_shown if control_shown else 0.0
+    control_counts = counts.get(control.name, empty) if control else empty
+    control_rate = ratio_interval(control_counts.clicks, control_counts.impressions)[0]
     figures = []
     for arm in arms:
-        impressions = shown.get(arm.name, {}).get("impressions", 0)
-        clicks, plans = clicks_of.get(arm.name, 0), plans_of.get(arm.name, 0)
-        rate = clicks / impressions if impressions else 0.0
-        low, high = wilson(plans, impressions)
-        p_value = None if arm.is_control else two_proportion_p(control_clicks, control_shown, clicks, impressions)
+        mine = counts.get(arm.name, empty)
+        rate, _, half = ratio_interval(mine.clicks, mine.impressions)
+        plans_rate, _, plans_half = ratio_interval(mine.plans, mine.impressions)
         figures.append(
             ArmFigures(
                 name=arm.name,
                 ranker=arm.ranker,
                 model_version=arm.model_version,
                 is_control=arm.is_control,
-                users=shown.get(arm.name, {}).get("users", 0),
-                impressions=impressions,
-                views=views.get(arm.name, 0),
-                clicks=clicks,
-                plans=plans,
+                users=len(mine.impressions),
+                impressions=int(mine.impressions.sum()),
+                views=mine.views,
+                clicks=int(mine.clicks.sum()),
+                plans=int(mine.plans.sum()),
                 click_through=rate,
-                click_through_ci=wilson(clicks, impressions),
-                plans_per_1000=1000 * plans / impressions if impressions else 0.0,
-                plans_per_1000_ci=(1000 * low, 1000 * high),
+                click_through_ci=(max(0.0, rate - half), min(1.0, rate + half)),
+                plans_per_1000=1000 * plans_rate,
+                plans_per_1000_ci=(1000 * max(0.0, plans_rate - plans_half), 1000 * min(1.0, plans_rate + plans_half)),
                 lift=None if arm.is_control or not control_rate else rate / control_rate - 1,
-                p_value=p_value,
+                p_value=None
+                if arm.is_control
+                else ratio_p((control_counts.clicks, control_counts.impressions), (mine.clicks, mine.impressions)),
             )
         )
     return figures
+
+
+def arm_figures(experiment: Experiment) -> list[ArmFigures]:
+    """Every arm's figures from the impressions and outcomes stored (grouped by arm and user)."""
+    shown = (
+        Impression.objects.filter(experiment=experiment)
+        .order_by()
+        .values_list("arm", "user_id")
+        .annotate(count=Count("id"))
+    )
+
+    def followed_by(kinds) -> dict[tuple[str, uuid.UUID], int]:
+        """Per (arm, user), how many impressions were followed by an outcome of these kinds."""
+        rows = (
+            Outcome.objects.filter(impression__experiment=experiment, kind__in=kinds)
+            .order_by()
+            .values_list("impression__arm", "impression__user_id")
+            .annotate(count=Count("impression", distinct=True))
+        )
+        return {(arm, user): count for arm, user, count in rows}
+
+    clicks, plans, views = (
+        followed_by(Outcome.POSITIVE_KINDS),
+        followed_by([Outcome.Kind.PLAN]),
+        followed_by([Outcome.Kind.VIEW]),
+    )
+    per_arm: dict[str, list[tuple[int, int, int]]] = {}
+    for arm, user, count in shown:
+        per_arm.setdefault(arm, []).append((count, clicks.get((arm, user), 0), plans.get((arm, user), 0)))
+    counts = {}
+    for arm, rows in per_arm.items():
+        table = np.array(rows, dtype=np.float64).reshape(-1, 3)
+        viewed = sum(count for (view_arm, _), count in views.items() if view_arm == arm)
+        counts[arm] = ArmCounts(table[:, 0], table[:, 1], table[:, 2], viewed)
+    return figures_of(list(experiment.arms.all()), counts)
 
 
 def cumulative_click_through(experiment: Experiment) -> dict[str, list[tuple[datetime, float]]]:

@@ -14,6 +14,7 @@ import threading
 import uuid
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.core.signals import request_finished
 from django.db import DatabaseError
 from django.utils import timezone
@@ -38,7 +39,10 @@ def impressions_record(
     experiment_id: int | None = None,
     arm: str = "",
 ) -> None:
-    """Queue one answer's venues, ranked from 1, for the bulk write after the response."""
+    """Queue one answer's venues, ranked from 1, for the bulk write after the response (nothing when
+    LUNA_RECORD_IMPRESSIONS is off)."""
+    if not settings.LUNA_RECORD_IMPRESSIONS:
+        return
     now = timezone.now()
     rows = [
         Impression(

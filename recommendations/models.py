@@ -40,9 +40,11 @@ class Impression(models.Model):
     Written in bulk after the response (recommendations.impressions), never on the request's path.
     """
 
-    recommendation_id = models.UUIDField(db_index=True, help_text="The answer it was part of.")
-    user = models.ForeignKey("users.User", on_delete=models.CASCADE, related_name="+")
-    venue = models.ForeignKey("venues.Venue", on_delete=models.CASCADE, related_name="+")
+    # No index of their own: (user, venue, created_at) and (venue, created_at) below serve every lookup
+    # (attribution reads a user's impressions of a venue, then the answer among them).
+    recommendation_id = models.UUIDField(help_text="The answer it was part of.")
+    user = models.ForeignKey("users.User", on_delete=models.CASCADE, related_name="+", db_index=False)
+    venue = models.ForeignKey("venues.Venue", on_delete=models.CASCADE, related_name="+", db_index=False)
     plan = models.ForeignKey(
         "plans.Plan", on_delete=models.CASCADE, null=True, blank=True, related_name="+",
         help_text="Set for a plan's group suggestions.",

@@ -150,6 +150,7 @@ class Command(BaseCommand):
 
         loads_before = catalogue_cache.full_loads
         self._bench("GET /reco/venues/{id}/", venue_call, options)
+        self._recording_cost(venue_call, options)
         self._bench("GET /reco/people/{id}/?venue_id=", people_call, options)
         plan = self._group_plan(users[: options["group_size"]], venue_ids[0])
         group_view = PlanVenueSuggestionViewSet.as_view({"get": "list"})
@@ -186,7 +187,8 @@ class Command(BaseCommand):
         if response.status_code != 200:
             raise CommandError(f"{url} answered {response.status_code}: {response.content[:200]!r}")
 
-    def _bench(self, label: str, call: Callable[[int], None], options: dict) -> None:
+    def _bench(self, label: str, call: Callable[[int], None], options: dict) -> float:
+        """Time `call`, print the figures; the p50 in ms."""
         for index in range(options["warmup"]):
             call(index)
         if options["gc_freeze"]:
@@ -218,6 +220,25 @@ class Command(BaseCommand):
                 f"{'':<34} after each response, recording what was shown: p50 {np.percentile(writes, 50):.2f} ms "
                 f"p95 {np.percentile(writes, 95):.2f} ms (one insert)"
             )
+        return float(p50)
+
+    def _recording_cost(self, call: Callable[[int], None], options: dict) -> None:
+        """What recording impressions adds to a venue call: the same calls with recording on and off,
+        alternating (so the machine's drift hits both alike), and the insert after each response."""
+        timings = {True: [], False: []}
+        for index in range(options["calls"]):
+            for recording in (True, False) if index % 2 else (False, True):
+                settings.LUNA_RECORD_IMPRESSIONS = recording
+                started = time.perf_counter_ns()
+                call(index)
+                timings[recording].append((time.perf_counter_ns() - started) / 1e6)
+                impressions_flush()
+        settings.LUNA_RECORD_IMPRESSIONS = True
+        on, off = (float(np.percentile(timings[flag], 50)) for flag in (True, False))
+        self.stdout.write(
+            f"{'':<34} recording on the request's path, {options['calls']} calls each way alternating: "
+            f"p50 {on:.2f} ms recorded, {off:.2f} ms not: {on - off:+.2f} ms"
+        )
 
     def _group_plan(self, members: list[User], venue_id) -> Plan:
         """A pending plan of these users (the first organizes), for the group scenario."""

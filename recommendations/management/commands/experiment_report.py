@@ -15,7 +15,7 @@ class Command(BaseCommand):
     help = (
         "Report an experiment: per arm users, impressions, click-through (impressions followed by an interest "
         "or a like) and plans per 1,000 impressions with 95% intervals, the lift against the control, a "
-        "verdict (two-proportion z-test, Bonferroni across arms, none before enough data), and a plot of "
+        "verdict (a z-test with users as the unit, Bonferroni across arms, none before enough data), and a plot of "
         "the cumulative click-through per arm (PNG in --out)."
     )
 
