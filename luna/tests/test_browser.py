@@ -129,3 +129,40 @@ def test_the_admin_dashboard(browser, live_server, client, screenshots):
     assert "Luna today" in wait_for(browser, ".luna-dashboard").text
     browser.set_window_size(1280, 1400)
     browser.save_screenshot(str(screenshots / "admin-dashboard.png"))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_experiments_page_with_its_report_and_chart(browser, live_server, client, screenshots):
+    from datetime import timedelta
+
+    import numpy as np
+    from django.utils import timezone
+
+    from recommendations.models import Experiment, ExperimentArm, Impression, Outcome
+
+    experiment = Experiment.objects.create(name="learned-vs-formula", status="running", started_at=timezone.now())
+    ExperimentArm.objects.create(experiment=experiment, name="formula", ranker="formula", is_control=True)
+    ExperimentArm.objects.create(experiment=experiment, name="learned", ranker="learned")
+    people, venues = UserFactory.create_batch(40), [VenueFactory() for _ in range(5)]
+    rng, start = np.random.default_rng(0), timezone.now() - timedelta(hours=30)
+    for index, person in enumerate(people):
+        arm = ("formula", "learned")[index % 2]
+        for hour in range(0, 30, 3):
+            shown = Impression.objects.create(
+                recommendation_id=f"00000000-0000-0000-0000-{index:06d}{hour:06d}", user=person,
+                venue=venues[hour % 5], rank=1, ranker=arm, experiment=experiment, arm=arm,
+                created_at=start + timedelta(hours=hour),
+            )  # fmt: skip
+            if rng.random() < (0.08 if arm == "formula" else 0.14):
+                Outcome.objects.create(impression=shown, kind="like", created_at=shown.created_at)
+    client.force_login(UserFactory(handle="root", is_staff=True, is_superuser=True))
+    browser.get(live_server.url + "/admin/login/")
+    browser.add_cookie({"name": "sessionid", "value": client.cookies["sessionid"].value, "path": "/"})
+    browser.get(f"{live_server.url}/admin/recommendations/experiment/{experiment.pk}/change/")
+    report = wait_for(browser, "table.experiment-report")
+    assert "formula (control)" in report.text and "learned" in report.text
+    assert "not enough data yet" in wait_for(browser, "#content").text  # 200 impressions an arm
+    chart = wait_for(browser, "img[alt='Cumulative click-through per arm']")
+    assert browser.execute_script("return arguments[0].naturalWidth", chart) == 700
+    browser.execute_script("arguments[0].scrollIntoView()", report)
+    browser.save_screenshot(str(screenshots / "admin-experiment.png"))
