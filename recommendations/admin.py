@@ -3,6 +3,8 @@ from __future__ import annotations
 import base64
 
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
@@ -164,8 +166,19 @@ admin.site.unregister(Plan)
 admin.site.register(Plan, PlanWithSuggestionsAdmin)
 
 
+class ExperimentArmFormSet(BaseInlineFormSet):
+    def clean(self) -> None:
+        super().clean()
+        arms = [form.cleaned_data for form in self.forms if form.cleaned_data and not form.cleaned_data.get("DELETE")]
+        if sum(bool(arm.get("is_control")) for arm in arms) != 1:
+            raise ValidationError("Exactly one arm must be the control.")
+        if arms and sum(arm.get("share") or 0 for arm in arms) <= 0:
+            raise ValidationError("At least one arm needs a traffic share above 0.")
+
+
 class ExperimentArmInline(admin.TabularInline):
     model = ExperimentArm
+    formset = ExperimentArmFormSet
     extra = 0
     min_num = 2
     fields = ("name", "ranker", "model_version", "share", "is_control")

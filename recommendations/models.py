@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
@@ -127,6 +128,13 @@ class ExperimentArm(models.Model):
     def __str__(self) -> str:
         pinned = f" v{self.model_version}" if self.model_version else ""
         return f"{self.name}: {self.ranker}{pinned}, share {self.share}"
+
+    def clean(self) -> None:
+        if self.model_version is not None:
+            if self.ranker != "learned":
+                raise ValidationError({"model_version": "Only a learned arm can pin a model version."})
+            if not RankerVersion.objects.filter(version=self.model_version).exists():
+                raise ValidationError({"model_version": f"There is no stored model version {self.model_version}."})
 
 
 class ExperimentChange(models.Model):

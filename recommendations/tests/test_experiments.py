@@ -673,3 +673,32 @@ def test_saving_the_admin_page_without_changing_the_arms_records_no_change(admin
     experiment.refresh_from_db()
     assert experiment.description == "Does popularity beat the formula?"
     assert list(ExperimentChange.objects.values_list("action", flat=True)) == ["start"]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"is_control": True}, "Exactly one arm must be the control."),
+        ({"model_version": "7", "ranker": "popularity"}, "Only a learned arm can pin a model version."),
+        ({"model_version": "7", "ranker": "learned"}, "There is no stored model version 7."),
+    ],
+    ids=["two-controls", "pinned-popularity", "unknown-version"],
+)
+def test_the_admin_refuses_arms_that_cannot_run_with_a_message_not_an_error(admin, change, message):
+    experiment = make_experiment()
+    page = admin.get(change_url(experiment))
+    data = change_form_data(page)
+    treat = str(experiment.arms.get(name="treat").pk)
+    index = next(i for i in range(2) if data[f"arms-{i}-id"] == treat)
+    for field, value in change.items():
+        if value is True:
+            data[f"arms-{index}-{field}"] = "on"
+        else:
+            data[f"arms-{index}-{field}"] = value
+
+    response = admin.post(change_url(experiment), data)
+
+    assert response.status_code == 200  # the form again, with the reason
+    assert escape(message) in response.content.decode()
+    arm = experiment.arms.get(name="treat")
+    assert (arm.is_control, arm.model_version, arm.ranker) == (False, None, "popularity")
