@@ -4,6 +4,7 @@ import base64
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db.models import Count
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpResponseRedirect
 from django.urls import path, reverse
@@ -169,10 +170,14 @@ admin.site.register(Plan, PlanWithSuggestionsAdmin)
 class ExperimentArmFormSet(BaseInlineFormSet):
     def clean(self) -> None:
         super().clean()
-        arms = [form.cleaned_data for form in self.forms if form.cleaned_data and not form.cleaned_data.get("DELETE")]
-        if sum(bool(arm.get("is_control")) for arm in arms) != 1:
+        arms = [form for form in self.forms if form.cleaned_data and not form.cleaned_data.get("DELETE")]
+
+        def value(form, name):  # a read-only field (a started experiment's) keeps the stored value
+            return form.cleaned_data.get(name) if name in form.fields else getattr(form.instance, name)
+
+        if sum(bool(value(form, "is_control")) for form in arms) != 1:
             raise ValidationError("Exactly one arm must be the control.")
-        if arms and sum(arm.get("share") or 0 for arm in arms) <= 0:
+        if arms and sum(value(form, "share") or 0 for form in arms) <= 0:
             raise ValidationError("At least one arm needs a traffic share above 0.")
 
 
@@ -184,8 +189,17 @@ class ExperimentArmInline(admin.TabularInline):
     fields = ("name", "ranker", "model_version", "share", "is_control")
 
     def has_delete_permission(self, request, obj=None) -> bool:
-        # Arms of a started experiment stay: their impressions name them.
+        # Arms of a started experiment stay as they are: their impressions name them, and adding or
+        # removing one would move users between arms. Only the shares change (audited).
         return obj is None or obj.status == Experiment.Status.DRAFT
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return obj is None or obj.status == Experiment.Status.DRAFT
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.status != Experiment.Status.DRAFT:
+            return ("name", "ranker", "model_version", "is_control")
+        return ()
 
 
 class ExperimentChangeInline(admin.TabularInline):
@@ -216,12 +230,23 @@ class ExperimentAdmin(ModelAdmin):
     def arm_list(self, experiment: Experiment) -> str:
         return "; ".join(str(arm) for arm in experiment.arms.all())
 
-    @admin.display(description="impressions")
+    @admin.display(description="impressions", ordering="impression_count")
     def impression_count(self, experiment: Experiment) -> int:
-        return experiment.impressions.count()
+        return experiment.impression_count
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("arms")
+        return super().get_queryset(request).prefetch_related("arms").annotate(impression_count=Count("impressions"))
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # A started experiment stays, with its audit trail; only drafts can be deleted.
+        if obj is not None and obj.status != Experiment.Status.DRAFT:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # it would delete started experiments too
+        return actions
 
     def get_urls(self):
         def button(name: str, view):

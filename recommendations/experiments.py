@@ -27,8 +27,8 @@ from datetime import datetime, timedelta
 import numpy as np
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
-from django.db.models import Count, Max, Min
+from django.db import IntegrityError, transaction
+from django.db.models import Case, Count, Max, Min, Value, When
 from django.db.models.functions import TruncDay, TruncHour
 from django.utils import timezone
 
@@ -128,6 +128,10 @@ def _arms_problem(experiment: Experiment) -> str | None:
         return "At least one arm needs a traffic share above 0."
     if sum(arm.is_control for arm in arms) != 1:
         return "Exactly one arm must be the control."
+    if not next(arm for arm in arms if arm.is_control).share:
+        return "The control needs a traffic share above 0."
+    if sum(arm.share > 0 for arm in arms) < 2:
+        return "At least two arms need a traffic share above 0."
     return None
 
 
@@ -144,7 +148,11 @@ def experiment_start(*, experiment: Experiment, by) -> Experiment:
     if running is not None:
         raise ExperimentError(f"{running.name} is running; stop it first (one experiment at a time).")
     experiment.status, experiment.started_at = Experiment.Status.RUNNING, timezone.now()
-    experiment.save(update_fields=["status", "started_at"])
+    try:
+        with transaction.atomic():
+            experiment.save(update_fields=["status", "started_at"])
+    except IntegrityError:  # another one was started at the same moment
+        raise ExperimentError("Another experiment was started meanwhile; stop it first (one at a time).") from None
     ExperimentChange.objects.create(experiment=experiment, user=by, action="start", detail=arms_detail(experiment))
     transaction.on_commit(experiments_changed)
     return experiment
@@ -206,7 +214,13 @@ def outcome_attribute(
         impression = shown.filter(recommendation_id=recommendation_id).first()
     sent = impression is not None
     if impression is None:
-        impression = shown.first()
+        # An experiment's impression first: the same venue shown since in a plan's group suggestions
+        # or outside the experiment must not take the outcome away from the arm that showed it.
+        impression = (
+            shown.alias(outside=Case(When(experiment__isnull=True, then=Value(1)), default=Value(0)))
+            .order_by("outside", "-created_at", "-id")
+            .first()
+        )
     if impression is None:
         return None
     return Outcome.objects.create(impression=impression, kind=kind, sent_by_client=sent, created_at=at)
@@ -239,6 +253,7 @@ class ArmFigures:
     ranker: str
     model_version: int | None
     is_control: bool
+    share: int
     users: int
     impressions: int
     views: int  # impressions followed by a view of the venue
@@ -261,9 +276,10 @@ def verdict(arms: list[ArmFigures], *, min_impressions: int = MIN_IMPRESSIONS, a
     and only once every arm has `min_impressions` impressions and at least MIN_EVENTS clicks and
     MIN_EVENTS non-clicks. (The impression-level two-proportion z-test, `two_proportion_p`, calls
     false winners about twice as often when users differ: docs/experiments.md.)"""
+    arms = [arm for arm in arms if arm.share > 0 or arm.impressions > 0]  # an arm without traffic is no arm
     control = next((arm for arm in arms if arm.is_control), None)
     if control is None or len(arms) < 2:
-        return "no verdict: the experiment needs a control and at least one other arm"
+        return "no verdict: the experiment needs a control and at least one other arm with traffic"
     short = [arm for arm in arms if arm.impressions < min_impressions]
     if short:
         needed = ", ".join(f"{arm.name} {arm.impressions:,}/{min_impressions:,}" for arm in short)
@@ -276,14 +292,26 @@ def verdict(arms: list[ArmFigures], *, min_impressions: int = MIN_IMPRESSIONS, a
     others = [arm for arm in arms if not arm.is_control]
     better = [arm for arm in others if arm.p_value < threshold and arm.click_through > control.click_through]
     worse = [arm for arm in others if arm.p_value < threshold and arm.click_through < control.click_through]
-    if better:
-        best = max(better, key=lambda arm: arm.click_through)
-        return (
+
+    def listed(group) -> str:
+        return ", ".join(f"{arm.name} ({arm.lift:+.1%}, p = {arm.p_value:.2g})" for arm in group)
+
+    if len(better) == 1:
+        best = better[0]
+        said = (
             f"winner: {best.name} ({best.lift:+.1%} click-through against {control.name}, "
             f"p = {best.p_value:.2g} < {threshold:.2g})"
         )
+        return said + (f"; worse than {control.name}: {listed(worse)}" if worse else "")
+    if better:
+        return (
+            f"no single winner: better than {control.name} at p < {threshold:.2g}: {listed(better)} "
+            "(they are not compared with each other: run them against each other to choose)"
+        )
     if worse and len(worse) == len(others):
-        return f"winner: {control.name} (the control; every other arm has a lower click-through, p < {threshold:.2g})"
+        return f"winner: {control.name} (the control; every other arm is worse, p < {threshold:.2g})"
+    if worse:
+        return f"no winner: no arm beats {control.name}; worse than it at p < {threshold:.2g}: {listed(worse)}"
     smallest = min(others, key=lambda arm: arm.p_value)
     return f"no winner: no arm differs from {control.name} at {1 - alpha:.0%} (smallest p = {smallest.p_value:.2g})"
 
@@ -340,6 +368,7 @@ def figures_of(arms: list[ExperimentArm], counts: dict[str, ArmCounts]) -> list[
                 ranker=arm.ranker,
                 model_version=arm.model_version,
                 is_control=arm.is_control,
+                share=arm.share,
                 users=len(mine.impressions),
                 impressions=int(mine.impressions.sum()),
                 views=mine.views,

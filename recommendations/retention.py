@@ -23,21 +23,25 @@ def impressions_prune(
     """
     cut = timezone.now() - older_than
     table = connection.ops.quote_name(Impression._meta.db_table)
-    deleted = 0
+    deleted, after = 0, 0
     while True:
-        old = Impression.objects.filter(created_at__lt=cut).order_by("id").values_list("id", flat=True)
+        # From the last batch's end on: what came before is gone (no walk past its dead rows).
+        old = Impression.objects.filter(created_at__lt=cut, id__gt=after).order_by("id").values_list("id", flat=True)
         last = old[batch - 1 : batch].first() or old.order_by("-id").first()
         if last is None:
             return deleted
         with transaction.atomic():
             # Their outcomes first (one DELETE), then the impressions by id range: one statement each,
             # without loading the rows into Python as a cascading QuerySet.delete() would.
-            Outcome.objects.filter(impression_id__lte=last, impression__created_at__lt=cut).delete()
+            Outcome.objects.filter(
+                impression_id__gt=after, impression_id__lte=last, impression__created_at__lt=cut
+            ).delete()
             with connection.cursor() as cursor:
                 cursor.execute(
-                    f"DELETE FROM {table} WHERE id <= %s AND created_at < %s",
-                    [last, connection.ops.adapt_datetimefield_value(cut)],
+                    f"DELETE FROM {table} WHERE id > %s AND id <= %s AND created_at < %s",
+                    [after, last, connection.ops.adapt_datetimefield_value(cut)],
                 )
                 deleted += cursor.rowcount
+        after = last
         if progress is not None:
             progress(deleted)

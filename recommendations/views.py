@@ -95,7 +95,8 @@ class VenueRecommendationViewSet(_ForOneUserViewSet):
     def recommend(self, user: User, query: dict) -> list:
         results = recommend_venues(user, **query)
         self.recommendation_id = uuid.uuid4()
-        if results:
+        # What the user was shown, not what staff looked at for them (a preview is no impression).
+        if results and self.request.user.pk == user.pk:
             impressions_record(
                 recommendation_id=self.recommendation_id,
                 user_id=user.pk,

@@ -702,3 +702,83 @@ def test_the_admin_refuses_arms_that_cannot_run_with_a_message_not_an_error(admi
     assert escape(message) in response.content.decode()
     arm = experiment.arms.get(name="treat")
     assert (arm.is_control, arm.model_version, arm.ranker) == (False, None, "popularity")
+
+
+# --- what the review of the first version found ------------------------------------------------------------
+
+
+def test_what_staff_look_at_for_a_user_is_not_recorded_as_shown_to_them(client_for, boss, alice, venues):
+    response = client_for(boss).get(f"/reco/venues/{alice.pk}/", {"limit": 5})
+    assert response.status_code == 200 and len(response.json()) == 5
+    assert not Impression.objects.exists()
+    recommend(client_for, alice)
+    assert Impression.objects.filter(user=alice).count() == 10
+
+
+def test_an_outcome_goes_to_the_experiments_impression_not_to_a_later_one_outside_it(
+    client_for, start, boss, alice, venues
+):
+    start(experiment_start, make_experiment(), boss)
+    inside = recommend(client_for, alice)
+    outside = recommend(client_for, alice, ranker="formula")  # later, outside the experiment
+    shared = {row["venue_id"] for row in inside} & {row["venue_id"] for row in outside}
+    venue_id = sorted(shared)[0]
+    assert interact(client_for, alice, venue_id).status_code == 201
+    outcome = Outcome.objects.get()
+    assert str(outcome.impression.recommendation_id) == inside[0]["recommendation_id"]
+    assert outcome.impression.experiment is not None
+
+
+def figure(name, *, control=False, share=50, impressions=2000, clicks=100, p_value=None, lift=None):
+    from recommendations.experiments import ArmFigures
+
+    return ArmFigures(
+        name=name, ranker="formula", model_version=None, is_control=control, share=share, users=200,
+        impressions=impressions, views=0, clicks=clicks, plans=0, click_through=clicks / max(impressions, 1),
+        click_through_ci=(0.0, 1.0), plans_per_1000=0.0, plans_per_1000_ci=(0.0, 0.0), lift=lift, p_value=p_value,
+    )  # fmt: skip
+
+
+def test_an_arm_without_traffic_does_not_hold_back_the_verdict():
+    arms = [
+        figure("control", control=True, clicks=60),
+        figure("treat", clicks=180, p_value=1e-9, lift=2.0),
+        figure("off", share=0, impressions=0, clicks=0, p_value=1.0),
+    ]
+    assert verdict(arms).startswith("winner: treat")
+
+
+def test_with_three_arms_the_verdict_says_which_are_better_and_which_worse():
+    control = figure("control", control=True, clicks=100)
+    worse = figure("worse", clicks=40, p_value=1e-6, lift=-0.6)
+    same = figure("same", clicks=102, p_value=0.8, lift=0.02)
+    better = figure("better", clicks=200, p_value=1e-8, lift=1.0)
+    also = figure("also", clicks=190, p_value=1e-7, lift=0.9)
+    assert verdict([control, worse, same]).startswith("no winner: no arm beats control; worse than it")
+    assert "worse (-60.0%" in verdict([control, worse, same])
+    said = verdict([control, better, also])
+    assert said.startswith("no single winner: better than control") and "better (+100.0%" in said and "also" in said
+    said = verdict([control, better, worse])
+    assert said.startswith("winner: better") and "worse than control: worse" in said
+
+
+def test_a_started_experiments_arms_keep_their_names_and_rankers_and_it_cannot_be_deleted(admin, boss, start):
+    experiment = make_experiment()
+    start(experiment_start, experiment, boss)
+    page = admin.get(change_url(experiment))
+    formset = next(
+        inline.formset for inline in page.context["inline_admin_formsets"] if inline.formset.model is ExperimentArm
+    )
+    assert set(formset.forms[0].fields) >= {"share"} and "name" not in formset.forms[0].fields
+    assert "ranker" not in formset.forms[0].fields and formset.extra == 0
+    response = admin.post(reverse("admin:recommendations_experiment_delete", args=[experiment.pk]), {"post": "yes"})
+    assert response.status_code == 403
+    assert Experiment.objects.filter(pk=experiment.pk).exists()
+
+
+def test_an_experiment_whose_control_gets_no_traffic_does_not_start(start, boss):
+    experiment = make_experiment(arms=(("control", "formula", 0, True), ("treat", "popularity", 50, False)))
+    with pytest.raises(ExperimentError, match="The control needs a traffic share above 0"):
+        start(experiment_start, experiment, boss)
+    experiment.refresh_from_db()
+    assert experiment.status == Experiment.Status.DRAFT
