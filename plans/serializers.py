@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 
+from luna.api.fields import StrictUUIDField
 from luna.api.serializers import StrictSerializer
 from plans.models import Booking, Plan, PlanParticipant
 from users.models import User
@@ -110,7 +111,7 @@ class PlanCreateSerializer(StrictSerializer):
     organizer_id = ActingUserField(
         what="plan", source="organizer", help_text="Defaults to the caller; only staff may set another."
     )
-    recommendation_id = serializers.UUIDField(
+    recommendation_id = StrictUUIDField(
         required=False,
         help_text="The `recommendation_id` of the answer that suggested this venue, when the app knows it "
         "(the plan is attributed to the latest recommendation of the venue to the organizer either way).",

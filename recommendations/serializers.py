@@ -50,9 +50,21 @@ class VenueRecommendationQuerySerializer(QueryParamsSerializer):
     ranker = serializers.ChoiceField(
         choices=SERVED_RANKERS,
         required=False,
-        help_text="Which ranker answers. Default: the active trained model (`learned`), or `formula` when none "
-        "is; `formula` is always the seed formula exactly; `learned` without a model is a 409.",
+        help_text="Which ranker answers. Default: the running experiment's arm for the user, else the active "
+        "trained model (`learned`), or `formula` when none is; `formula` is always the seed formula exactly; "
+        "`learned` without a model is a 409. Any `ranker` answers outside the experiment.",
     )
+    model_version = serializers.IntegerField(
+        min_value=1,
+        required=False,
+        help_text="Staff only, with `ranker=learned`: serve this stored model version instead of the active one "
+        "(to preview an experiment's pinned arm). 404 when there is no such version.",
+    )
+
+    def validate(self, data: dict) -> dict:
+        if "model_version" in data and data.get("ranker") != "learned":
+            raise serializers.ValidationError({"model_version": "Give it with ranker=learned."})
+        return data
 
 
 class PeopleRecommendationQuerySerializer(QueryParamsSerializer):

@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.http import Http404
 
 from luna.errors import Conflict
 from luna.metrics import RECOMMENDATION_EMPTY, RECOMMENDATION_RESULTS, RECOMMENDATION_SECONDS
@@ -21,6 +22,7 @@ from recommendations.engine.learned import LearnedRanker
 from recommendations.engine.rankers import FormulaRanker, Ranker, Scored, top_k_for
 from recommendations.engine.world import World, csr
 from recommendations.experiments import RunningExperiment, running_experiment
+from recommendations.models import RankerVersion
 from recommendations.selectors import (
     Friend,
     VenueTotals,
@@ -89,12 +91,13 @@ def recommend_venues(
     max_price_level: int | None = None,
     exclude_interacted: bool = False,
     ranker: str | None = None,
+    model_version: int | None = None,
 ) -> list[VenueRecommendation]:
     """The `limit` best venues for `user`: score desc, then distance asc, then venue id.
 
     `ranker` names one of SERVED_RANKERS; by default the running experiment's arm for this user
     chooses (recommendations.experiments), else the active trained model ranks, or the formula
-    when there is none.
+    when there is none. `model_version` (with `learned`) serves that stored version instead.
     """
     if max_distance_km is not None and not user.has_home:
         raise ValidationError(
@@ -108,7 +111,10 @@ def recommend_venues(
         "max_price_level": max_price_level,
         "exclude_interacted": exclude_interacted,
         "ranker": ranker,
+        "model_version": model_version,
     }
+    if model_version is not None and not RankerVersion.objects.filter(version=model_version).exists():
+        raise Http404(f"There is no stored model version {model_version}.")
     experiment = arm = None
     if ranker is None:
         experiment = running_experiment()

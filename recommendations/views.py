@@ -6,7 +6,7 @@ import uuid
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema_view
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 
 from luna.api.permissions import IsSelfOrStaff
@@ -93,6 +93,8 @@ class VenueRecommendationViewSet(_ForOneUserViewSet):
     serializer_class = VenueRecommendationSerializer
 
     def recommend(self, user: User, query: dict) -> list:
+        if "model_version" in query and not self.request.user.is_staff:
+            raise PermissionDenied("Only staff may ask for a model version.")
         results = recommend_venues(user, **query)
         self.recommendation_id = uuid.uuid4()
         # What the user was shown, not what staff looked at for them (a preview is no impression).

@@ -3,7 +3,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from luna.api.fields import ObjectIdField
+from luna.api.fields import ObjectIdField, StrictUUIDField
 from luna.api.serializers import StrictModelSerializer
 from users.serializers import ActingUserField
 from venues.models import Interaction, Venue
@@ -71,7 +71,7 @@ class InteractionSerializer(serializers.ModelSerializer):
 
 class InteractionCreateSerializer(StrictModelSerializer):
     user_id = ActingUserField(source="user", what="interaction")
-    recommendation_id = serializers.UUIDField(
+    recommendation_id = StrictUUIDField(
         required=False,
         write_only=True,
         help_text="The `recommendation_id` of the answer that showed this venue, when the app knows it. Without "

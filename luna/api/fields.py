@@ -62,6 +62,10 @@ class StrictSlugField(_OnlyJSON, serializers.SlugField):
     json_types = (str,)
 
 
+class StrictUUIDField(_OnlyJSON, serializers.UUIDField):
+    json_types = (str,)
+
+
 class StrictBooleanField(_OnlyJSON, serializers.BooleanField):
     json_types = (bool,)
 

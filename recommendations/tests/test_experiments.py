@@ -311,9 +311,10 @@ def test_the_window_follows_the_setting(client_for, alice, venues, settings):
     assert not Outcome.objects.exists()
 
 
-def test_a_malformed_recommendation_id_is_refused_and_nothing_is_stored(client_for, alice, venues):
+@pytest.mark.parametrize("sent", ["not-a-uuid", 123, True], ids=["text", "number", "boolean"])
+def test_a_malformed_recommendation_id_is_refused_and_nothing_is_stored(client_for, alice, venues, sent):
     body = recommend(client_for, alice)
-    response = interact(client_for, alice, body[0]["venue_id"], recommendation_id="not-a-uuid")
+    response = interact(client_for, alice, body[0]["venue_id"], recommendation_id=sent)
     assert response.status_code == 400
     assert response["Content-Type"].startswith("application/json")
     assert "recommendation_id" in response.json()
@@ -782,3 +783,12 @@ def test_an_experiment_whose_control_gets_no_traffic_does_not_start(start, boss)
         start(experiment_start, experiment, boss)
     experiment.refresh_from_db()
     assert experiment.status == Experiment.Status.DRAFT
+
+
+def test_staff_preview_a_pinned_version_and_nobody_else_may(client_for, boss, alice, venues):
+    url = f"/reco/venues/{alice.pk}/"
+    assert client_for(alice).get(url, {"ranker": "learned", "model_version": 1}).status_code == 403
+    missing = client_for(boss).get(url, {"ranker": "learned", "model_version": 9})
+    assert missing.status_code == 404 and "model version 9" in missing.json()["detail"]
+    without = client_for(boss).get(url, {"model_version": 1})
+    assert without.status_code == 400 and "model_version" in without.json()

@@ -308,6 +308,28 @@ def test_friends_visits_count_for_the_learned_ranker(client_for):
 
 
 @pytest.mark.django_db
+def test_an_experiment_arm_pinned_to_an_older_version_is_served_that_version(client_for):
+    from recommendations.experiments import experiments_changed
+    from recommendations.models import Experiment, ExperimentArm
+
+    users, *_ = bulk_world()
+    train()
+    train()  # version 2 is active
+    experiment = Experiment.objects.create(name="old-vs-new", status="running")
+    ExperimentArm.objects.create(experiment=experiment, name="new", ranker="learned", share=1, is_control=True)
+    ExperimentArm.objects.create(experiment=experiment, name="old", ranker="learned", model_version=1, share=1)
+    experiments_changed()
+    seen = {}
+    for user in users[:30]:
+        body = client_for(user).get(f"/reco/venues/{user.pk}/", {"limit": 3}).json()
+        seen.setdefault(body[0]["arm"], set()).update(row["model_version"] for row in body)
+    assert seen == {"new": {2}, "old": {1}}
+    staff = UserFactory(handle="root", is_staff=True)
+    preview = client_for(staff).get(f"/reco/venues/{users[0].pk}/", {"ranker": "learned", "model_version": 1})
+    assert {(row["model_version"], row["experiment"]) for row in preview.json()} == {(1, None)}
+
+
+@pytest.mark.django_db
 def test_an_older_version_can_be_served_again_from_the_admin(client_for):
     users, *_ = bulk_world()
     train()
