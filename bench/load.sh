@@ -1,53 +1,62 @@
 #!/usr/bin/env bash
-# Load test: 50 simulated people for 60 s against gunicorn on PostgreSQL with
-# the 1,000-venue world. Prints locust's summary and the markdown table for
-# docs/benchmarks.md. Usage: bash bench/load.sh  (from the project root)
+# Throughput of venue recommendations: wrk (32 connections, 60 s) against gunicorn as
+# gunicorn.conf.py configures it, on PostgreSQL, the learned ranker active.
+#   bash bench/load.sh 1k      the 1,000-user / 1,000-venue / 20,000-interaction world (database luna_load)
+#   bash bench/load.sh 100k    10,000 users / 100,000 venues / 1,000,000 interactions (database luna_bench)
+# It seeds and trains when the world is not there yet, prints wrk's figures (req/s, p50/p95/p99/max,
+# errors) and the load average before and after. wrk runs on the same two cores as the server: it is a
+# C program with one thread per core and costs a few per cent of them (locust, bench/locust.sh, cost half).
+# LOAD_CONNECTIONS, LOAD_DURATION, LOAD_THREADS and LOAD_PORT override the defaults.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/luna_load}"
-export DEBUG=0 LUNA_RECO_CACHE_SECONDS="${LUNA_RECO_CACHE_SECONDS:-5}"
-USERS="${LOAD_USERS:-50}" DURATION="${LOAD_DURATION:-60s}" PORT="${LOAD_PORT:-8090}"
+SCENARIO="${1:-1k}"
+case "$SCENARIO" in
+    1k) DB=luna_load; SEED="--users 1000 --venues 1000 --interactions 20000 --degree 20" ;;
+    100k) DB=luna_bench; SEED="--users 10000 --venues 100000 --interactions 1000000 --degree 20" ;;
+    *) echo "usage: bash bench/load.sh 1k|100k" >&2; exit 2 ;;
+esac
+export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/$DB}" DEBUG=0
+CONNECTIONS="${LOAD_CONNECTIONS:-32}" DURATION="${LOAD_DURATION:-60s}" THREADS="${LOAD_THREADS:-2}"
+PORT="${LOAD_PORT:-8091}"
 PY=.venv/bin/python
 OUT=bench/out
 mkdir -p "$OUT"
 
+command -v wrk >/dev/null || { echo "wrk is not installed: apt-get install wrk" >&2; exit 2; }
 make install >/dev/null
-$PY -m pip install --quiet -r bench/requirements.txt
-$PY .ci/pg_ready.py "$DATABASE_URL"
+psql -h 127.0.0.1 -U postgres -lqt | cut -d'|' -f1 | grep -qw "$DB" || createdb -h 127.0.0.1 -U postgres "$DB"
 $PY manage.py migrate --noinput --verbosity 0
-
-# Reuse the world when it is already there.
 venues=$($PY manage.py shell -c "from venues.models import Venue; print(Venue.objects.count())")
-if [ "$venues" != "1000" ]; then
-    $PY manage.py seed --reset --users 1000 --venues 1000 --interactions 20000 --degree 20 --random-seed 42
+expected=$(echo "$SEED" | sed -E 's/.*--venues ([0-9]+).*/\1/')
+if [ "$venues" != "$expected" ]; then
+    $PY manage.py seed --reset $SEED --random-seed 42
 fi
-
-# Tokens for 200 people and the venue ids the scenario picks from.
 $PY manage.py shell -c "
-import json
+from recommendations.models import RankerVersion
+raise SystemExit(0 if RankerVersion.objects.filter(is_active=True).exists() else 1)" || $PY manage.py train_ranker
+
+# Tokens for 500 people: what the wrk script rotates through.
+$PY manage.py shell -c "
 from rest_framework.authtoken.models import Token
 from users.models import User
-from venues.models import Venue
-people = [
-    {'id': str(user.id), 'token': Token.objects.get_or_create(user=user)[0].key}
-    for user in User.objects.filter(is_active=True, is_staff=False).order_by('id')[:200]
-]
-venues = [str(pk) for pk in Venue.objects.order_by('id').values_list('id', flat=True)]
-json.dump({'people': people, 'venues': venues}, open('$OUT/world.json', 'w'))
+with open('$OUT/people.txt', 'w') as out:
+    for user in User.objects.filter(is_active=True, is_staff=False).order_by('id')[:500]:
+        out.write(f'{user.id} {Token.objects.get_or_create(user=user)[0].key}\n')
 "
 
-.venv/bin/gunicorn -c gunicorn.conf.py --bind "127.0.0.1:$PORT" --access-logfile /dev/null luna.wsgi &
+.venv/bin/gunicorn -c gunicorn.conf.py --bind "127.0.0.1:$PORT" --access-logfile /dev/null --log-level warning luna.wsgi &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
-for _ in $(seq 1 50); do
+for _ in $(seq 1 100); do
     curl -fs "http://127.0.0.1:$PORT/health/" >/dev/null && break
     sleep 0.2
 done
+# Every worker loads its catalogue on its first request: warm them up before timing.
+wrk -t "$THREADS" -c "$CONNECTIONS" -d 10s -s bench/reco.lua "http://127.0.0.1:$PORT" -- "$OUT/people.txt" >/dev/null
 
-.venv/bin/locust -f bench/locustfile.py --headless --users "$USERS" --spawn-rate 25 --run-time "$DURATION" \
-    --host "http://127.0.0.1:$PORT" --csv "$OUT/load" --only-summary || true
-
-echo
-echo "Workers: $(nproc) cores, gunicorn workers as in gunicorn.conf.py; world: 1,000 users, 1,000 venues, 20,000 interactions."
-$PY bench/load_report.py "$OUT/load_stats.csv"
+echo "scenario $SCENARIO: $(nproc) cores; $CONNECTIONS connections for $DURATION; gunicorn workers as gunicorn.conf.py sets them"
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+wrk -t "$THREADS" -c "$CONNECTIONS" -d "$DURATION" --latency -s bench/reco.lua "http://127.0.0.1:$PORT" -- "$OUT/people.txt" \
+    | tee "$OUT/wrk-$SCENARIO.txt"
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

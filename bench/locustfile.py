@@ -1,6 +1,6 @@
 """The load-test scenario: what the app does when people browse and plan.
 
-Each simulated person signs in with a token prepared by bench/load.sh and
+Each simulated person signs in with a token prepared by bench/locust.sh and
 mixes venue recommendations, people recommendations, venue lists and
 interaction posts.
 """
