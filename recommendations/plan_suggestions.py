@@ -167,22 +167,15 @@ def _suggest(
     with_home = world.has_home(rows)
     ignored = [] if max_distance_km is None else [m.id for m, has in zip(members, with_home, strict=True) if not has]
 
-    group_score = np.zeros(0)
-
-    def choose(scored: Scored) -> tuple[np.ndarray, bool]:
-        nonlocal group_score
-        allowed = candidates if scored.positions is None else candidates[scored.positions]
+    def choose(scored: Scored) -> tuple[np.ndarray, np.ndarray]:
+        allowed = scored.on_columns(candidates)
         if max_distance_km is not None and with_home.any():
             allowed = allowed & (scored.distance[with_home] <= max_distance_km).all(axis=0)
-        best, group_score = group_top_k(
-            np.asarray(scored.score), strategy, limit, np.flatnonzero(allowed).astype(np.intp)
-        )
-        exact = scored.positions is None or (
-            len(best) == limit and group_score[-1] > group_bound(scored.outside_bound, strategy)
-        )
-        return best, exact
+        return group_top_k(np.asarray(scored.score), strategy, limit, np.flatnonzero(allowed).astype(np.intp))
 
-    scored, best = best_of_shortlist(engine, world, rows, choose)
+    scored, best, group_score = best_of_shortlist(
+        engine, world, rows, limit, choose, ceiling=lambda bound: group_bound(bound, strategy)
+    )
     positions = scored.venue_positions(best)
     features, _ = scored.explanation(rows, best)
     suggestions = []

@@ -243,15 +243,14 @@ def _rank_venues(
     if exclude_interacted:
         candidates[world.interactions.indices] = False
 
-    def choose(scored: Scored) -> tuple[np.ndarray, bool]:
-        allowed = candidates if scored.positions is None else candidates[scored.positions]
+    def choose(scored: Scored) -> tuple[np.ndarray, np.ndarray]:
+        allowed = scored.on_columns(candidates)
         if max_distance_km is not None:
             allowed = allowed & (scored.distance[0] <= max_distance_km)
         best = top_k_for(scored, 0, limit, np.flatnonzero(allowed))
-        exact = scored.positions is None or (len(best) == limit and scored.score[0, best[-1]] > scored.outside_bound[0])
-        return best, exact
+        return best, scored.score[0, best]
 
-    scored, best = best_of_shortlist(engine, world, np.array([0]), choose)
+    scored, best, _ = best_of_shortlist(engine, world, np.array([0]), limit, choose, ceiling=lambda bound: bound[0])
     features, contributions = scored.explanation(np.array([0]), best)
     return [
         VenueRecommendation(
@@ -272,19 +271,27 @@ def _rank_venues(
 
 
 def best_of_shortlist(
-    engine: Ranker, world: World, rows: np.ndarray, choose: Callable[[Scored], tuple[np.ndarray, bool]]
-) -> tuple[Scored, np.ndarray]:
-    """(scored, the columns `choose` picks). The ranker scores its shortlist first; `choose(scored)`
-    returns (columns, whether nothing outside the shortlist could be among them: it found as many as
-    it wanted and the last beats Scored.outside_bound). When it could, every venue is scored and
-    `choose` picks again: the answer is always the one over every venue."""
+    engine: Ranker,
+    world: World,
+    rows: np.ndarray,
+    limit: int,
+    choose: Callable[[Scored], tuple[np.ndarray, np.ndarray]],
+    *,
+    ceiling: Callable[[np.ndarray], float],
+) -> tuple[Scored, np.ndarray, np.ndarray]:
+    """(scored, the columns `choose` picks, their scores). `choose(scored)` returns the best columns
+    (at most `limit`) and their scores, best first; `ceiling(Scored.outside_bound)` is the most a venue
+    outside the shortlist can score in those terms. The ranker scores its shortlist first; unless
+    `choose` found `limit` columns and the last beats the ceiling, every venue is scored and `choose`
+    picks again: the answer is always the one over every venue."""
     scored = engine.score_shortlist(world, rows)
     if scored.positions is not None:
-        columns, exact = choose(scored)
-        if exact:
-            return scored, columns
+        columns, scores = choose(scored)
+        if len(columns) == limit and scores[-1] > ceiling(scored.outside_bound):
+            return scored, columns, scores
         scored = engine.score(world, rows)
-    return scored, choose(scored)[0]
+    columns, scores = choose(scored)
+    return scored, columns, scores
 
 
 def recommend_people(user: User, *, venue: Venue | None = None, limit: int) -> list[PersonRecommendation]:

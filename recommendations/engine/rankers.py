@@ -48,6 +48,10 @@ class Scored:
         """The venue positions of these columns."""
         return columns if self.positions is None else self.positions[columns]
 
+    def on_columns(self, per_venue: np.ndarray) -> np.ndarray:
+        """Something known per venue position (V,), for these columns."""
+        return per_venue if self.positions is None else per_venue[self.positions]
+
     def explanation(self, rows: np.ndarray, positions: np.ndarray) -> Explanation:
         """(features, contributions) of the batch's `rows` at these columns, each name -> (rows, columns)."""
         if self.explain is not None:
