@@ -24,6 +24,25 @@ max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "500"))
 accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-")
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
+# Load Django, the recommendation catalogue and the active model once, in the master, before it
+# forks: every worker then reads the same memory pages (copy on write) instead of loading its own,
+# and serves its first request without a load. GUNICORN_PRELOAD=0 loads them in each worker.
+preload_app = os.environ.get("GUNICORN_PRELOAD", "1") not in ("0", "false", "no")
+
+
+def when_ready(server):
+    # The master, after it imported the app and before its first fork.
+    if not server.cfg.preload_app:
+        return
+    from prometheus_client import multiprocess
+
+    from recommendations.services import recommendations_warm
+
+    catalogue = recommendations_warm()  # it closes its database connections: none may cross the fork
+    if catalogue is not None:
+        server.log.info("Recommendation catalogue loaded for every worker: %s venues", catalogue.size)
+    multiprocess.mark_process_dead(os.getpid())  # the master serves nothing: its gauges are not a worker's
+    gc.freeze()  # the collector never walks what the workers share, so it never writes to those pages
 
 
 def post_worker_init(worker):

@@ -4,7 +4,8 @@
 #   bash bench/load.sh 1k      the 1,000-user / 1,000-venue / 20,000-interaction world (database luna_load)
 #   bash bench/load.sh 100k    10,000 users / 100,000 venues / 1,000,000 interactions (database luna_bench)
 # It seeds and trains when the world is not there yet, prints wrk's figures (req/s, p50/p95/p99/max,
-# errors) and the load average before and after. wrk runs on the same two cores as the server: it is a
+# errors), the load average before and after, and each gunicorn process's RSS and PSS after the run
+# (bench/memory.sh). wrk runs on the same two cores as the server: it is a
 # C program with one thread per core and costs a few per cent of them (locust, bench/locust.sh, cost half).
 # LOAD_CONNECTIONS, LOAD_DURATION, LOAD_THREADS and LOAD_PORT override the defaults.
 set -euo pipefail
@@ -27,17 +28,17 @@ command -v wrk >/dev/null || { echo "wrk is not installed: apt-get install wrk" 
 make install >/dev/null
 psql -h 127.0.0.1 -U postgres -lqt | cut -d'|' -f1 | grep -qw "$DB" || createdb -h 127.0.0.1 -U postgres "$DB"
 $PY manage.py migrate --noinput --verbosity 0
-venues=$($PY manage.py shell -c "from venues.models import Venue; print(Venue.objects.count())")
+venues=$($PY manage.py shell --no-imports -c "from venues.models import Venue; print(Venue.objects.count())")
 expected=$(echo "$SEED" | sed -E 's/.*--venues ([0-9]+).*/\1/')
 if [ "$venues" != "$expected" ]; then
     $PY manage.py seed --reset $SEED --random-seed 42
 fi
-$PY manage.py shell -c "
+$PY manage.py shell --no-imports -c "
 from recommendations.models import RankerVersion
 raise SystemExit(0 if RankerVersion.objects.filter(is_active=True).exists() else 1)" || $PY manage.py train_ranker
 
 # Tokens for 500 people: what the wrk script rotates through.
-$PY manage.py shell -c "
+$PY manage.py shell --no-imports -c "
 from rest_framework.authtoken.models import Token
 from users.models import User
 with open('$OUT/people.txt', 'w') as out:
@@ -60,3 +61,5 @@ echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 wrk -t "$THREADS" -c "$CONNECTIONS" -d "$DURATION" --latency -s bench/reco.lua "http://127.0.0.1:$PORT" -- "$OUT/people.txt" \
     | tee "$OUT/wrk-$SCENARIO.txt"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "memory of the server after the run:"
+bash bench/memory.sh "$server"

@@ -18,13 +18,13 @@ $PY .ci/pg_ready.py "$DATABASE_URL"
 $PY manage.py migrate --noinput --verbosity 0
 
 # Reuse the world when it is already there.
-venues=$($PY manage.py shell -c "from venues.models import Venue; print(Venue.objects.count())")
+venues=$($PY manage.py shell --no-imports -c "from venues.models import Venue; print(Venue.objects.count())")
 if [ "$venues" != "1000" ]; then
     $PY manage.py seed --reset --users 1000 --venues 1000 --interactions 20000 --degree 20 --random-seed 42
 fi
 
 # Tokens for 200 people and the venue ids the scenario picks from.
-$PY manage.py shell -c "
+$PY manage.py shell --no-imports -c "
 import json
 from rest_framework.authtoken.models import Token
 from users.models import User

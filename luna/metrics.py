@@ -41,6 +41,9 @@ IMPRESSIONS_FAILED = Counter(
 )
 BOOKINGS = Counter("luna_bookings", "Booking agent runs by the status they ended in.", ["outcome"])
 CATALOGUE_LOADS = Counter("luna_catalogue_loads", "Full loads of the recommendation catalogue.")
+POPULARITY_RECOUNTS = Counter(
+    "luna_popularity_recounts", "Popularity counted again over every interaction (the others read the result)."
+)
 MODEL_VERSION = Gauge(
     "luna_ranker_model_version",
     "The trained model version a process serves (0: the formula).",

@@ -6,29 +6,40 @@ Positions follow venue id order (the UUID's 128-bit value, which is also the
 order of its canonical string), so a position doubles as the id tie-break.
 
 Staleness bound (settings.LUNA_RECO["CACHE_STALENESS_SECONDS"]):
-- every request first reads two watermarks in one query (the highest
-  interaction id and the latest venue `updated_at`, each the end of an index);
+- every request first reads three watermarks in one query (the highest
+  interaction id, the latest venue `updated_at` and the active model version,
+  each the end of an index);
 - new interactions are added to the popularity counts from that delta
   (`id > last seen`), so an interaction saved before the request is counted;
-- any venue created or changed (its `updated_at` moves) reloads the catalogue
-  on the request path (venues change rarely; about 0.6 s at 100,000 venues);
+- a venue created or changed (its `updated_at` moves) reloads the venues, and a
+  newly activated model version (train_ranker, or a rollback in the admin) is
+  read and aligned to them: with LUNA_RECO["REFRESH_IN_BACKGROUND"] (the
+  default) in a background thread, the requests meanwhile answered from what
+  the process has (about 1 s at 100,000 venues); without it, on the request path,
+  so the very next request sees it;
 - a deleted venue is never recommended: the venues a request picks are
   looked up (one query), and if one is gone the catalogue is reloaded at once
   (`catalogue_cache.reload()`) and the request ranked again;
 - other deletions (interactions, hence popularity), and rows whose transaction
-  committed after a later id was already seen, are picked up by a full reload that happens at least every
-  CACHE_STALENESS_SECONDS: in a background thread once half of it has passed
-  (LUNA_RECO["REFRESH_IN_BACKGROUND"]), on the request path when all of it has;
+  committed after a later id was already seen, show when popularity is counted
+  again over every interaction, at least every CACHE_STALENESS_SECONDS: once half
+  of it has passed, in the background, by one process of those sharing the Django
+  cache, which publishes its counts there for the others to take (a recount is
+  about 1 s at 1,000,000 interactions); on the request path when all of it has;
 - `catalogue_cache.invalidate()` forces every process sharing the Django cache
-  to reload on its next request;
-- the active trained model's version is read with the watermarks: a newly
-  activated version (train_ranker, or a rollback in the admin) is served from
-  the next request on, in every process, without reloading the venues.
+  to reload on its next request.
+
+Shared by the workers of a server: gunicorn's master loads the catalogue and the
+model before it forks (gunicorn.conf.py, `warm`), and the workers read the same
+pages. Refreshing replaces the popularity array only (800 KB at 100,000 venues),
+so the venues and the model stay shared until a venue changes or another model is
+activated; then each worker holds its own until the next restart.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import threading
 import time
@@ -46,7 +57,7 @@ from django.db.models.functions import Cast
 from scipy.spatial import cKDTree
 
 from luna.geo import unit_vectors
-from luna.metrics import CATALOGUE_LOADS, MODEL_VERSION
+from luna.metrics import CATALOGUE_LOADS, MODEL_VERSION, POPULARITY_RECOUNTS
 from recommendations.engine.learned import LearnedRanker, aligned
 from recommendations.engine.world import NO_CATEGORY
 from recommendations.models import RankerVersion
@@ -56,6 +67,9 @@ from venues.models import Interaction, Venue
 logger = logging.getLogger(__name__)
 
 GENERATION_CACHE_KEY = "recommendations:catalogue-generation"
+
+# A stored model version: (version, created_at).
+ModelKey = tuple[int, datetime]
 
 # Beyond this many new interactions one GROUP BY is cheaper than reading the delta row by row.
 MAX_DELTA_INTERACTIONS = 20_000
@@ -78,8 +92,13 @@ class Catalogue:
     venue_mark: datetime | None
     generation: str
     loaded_at: float
+    # When the venues were read (`loaded_at` is when the popularity was counted, which is more often).
+    venues_loaded_at: float = 0.0
     # The active trained model, aligned to these venue positions; None: the formula serves.
     model: ServedModel | None = None
+    # The stored version the model was read for, (version, created_at); None: none is active. Kept
+    # beside `model`, which is also None when that version cannot be read.
+    model_key: ModelKey | None = None
     # Venue positions on the unit sphere, a k-d tree over them, and category codes as the engine
     # has them (NO_CATEGORY for venues without one); derived from the fields above when not given.
     venue_points: np.ndarray | None = None
@@ -147,21 +166,51 @@ def _generation() -> str:
     return generation
 
 
-def _watermarks() -> tuple[int, datetime | None, int | None]:
-    """The highest interaction id, the latest venue update and the active model version, in one query
+def _watermarks() -> tuple[int, datetime | None, ModelKey | None]:
+    """The highest interaction id, the latest venue update and the active model's key, in one query
     answered from indexes."""
     latest_venue_update = Venue.objects.order_by("-updated_at").values("updated_at")[:1]
-    active_model = RankerVersion.objects.filter(is_active=True).values("version")[:1]
+    active_model = RankerVersion.objects.filter(is_active=True)
     row = (
         Interaction.objects.order_by("-id")
-        .annotate(venue_mark=Subquery(latest_venue_update), model_version=Subquery(active_model))
-        .values_list("id", "venue_mark", "model_version")
+        .annotate(
+            venue_mark=Subquery(latest_venue_update),
+            model_version=Subquery(active_model.values("version")[:1]),
+            model_created=Subquery(active_model.values("created_at")[:1]),
+        )
+        .values_list("id", "venue_mark", "model_version", "model_created")
         .first()
     )
     if row is None:  # no interactions yet
         venue_mark = Venue.objects.order_by().aggregate(last=Max("updated_at"))["last"]
-        return 0, venue_mark, active_model.values_list("version", flat=True).first()
-    return row
+        return 0, venue_mark, active_model.values_list("version", "created_at").first()
+    last_interaction_id, venue_mark, version, created = row
+    return last_interaction_id, venue_mark, None if version is None else (version, created)
+
+
+def popularity_count(position: dict[int, int], size: int) -> tuple[np.ndarray, int]:
+    """Distinct users with a like or interest, per venue position, and the interaction id they count up to."""
+    # The counts and the interaction watermark come from one statement, hence one snapshot:
+    # every positive interaction up to the watermark is counted, none after it. The watermark
+    # read first only stands when no interaction is positive (the statement returns no row).
+    last_interaction_id = Interaction.objects.order_by().aggregate(last=Max("id"))["last"] or 0
+    rows = plain_rows(
+        Interaction.objects.filter(interaction_type__in=Interaction.POSITIVE_TYPES)
+        .order_by()
+        .values("venue_id")
+        .annotate(
+            count=Count("user_id", distinct=True),
+            last_id=Subquery(Interaction.objects.order_by("-id").values("id")[:1]),
+        )
+        .values_list(Cast("venue_id", CharField()), "count", "last_id")
+    )
+    counts = np.zeros(size, dtype=np.int64)
+    for venue_id, count, last_id in rows:
+        last_interaction_id = last_id
+        index = position.get(uuid_key(venue_id))
+        if index is not None:
+            counts[index] = count
+    return counts, last_interaction_id
 
 
 def catalogue_load(*, venue_mark: datetime | None, generation: str, loaded_at: float) -> Catalogue:
@@ -185,27 +234,7 @@ def catalogue_load(*, venue_mark: datetime | None, generation: str, loaded_at: f
             code = codes[row[4]] = len(categories)
             categories.append(row[4])
         category_code[index] = code
-
-    # The counts and the interaction watermark come from one statement, hence one snapshot:
-    # every positive interaction up to the watermark is counted, none after it. The watermark
-    # read first only stands when no interaction is positive (the statement returns no row).
-    last_interaction_id = Interaction.objects.order_by().aggregate(last=Max("id"))["last"] or 0
-    popularity = plain_rows(
-        Interaction.objects.filter(interaction_type__in=Interaction.POSITIVE_TYPES)
-        .order_by()
-        .values("venue_id")
-        .annotate(
-            count=Count("user_id", distinct=True),
-            last_id=Subquery(Interaction.objects.order_by("-id").values("id")[:1]),
-        )
-        .values_list(Cast("venue_id", CharField()), "count", "last_id")
-    )
-    counts = np.zeros(len(rows), dtype=np.int64)
-    for venue_id, count, last_id in popularity:
-        last_interaction_id = last_id
-        index = position.get(uuid_key(venue_id))
-        if index is not None:
-            counts[index] = count
+    counts, last_interaction_id = popularity_count(position, len(rows))
     return Catalogue(
         ids=ids,
         position=position,
@@ -220,6 +249,7 @@ def catalogue_load(*, venue_mark: datetime | None, generation: str, loaded_at: f
         venue_mark=venue_mark,
         generation=generation,
         loaded_at=loaded_at,
+        venues_loaded_at=loaded_at,
     )
 
 
@@ -244,11 +274,67 @@ def _with_new_interactions(catalogue: Catalogue, *, up_to_id: int) -> Catalogue:
     return replace(catalogue, popularity=counts, last_interaction_id=up_to_id)
 
 
+# --- Popularity counted by one process, read by the others ------------------------------------------
+# A recount is one GROUP BY over every positive interaction (about 1 s at 1,000,000). One process
+# of those sharing the Django cache does it and publishes the counts there; the others take them
+# instead of counting themselves. The counts are valid for one set of venues (the positions they
+# are at), named by the generation, the latest venue update and the number of venues.
+
+
+def _popularity_key() -> str:
+    # Per database: test runs in parallel share the file cache, each with a database of its own.
+    return f"recommendations:popularity:{connections['default'].settings_dict['NAME']}"
+
+
+def _venue_set(catalogue: Catalogue) -> tuple:
+    return (catalogue.generation, catalogue.venue_mark, catalogue.size)
+
+
+def popularity_publish(catalogue: Catalogue) -> None:
+    """Offer this catalogue's counts to every process sharing the Django cache."""
+    key = _popularity_key()
+    entry = {
+        "venues": _venue_set(catalogue),
+        "counted_at": catalogue.loaded_at,
+        "last_interaction_id": catalogue.last_interaction_id,
+        "counts": catalogue.popularity.astype(np.int32).tobytes(),
+    }
+    cache.set(key, entry, timeout=PUBLISHED_SECONDS)
+    cache.set(f"{key}:stamp", catalogue.loaded_at, timeout=PUBLISHED_SECONDS)  # after the counts it names
+
+
+def popularity_published(catalogue: Catalogue, *, up_to_id: int) -> Catalogue | None:
+    """The catalogue with counts another process published, when they are newer and fit its venues.
+
+    Counts made past `up_to_id` (the watermark this request read) wait for a later request, so
+    that the catalogue never counts beyond what the request path has seen.
+    """
+    key = _popularity_key()
+    stamp = cache.get(f"{key}:stamp")  # a few bytes: the counts themselves are read only when newer
+    if stamp is None or stamp <= catalogue.loaded_at:
+        return None
+    entry = cache.get(key)
+    if (
+        not entry
+        or entry["counted_at"] <= catalogue.loaded_at
+        or entry["venues"] != _venue_set(catalogue)
+        or entry["last_interaction_id"] > up_to_id
+    ):
+        return None
+    counts = np.frombuffer(entry["counts"], dtype=np.int32).astype(np.int64)
+    if len(counts) != catalogue.size:
+        return None
+    return replace(
+        catalogue, popularity=counts, last_interaction_id=entry["last_interaction_id"], loaded_at=entry["counted_at"]
+    )
+
+
 @dataclass(frozen=True)
 class ServedModel:
     version: int
     ranker: LearnedRanker  # its venue arrays at this catalogue's positions
     person_index: dict[int, int]  # user id (as an int) -> row of the people the model knows
+    key: ModelKey | None = None  # the stored version it was read from
 
     def nbytes(self) -> int:
         reference = self.ranker.reference
@@ -266,64 +352,65 @@ def keys_of(halves: np.ndarray) -> list[int]:
 class CatalogueCache:
     """The catalogue one process serves from, kept within the staleness bound of the module docstring.
 
-    It owns the current catalogue, the lock that guards swapping it, the background reload
-    and the clock that ages it (monotonic seconds; tests pass a fake one in).
+    It owns the current catalogue, the lock that guards swapping it, the background refresh
+    and the clock that ages it (seconds; tests pass a fake one in). The clock is the wall clock
+    because counts published by one process are aged by the others.
     """
 
-    def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, *, clock: Callable[[], float] = time.time) -> None:
         self.clock = clock
         self.full_loads = 0  # full loads done by this process, for benchmarks
+        self.recounts = 0  # popularity recounts done by this process, for benchmarks
         self._lock = threading.Lock()
         self._current: Catalogue | None = None
-        self._refreshing = threading.Event()  # set while a background reload runs
-        # The active version as stored, by (generation, version): a new generation (an activation, or a
-        # database that was emptied and filled again) reads the artifact anew even for the same number.
-        self._model: tuple[tuple[str, int], LearnedRanker | None] | None = None
+        self._refreshing = threading.Event()  # set while a background refresh runs
+        # The active version as stored, by its key (version, created_at): a database emptied and
+        # filled again reads the artifact anew even for the same number.
+        self._model: tuple[ModelKey, LearnedRanker | None] | None = None
         self._pinned: dict[tuple, ServedModel | None] = {}  # experiments' pinned versions (pinned_model)
 
     def current(self) -> Catalogue:
         """The catalogue, brought up to date as described in the module docstring."""
         generation = _generation()
-        last_interaction_id, venue_mark, model_version = _watermarks()
+        last_interaction_id, venue_mark, model_key = _watermarks()
         bound = settings.LUNA_RECO["CACHE_STALENESS_SECONDS"]
-        refresh_ahead = False
+        background = settings.LUNA_RECO.get("REFRESH_IN_BACKGROUND", True)
+        start_refresh = False
         with self._lock:
             catalogue = self._current
             if (
                 catalogue is None
                 or catalogue.generation != generation
-                or catalogue.venue_mark != venue_mark
-                or self.clock() - catalogue.loaded_at >= bound
-                or last_interaction_id < catalogue.last_interaction_id
-                or last_interaction_id - catalogue.last_interaction_id > MAX_DELTA_INTERACTIONS
+                or last_interaction_id < catalogue.last_interaction_id  # emptied and filled again
             ):
-                catalogue = self._load(venue_mark=venue_mark, generation=generation, model_version=model_version)
+                catalogue = self._load(venue_mark=venue_mark, generation=generation, model_key=model_key)
             else:
-                if catalogue.model_version != model_version:
-                    # Another version was activated (or none is): load that model, keep the venues.
-                    catalogue = replace(catalogue, model=self._served_model(catalogue, model_version))
-                if last_interaction_id > catalogue.last_interaction_id:
+                changed = catalogue.venue_mark != venue_mark or catalogue.model_key != model_key
+                if changed and not background:
+                    catalogue = self._updated(catalogue, venue_mark=venue_mark, model_key=model_key)
+                if self.clock() - catalogue.loaded_at >= bound / 2:
+                    catalogue = popularity_published(catalogue, up_to_id=last_interaction_id) or catalogue
+                age = self.clock() - catalogue.loaded_at
+                if age >= bound or last_interaction_id - catalogue.last_interaction_id > MAX_DELTA_INTERACTIONS:
+                    catalogue = self._recount(catalogue)
+                elif last_interaction_id > catalogue.last_interaction_id:
                     catalogue = _with_new_interactions(catalogue, up_to_id=last_interaction_id)
-                # Past half the bound, reload off the request path so that no request has to wait
-                # for the full reload at the bound itself.
-                if (
-                    settings.LUNA_RECO.get("REFRESH_IN_BACKGROUND", True)
-                    and self.clock() - catalogue.loaded_at >= bound / 2
-                    and not self._refreshing.is_set()
-                ):
+                # Changed venues, another model, or counts past half the bound: brought up to date off
+                # the request path, so that no request waits (the bound itself is the backstop above).
+                if background and (changed or age >= bound / 2) and not self._refreshing.is_set():
                     self._refreshing.set()
-                    refresh_ahead = True
+                    start_refresh = True
             self._current = catalogue
-        if refresh_ahead:
+        if start_refresh:
             self.start_refresh_ahead()
         return catalogue
 
     def reload(self) -> Catalogue:
         """Load the catalogue now, for a caller that found the current one holding a deleted venue."""
         generation = _generation()
-        _, venue_mark, model_version = _watermarks()
+        _, venue_mark, model_key = _watermarks()
         with self._lock:
-            self._current = self._load(venue_mark=venue_mark, generation=generation, model_version=model_version)
+            self._current = self._load(venue_mark=venue_mark, generation=generation, model_key=model_key)
             return self._current
 
     def invalidate(self) -> None:
@@ -332,23 +419,83 @@ class CatalogueCache:
         with self._lock:
             self._current = None
 
+    def warm(self) -> Catalogue | None:
+        """Load the catalogue and the active model now (gunicorn's master, before it forks its
+        workers: they share what it loaded). None, logged, when the database cannot be read."""
+        try:
+            return self.current()
+        except Exception:
+            logger.exception("The recommendation catalogue could not be loaded ahead; workers will load it")
+            return None
+        finally:
+            connections.close_all()  # no connection may be shared across a fork
+
     def start_refresh_ahead(self) -> None:
         threading.Thread(target=self._refresh_ahead_in_thread, name="reco-catalogue-refresh", daemon=True).start()
 
     def refresh_ahead(self) -> None:
-        """Load a new catalogue and swap it in, unless a newer one was loaded meanwhile."""
+        """Bring the catalogue up to date and swap the result in: the venues reloaded when one changed,
+        the active model when another one is, and the popularity counts past half the bound (taken from
+        another process when it published newer ones, else counted here and published)."""
         try:
             generation = _generation()
-            _, venue_mark, model_version = _watermarks()
-            fresh = self._load(venue_mark=venue_mark, generation=generation, model_version=model_version)
+            last_interaction_id, venue_mark, model_key = _watermarks()
             with self._lock:
-                if self._current is not None and fresh.loaded_at > self._current.loaded_at:
-                    self._current = fresh
+                catalogue = self._current
+            if catalogue is None or catalogue.generation != generation:
+                return  # the next request loads it
+            if catalogue.venue_mark != venue_mark:
+                fresh = self._load(venue_mark=venue_mark, generation=generation, model_key=model_key)
+                with self._lock:
+                    if self._current is None or self._current.venues_loaded_at <= catalogue.venues_loaded_at:
+                        self._current = fresh
+                return
+            model = catalogue.model
+            if catalogue.model_key != model_key:
+                model = self._served_model(catalogue, model_key)
+            counted = None
+            if self.clock() - catalogue.loaded_at >= settings.LUNA_RECO["CACHE_STALENESS_SECONDS"] / 2:
+                counted = self._counted_once(catalogue, up_to_id=last_interaction_id)
+            with self._lock:
+                current = self._current
+                if current is None or current.venues_loaded_at != catalogue.venues_loaded_at:
+                    return  # reloaded meanwhile: that catalogue is newer than anything made here
+                if current.model_key != model_key:
+                    current = replace(current, model=model, model_key=model_key)
+                if counted is not None and counted.loaded_at > current.loaded_at:
+                    # The request path picks up the interactions after these counts on its next delta.
+                    current = replace(
+                        current,
+                        popularity=counted.popularity,
+                        last_interaction_id=counted.last_interaction_id,
+                        loaded_at=counted.loaded_at,
+                    )
+                self._current = current
         except Exception:
-            # The request path still reloads synchronously once the bound is reached.
-            logger.exception("Reloading the recommendation catalogue in the background failed")
+            # The request path still recounts synchronously once the bound is reached.
+            logger.exception("Refreshing the recommendation catalogue in the background failed")
         finally:
             self._refreshing.clear()
+
+    def _counted_once(self, catalogue: Catalogue, *, up_to_id: int) -> Catalogue | None:
+        """Counts newer than the catalogue's: another process's when it published some, else counted
+        here, by the one process holding the cache's lock; the others wait for its counts a while."""
+        published = popularity_published(catalogue, up_to_id=up_to_id)
+        if published is not None:
+            return published
+        lock = f"{_popularity_key()}:lock"
+        bound = settings.LUNA_RECO["CACHE_STALENESS_SECONDS"]
+        if cache.add(lock, os.getpid(), timeout=max(int(bound), 1)):
+            try:
+                return self._recount(catalogue)
+            finally:
+                cache.delete(lock)
+        for _ in range(int(bound / 2 / PUBLISHED_POLL_SECONDS)):
+            time.sleep(PUBLISHED_POLL_SECONDS)
+            published = popularity_published(catalogue, up_to_id=_watermarks()[0])
+            if published is not None:
+                return published
+        return None
 
     def _refresh_ahead_in_thread(self) -> None:
         try:
@@ -356,19 +503,36 @@ class CatalogueCache:
         finally:
             connections.close_all()  # this thread's own connections
 
-    def _load(self, *, venue_mark: datetime | None, generation: str, model_version: int | None) -> Catalogue:
+    def _updated(self, catalogue: Catalogue, *, venue_mark: datetime | None, model_key: ModelKey | None) -> Catalogue:
+        """On the request path: the venues reloaded when one changed, else the other model swapped in."""
+        if catalogue.venue_mark != venue_mark:
+            return self._load(venue_mark=venue_mark, generation=catalogue.generation, model_key=model_key)
+        return replace(catalogue, model=self._served_model(catalogue, model_key), model_key=model_key)
+
+    def _recount(self, catalogue: Catalogue) -> Catalogue:
+        """The catalogue with its popularity counted again (a deletion shows), published to the others."""
+        self.recounts += 1
+        POPULARITY_RECOUNTS.inc()
+        counted_at = self.clock()  # the age of the counts starts before their query
+        counts, last_interaction_id = popularity_count(catalogue.position, catalogue.size)
+        fresh = replace(catalogue, popularity=counts, last_interaction_id=last_interaction_id, loaded_at=counted_at)
+        popularity_publish(fresh)
+        return fresh
+
+    def _load(self, *, venue_mark: datetime | None, generation: str, model_key: ModelKey | None) -> Catalogue:
         self.full_loads += 1
         CATALOGUE_LOADS.inc()
         # The age of what is loaded counts from before its queries.
         catalogue = catalogue_load(venue_mark=venue_mark, generation=generation, loaded_at=self.clock())
-        return replace(catalogue, model=self._served_model(catalogue, model_version))
+        popularity_publish(catalogue)
+        return replace(catalogue, model=self._served_model(catalogue, model_key), model_key=model_key)
 
     def pinned_model(self, catalogue: Catalogue, version: int) -> ServedModel | None:
         """Another stored version than the active one, aligned to this catalogue (an experiment's arm
         pins it). Kept per process for the last PINNED_MODELS versions; None when it is gone or unreadable."""
         if catalogue.model is not None and catalogue.model.version == version:
             return catalogue.model
-        key = (catalogue.generation, catalogue.loaded_at, version)
+        key = (catalogue.generation, catalogue.venues_loaded_at, version)
         with self._lock:
             if key in self._pinned:
                 return self._pinned[key]
@@ -380,44 +544,48 @@ class CatalogueCache:
             except ValueError:
                 logger.exception("The pinned ranker version %s cannot be served", version)
             else:
-                positions = catalogue.positions_of_keys(keys_of(ranker.venue_keys))
-                people = {key: index for index, key in enumerate(keys_of(ranker.user_keys))}
-                served = ServedModel(version, aligned(ranker, positions, catalogue.size), people)
+                served = _served(ranker, catalogue, version)
         with self._lock:
             while len(self._pinned) >= PINNED_MODELS:
                 self._pinned.pop(next(iter(self._pinned)))
             self._pinned[key] = served
         return served
 
-    def _served_model(self, catalogue: Catalogue, version: int | None) -> ServedModel | None:
+    def _served_model(self, catalogue: Catalogue, model_key: ModelKey | None) -> ServedModel | None:
         """That version aligned to the catalogue; its artifact is read from the database only when it changed."""
-        served = self._model_for(catalogue, version)
+        served = self._model_for(catalogue, model_key)
         MODEL_VERSION.set(0 if served is None else served.version)
         return served
 
-    def _model_for(self, catalogue: Catalogue, version: int | None) -> ServedModel | None:
-        if version is None:
+    def _model_for(self, catalogue: Catalogue, model_key: ModelKey | None) -> ServedModel | None:
+        if model_key is None:
             return None
-        key = (catalogue.generation, version)
-        if self._model is None or self._model[0] != key:
+        version = model_key[0]
+        if self._model is None or self._model[0] != model_key:
             artifact = RankerVersion.objects.filter(version=version).values_list("artifact", flat=True).first()
             if artifact is None:
                 return None  # removed meanwhile
             try:
-                self._model = (key, LearnedRanker.from_bytes(bytes(artifact)))
+                self._model = (model_key, LearnedRanker.from_bytes(bytes(artifact)))
             except ValueError:
                 # An artifact this code cannot read (an older format): the formula serves until a
                 # version it can read is trained or activated, rather than every request failing.
                 logger.exception("The active ranker version %s cannot be served; serving the formula", version)
-                self._model = (key, None)
+                self._model = (model_key, None)
         ranker = self._model[1]
         if ranker is None:
             return None
-        positions = catalogue.positions_of_keys(keys_of(ranker.venue_keys))
-        people = {key: index for index, key in enumerate(keys_of(ranker.user_keys))}
-        return ServedModel(version=version, ranker=aligned(ranker, positions, catalogue.size), person_index=people)
+        return _served(ranker, catalogue, version, model_key)
+
+
+def _served(ranker: LearnedRanker, catalogue: Catalogue, version: int, key: ModelKey | None = None) -> ServedModel:
+    positions = catalogue.positions_of_keys(keys_of(ranker.venue_keys))
+    people = {person: index for index, person in enumerate(keys_of(ranker.user_keys))}
+    return ServedModel(version, aligned(ranker, positions, catalogue.size), people, key)
 
 
 PINNED_MODELS = 2  # other versions than the active one a process keeps (each as large as the active one)
+PUBLISHED_SECONDS = 24 * 3600  # how long published counts stay in the cache (their age is checked anyway)
+PUBLISHED_POLL_SECONDS = 0.25  # how often a process waiting for another's counts looks for them
 
 catalogue_cache = CatalogueCache()

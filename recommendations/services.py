@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 import uuid
@@ -11,6 +12,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import connections
 from django.http import Http404
 
 from luna.errors import Conflict
@@ -33,6 +35,8 @@ from recommendations.selectors import (
 )
 from users.models import User
 from venues.models import Venue
+
+logger = logging.getLogger(__name__)
 
 MAX_LIMIT = 100
 
@@ -132,6 +136,25 @@ def recommend_venues(
         results = [replace(row, experiment=experiment, arm=arm.name) for row in results]
     observe_recommendation("venues", results[0].ranker if results else (ranker or "default"), started, len(results))
     return results
+
+
+def recommendations_warm() -> Catalogue | None:
+    """Load the catalogue and the active model now and rank once for one person, so that what a first
+    ranking computes and keeps (the popularity part, sorted sparse indices) is computed here: in
+    gunicorn's master before it forks, the workers share all of it. None when the database cannot be
+    read (each worker then loads on its first request)."""
+    catalogue = catalogue_cache.warm()
+    if catalogue is None:
+        return None
+    try:
+        someone = User.objects.filter(is_active=True, interactions__isnull=False).order_by("pk").first()
+        if someone is not None:
+            recommend_venues(someone, limit=10)
+    except Exception:
+        logger.exception("Ranking ahead for one person failed; the catalogue is loaded")
+    finally:
+        connections.close_all()  # no connection may be shared across a fork
+    return catalogue
 
 
 def served_ranker(

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 
-from recommendations.catalogue import catalogue_cache
-from recommendations.services import recommend_people, recommend_venues
+from recommendations.catalogue import CatalogueCache, catalogue_cache
+from recommendations.services import recommend_people, recommend_venues, recommendations_warm
 from social.tests.factories import SocialEdgeFactory
 from venues.models import Interaction
 from venues.tests.factories import InteractionFactory, VenueFactory
@@ -180,3 +180,53 @@ def test_past_half_the_bound_a_reload_starts_off_the_request_path(
     # ...which the next request sees, long before the bound.
     assert popularity_by_name(alice)["Near Bar"] == 1.0
     assert len(started) == 1
+
+
+def test_one_process_counts_popularity_again_and_the_others_take_its_counts(
+    alice, bob, charlie, venues_near_alice, clock
+):
+    other_process = CatalogueCache(clock=clock)
+    InteractionFactory(user=bob, venue=venues_near_alice[0], interaction_type="like")
+    InteractionFactory(user=bob, venue=venues_near_alice[1], interaction_type="like")
+    InteractionFactory(user=charlie, venue=venues_near_alice[1], interaction_type="like")
+    InteractionFactory(user=bob, venue=venues_near_alice[1], interaction_type="view")
+    assert popularity_by_name(alice)["Near Bar"] == 0.5
+    other_process.current()
+    Interaction.objects.filter(venue=venues_near_alice[1], interaction_type="like").first().delete()
+
+    clock.now += settings.LUNA_RECO["CACHE_STALENESS_SECONDS"]
+    assert popularity_by_name(alice)["Near Bar"] == 1.0  # this process counted again
+    catalogue = other_process.current()
+
+    assert other_process.recounts == 0  # it took the counts instead of counting
+    assert other_process.full_loads == 1
+    assert catalogue.popularity[catalogue.position[venues_near_alice[1].id.int]] == 1
+
+
+def test_in_the_background_a_changed_venue_is_swapped_in_after_the_request(
+    alice, venues_near_alice, clock, settings, monkeypatch
+):
+    settings.LUNA_RECO = {**settings.LUNA_RECO, "REFRESH_IN_BACKGROUND": True}
+    started = []
+    monkeypatch.setattr(catalogue_cache, "start_refresh_ahead", lambda: started.append(catalogue_cache.refresh_ahead()))
+    assert recommend_venues(alice, limit=1)[0].venue_name == "Near Bar"
+    near_bar = venues_near_alice[0]
+    near_bar.name = "Nearest Bar"
+    near_bar.save()
+
+    # The request that sees the change is answered from the venues the process has and starts the reload...
+    assert recommend_venues(alice, limit=1)[0].venue_name == "Near Bar"
+    assert len(started) == 1
+    # ...which the next request is answered from.
+    assert recommend_venues(alice, limit=1)[0].venue_name == "Nearest Bar"
+
+
+def test_warming_up_loads_the_catalogue_so_that_the_first_request_needs_no_load(alice, bob, venues_near_alice, clock):
+    InteractionFactory(user=bob, venue=venues_near_alice[0], interaction_type="like")
+    catalogue_cache.invalidate()
+    loads = catalogue_cache.full_loads
+    catalogue = recommendations_warm()
+    assert catalogue is not None and catalogue.size == 4
+    assert catalogue_cache.full_loads == loads + 1
+    assert popularity_by_name(alice)["Near Bar"] == 1.0
+    assert catalogue_cache.full_loads == loads + 1

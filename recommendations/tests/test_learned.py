@@ -23,6 +23,7 @@ from recommendations.engine.rankers import FormulaRanker
 from recommendations.engine.world import World, csr
 from recommendations.models import RankerVersion
 from recommendations.tests.small_ranker import small_ranker
+from recommendations.training import ranker_activate, ranker_deactivate
 from social.models import SocialEdge
 from users.models import User
 from users.tests.factories import UserFactory
@@ -443,3 +444,18 @@ def test_a_user_without_a_home_gets_learned_venues_with_null_distances(client_fo
 def without_id(row: dict) -> dict:
     """A venue row without its answer's id, which is new on every call."""
     return {key: value for key, value in row.items() if key != "recommendation_id"}
+
+
+@pytest.mark.django_db
+def test_activating_another_version_swaps_the_model_without_reloading_the_venues(client_for):
+    users, *_ = bulk_world()
+    train()
+    train()
+    client = client_for(users[0])
+    assert {row["model_version"] for row in client.get(f"/reco/venues/{users[0].pk}/").json()} == {2}
+    loads = catalogue_cache.full_loads
+    ranker_activate(version=RankerVersion.objects.get(version=1))
+    assert {row["model_version"] for row in client.get(f"/reco/venues/{users[0].pk}/").json()} == {1}
+    ranker_deactivate()
+    assert {row["ranker"] for row in client.get(f"/reco/venues/{users[0].pk}/").json()} == {"formula"}
+    assert catalogue_cache.full_loads == loads
