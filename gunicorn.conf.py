@@ -34,11 +34,13 @@ def when_ready(server):
     # The master, after it imported the app and before its first fork.
     if not server.cfg.preload_app:
         return
+    from django.db import connections
     from prometheus_client import multiprocess
 
     from recommendations.services import recommendations_warm
 
-    catalogue = recommendations_warm()  # it closes its database connections: none may cross the fork
+    catalogue = recommendations_warm()
+    connections.close_all()  # no database connection may be shared across a fork
     if catalogue is not None:
         server.log.info("Recommendation catalogue loaded for every worker: %s venues", catalogue.size)
     multiprocess.mark_process_dead(os.getpid())  # the master serves nothing: its gauges are not a worker's

@@ -427,8 +427,6 @@ class CatalogueCache:
         except Exception:
             logger.exception("The recommendation catalogue could not be loaded ahead; workers will load it")
             return None
-        finally:
-            connections.close_all()  # no connection may be shared across a fork
 
     def start_refresh_ahead(self) -> None:
         threading.Thread(target=self._refresh_ahead_in_thread, name="reco-catalogue-refresh", daemon=True).start()

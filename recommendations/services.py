@@ -12,7 +12,6 @@ from dataclasses import dataclass, replace
 import numpy as np
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connections
 from django.http import Http404
 
 from luna.errors import Conflict
@@ -140,9 +139,10 @@ def recommend_venues(
 
 def recommendations_warm() -> Catalogue | None:
     """Load the catalogue and the active model now and rank once for one person, so that what a first
-    ranking computes and keeps (the popularity part, sorted sparse indices) is computed here: in
-    gunicorn's master before it forks, the workers share all of it. None when the database cannot be
-    read (each worker then loads on its first request)."""
+        ranking computes and keeps (the popularity part, sorted sparse indices) is computed here: in
+        gunicorn's master before it forks, the workers share all of it. None when the database cannot be
+        read (each worker then loads on its first request). The caller closes the connections it opened
+    before forking."""
     catalogue = catalogue_cache.warm()
     if catalogue is None:
         return None
@@ -152,8 +152,6 @@ def recommendations_warm() -> Catalogue | None:
             recommend_venues(someone, limit=10)
     except Exception:
         logger.exception("Ranking ahead for one person failed; the catalogue is loaded")
-    finally:
-        connections.close_all()  # no connection may be shared across a fork
     return catalogue
 
 
