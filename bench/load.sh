@@ -7,7 +7,10 @@
 # errors), the load average before and after, and each gunicorn process's RSS and PSS after the run
 # (bench/memory.sh). wrk runs on the same two cores as the server: it is a
 # C program with one thread per core and costs a few per cent of them (locust, bench/locust.sh, cost half).
-# LOAD_CONNECTIONS, LOAD_DURATION, LOAD_THREADS and LOAD_PORT override the defaults.
+# LOAD_CONNECTIONS, LOAD_DURATION (seconds, e.g. 60s), LOAD_THREADS and LOAD_PORT override the defaults.
+# LOAD_DURING=activate switches the served model during the run (the formula a third of the way in,
+# the newest trained version again at two thirds); LOAD_DURING=recount makes popularity be counted
+# again during it (LUNA_RECO_CACHE_SECONDS=20: a recount every 10 s, by one of the workers).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,7 +22,12 @@ case "$SCENARIO" in
 esac
 export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/$DB}" DEBUG=0
 CONNECTIONS="${LOAD_CONNECTIONS:-32}" DURATION="${LOAD_DURATION:-60s}" THREADS="${LOAD_THREADS:-2}"
-PORT="${LOAD_PORT:-8091}"
+PORT="${LOAD_PORT:-8091}" DURING="${LOAD_DURING:-}"
+case "$DURING" in
+    "" | activate) ;;
+    recount) export LUNA_RECO_CACHE_SECONDS=20 ;;
+    *) echo "LOAD_DURING is activate or recount" >&2; exit 2 ;;
+esac
 PY=.venv/bin/python
 OUT=bench/out
 mkdir -p "$OUT"
@@ -49,7 +57,7 @@ with open('$OUT/people.txt', 'w') as out:
 .venv/bin/gunicorn -c gunicorn.conf.py --bind "127.0.0.1:$PORT" --access-logfile /dev/null --log-level warning luna.wsgi &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
-for _ in $(seq 1 100); do
+for _ in $(seq 1 300); do  # the master loads the catalogue and the model before it serves
     curl -fs "http://127.0.0.1:$PORT/health/" >/dev/null && break
     sleep 0.2
 done
@@ -58,6 +66,22 @@ wrk -t "$THREADS" -c "$CONNECTIONS" -d 10s -s bench/reco.lua "http://127.0.0.1:$
 
 echo "scenario $SCENARIO: $(nproc) cores; $CONNECTIONS connections for $DURATION; gunicorn workers as gunicorn.conf.py sets them"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+if [ "$DURING" = activate ]; then
+    seconds="${DURATION%s}"
+    (
+        sleep $((seconds / 3))
+        $PY manage.py shell --no-imports -c "
+from recommendations.training import ranker_deactivate
+ranker_deactivate()"
+        echo "$(date +%T) the formula serves"
+        sleep $((seconds / 3))
+        $PY manage.py shell --no-imports -c "
+from recommendations.models import RankerVersion
+from recommendations.training import ranker_activate
+print(ranker_activate(version=RankerVersion.objects.order_by('-version').first()).version)" >/dev/null
+        echo "$(date +%T) the newest model serves again"
+    ) &
+fi
 wrk -t "$THREADS" -c "$CONNECTIONS" -d "$DURATION" --latency -s bench/reco.lua "http://127.0.0.1:$PORT" -- "$OUT/people.txt" \
     | tee "$OUT/wrk-$SCENARIO.txt"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -96,9 +96,9 @@ class Catalogue:
     venues_loaded_at: float = 0.0
     # The active trained model, aligned to these venue positions; None: the formula serves.
     model: ServedModel | None = None
-    # The stored version the model was read for, (version, created_at); None: none is active. Kept
-    # beside `model`, which is also None when that version cannot be read.
-    model_key: ModelKey | None = None
+    # The active version it was built for (None: none is active). Kept beside `model`, which is
+    # also None when that version cannot be read.
+    active_version: int | None = None
     # Venue positions on the unit sphere, a k-d tree over them, and category codes as the engine
     # has them (NO_CATEGORY for venues without one); derived from the fields above when not given.
     venue_points: np.ndarray | None = None
@@ -166,26 +166,21 @@ def _generation() -> str:
     return generation
 
 
-def _watermarks() -> tuple[int, datetime | None, ModelKey | None]:
-    """The highest interaction id, the latest venue update and the active model's key, in one query
+def _watermarks() -> tuple[int, datetime | None, int | None]:
+    """The highest interaction id, the latest venue update and the active model version, in one query
     answered from indexes."""
     latest_venue_update = Venue.objects.order_by("-updated_at").values("updated_at")[:1]
-    active_model = RankerVersion.objects.filter(is_active=True)
+    active_model = RankerVersion.objects.filter(is_active=True).values("version")[:1]
     row = (
         Interaction.objects.order_by("-id")
-        .annotate(
-            venue_mark=Subquery(latest_venue_update),
-            model_version=Subquery(active_model.values("version")[:1]),
-            model_created=Subquery(active_model.values("created_at")[:1]),
-        )
-        .values_list("id", "venue_mark", "model_version", "model_created")
+        .annotate(venue_mark=Subquery(latest_venue_update), model_version=Subquery(active_model))
+        .values_list("id", "venue_mark", "model_version")
         .first()
     )
     if row is None:  # no interactions yet
         venue_mark = Venue.objects.order_by().aggregate(last=Max("updated_at"))["last"]
-        return 0, venue_mark, active_model.values_list("version", "created_at").first()
-    last_interaction_id, venue_mark, version, created = row
-    return last_interaction_id, venue_mark, None if version is None else (version, created)
+        return 0, venue_mark, active_model.values_list("version", flat=True).first()
+    return row
 
 
 def popularity_count(position: dict[int, int], size: int) -> tuple[np.ndarray, int]:
@@ -364,15 +359,14 @@ class CatalogueCache:
         self._lock = threading.Lock()
         self._current: Catalogue | None = None
         self._refreshing = threading.Event()  # set while a background refresh runs
-        # The active version as stored, by its key (version, created_at): a database emptied and
-        # filled again reads the artifact anew even for the same number.
+        # The active version as stored, by its key (version, created_at).
         self._model: tuple[ModelKey, LearnedRanker | None] | None = None
         self._pinned: dict[tuple, ServedModel | None] = {}  # experiments' pinned versions (pinned_model)
 
     def current(self) -> Catalogue:
         """The catalogue, brought up to date as described in the module docstring."""
         generation = _generation()
-        last_interaction_id, venue_mark, model_key = _watermarks()
+        last_interaction_id, venue_mark, version = _watermarks()
         bound = settings.LUNA_RECO["CACHE_STALENESS_SECONDS"]
         background = settings.LUNA_RECO.get("REFRESH_IN_BACKGROUND", True)
         start_refresh = False
@@ -383,11 +377,11 @@ class CatalogueCache:
                 or catalogue.generation != generation
                 or last_interaction_id < catalogue.last_interaction_id  # emptied and filled again
             ):
-                catalogue = self._load(venue_mark=venue_mark, generation=generation, model_key=model_key)
+                catalogue = self._load(venue_mark=venue_mark, generation=generation, version=version)
             else:
-                changed = catalogue.venue_mark != venue_mark or catalogue.model_key != model_key
+                changed = catalogue.venue_mark != venue_mark or catalogue.active_version != version
                 if changed and not background:
-                    catalogue = self._updated(catalogue, venue_mark=venue_mark, model_key=model_key)
+                    catalogue = self._updated(catalogue, venue_mark=venue_mark, version=version)
                 if self.clock() - catalogue.loaded_at >= bound / 2:
                     catalogue = popularity_published(catalogue, up_to_id=last_interaction_id) or catalogue
                 age = self.clock() - catalogue.loaded_at
@@ -408,9 +402,9 @@ class CatalogueCache:
     def reload(self) -> Catalogue:
         """Load the catalogue now, for a caller that found the current one holding a deleted venue."""
         generation = _generation()
-        _, venue_mark, model_key = _watermarks()
+        _, venue_mark, version = _watermarks()
         with self._lock:
-            self._current = self._load(venue_mark=venue_mark, generation=generation, model_key=model_key)
+            self._current = self._load(venue_mark=venue_mark, generation=generation, version=version)
             return self._current
 
     def invalidate(self) -> None:
@@ -437,20 +431,20 @@ class CatalogueCache:
         another process when it published newer ones, else counted here and published)."""
         try:
             generation = _generation()
-            last_interaction_id, venue_mark, model_key = _watermarks()
+            last_interaction_id, venue_mark, version = _watermarks()
             with self._lock:
                 catalogue = self._current
             if catalogue is None or catalogue.generation != generation:
                 return  # the next request loads it
             if catalogue.venue_mark != venue_mark:
-                fresh = self._load(venue_mark=venue_mark, generation=generation, model_key=model_key)
+                fresh = self._load(venue_mark=venue_mark, generation=generation, version=version)
                 with self._lock:
                     if self._current is None or self._current.venues_loaded_at <= catalogue.venues_loaded_at:
                         self._current = fresh
                 return
             model = catalogue.model
-            if catalogue.model_key != model_key:
-                model = self._served_model(catalogue, model_key)
+            if catalogue.active_version != version:
+                model = self._served_model(catalogue, version)
             counted = None
             if self.clock() - catalogue.loaded_at >= settings.LUNA_RECO["CACHE_STALENESS_SECONDS"] / 2:
                 counted = self._counted_once(catalogue, up_to_id=last_interaction_id)
@@ -458,8 +452,8 @@ class CatalogueCache:
                 current = self._current
                 if current is None or current.venues_loaded_at != catalogue.venues_loaded_at:
                     return  # reloaded meanwhile: that catalogue is newer than anything made here
-                if current.model_key != model_key:
-                    current = replace(current, model=model, model_key=model_key)
+                if current.active_version != version:
+                    current = replace(current, model=model, active_version=version)
                 if counted is not None and counted.loaded_at > current.loaded_at:
                     # The request path picks up the interactions after these counts on its next delta.
                     current = replace(
@@ -501,11 +495,11 @@ class CatalogueCache:
         finally:
             connections.close_all()  # this thread's own connections
 
-    def _updated(self, catalogue: Catalogue, *, venue_mark: datetime | None, model_key: ModelKey | None) -> Catalogue:
+    def _updated(self, catalogue: Catalogue, *, venue_mark: datetime | None, version: int | None) -> Catalogue:
         """On the request path: the venues reloaded when one changed, else the other model swapped in."""
         if catalogue.venue_mark != venue_mark:
-            return self._load(venue_mark=venue_mark, generation=catalogue.generation, model_key=model_key)
-        return replace(catalogue, model=self._served_model(catalogue, model_key), model_key=model_key)
+            return self._load(venue_mark=venue_mark, generation=catalogue.generation, version=version)
+        return replace(catalogue, model=self._served_model(catalogue, version), active_version=version)
 
     def _recount(self, catalogue: Catalogue) -> Catalogue:
         """The catalogue with its popularity counted again (a deletion shows), published to the others."""
@@ -517,13 +511,13 @@ class CatalogueCache:
         popularity_publish(fresh)
         return fresh
 
-    def _load(self, *, venue_mark: datetime | None, generation: str, model_key: ModelKey | None) -> Catalogue:
+    def _load(self, *, venue_mark: datetime | None, generation: str, version: int | None) -> Catalogue:
         self.full_loads += 1
         CATALOGUE_LOADS.inc()
         # The age of what is loaded counts from before its queries.
         catalogue = catalogue_load(venue_mark=venue_mark, generation=generation, loaded_at=self.clock())
         popularity_publish(catalogue)
-        return replace(catalogue, model=self._served_model(catalogue, model_key), model_key=model_key)
+        return replace(catalogue, model=self._served_model(catalogue, version), active_version=version)
 
     def pinned_model(self, catalogue: Catalogue, version: int) -> ServedModel | None:
         """Another stored version than the active one, aligned to this catalogue (an experiment's arm
@@ -549,31 +543,36 @@ class CatalogueCache:
             self._pinned[key] = served
         return served
 
-    def _served_model(self, catalogue: Catalogue, model_key: ModelKey | None) -> ServedModel | None:
+    def _served_model(self, catalogue: Catalogue, version: int | None) -> ServedModel | None:
         """That version aligned to the catalogue; its artifact is read from the database only when it changed."""
-        served = self._model_for(catalogue, model_key)
+        served = self._model_for(catalogue, version)
         MODEL_VERSION.set(0 if served is None else served.version)
         return served
 
-    def _model_for(self, catalogue: Catalogue, model_key: ModelKey | None) -> ServedModel | None:
-        if model_key is None:
+    def _model_for(self, catalogue: Catalogue, version: int | None) -> ServedModel | None:
+        if version is None:
             return None
-        version = model_key[0]
-        if self._model is None or self._model[0] != model_key:
+        created = RankerVersion.objects.filter(version=version).values_list("created_at", flat=True).first()
+        if created is None:
+            return None  # removed meanwhile
+        # By (version, created_at): a database emptied and filled again reads the artifact anew even
+        # for the same number.
+        key = (version, created)
+        if self._model is None or self._model[0] != key:
             artifact = RankerVersion.objects.filter(version=version).values_list("artifact", flat=True).first()
             if artifact is None:
-                return None  # removed meanwhile
+                return None
             try:
-                self._model = (model_key, LearnedRanker.from_bytes(bytes(artifact)))
+                self._model = (key, LearnedRanker.from_bytes(bytes(artifact)))
             except ValueError:
                 # An artifact this code cannot read (an older format): the formula serves until a
                 # version it can read is trained or activated, rather than every request failing.
                 logger.exception("The active ranker version %s cannot be served; serving the formula", version)
-                self._model = (model_key, None)
+                self._model = (key, None)
         ranker = self._model[1]
         if ranker is None:
             return None
-        return _served(ranker, catalogue, version, model_key)
+        return _served(ranker, catalogue, version, key)
 
 
 def _served(ranker: LearnedRanker, catalogue: Catalogue, version: int, key: ModelKey | None = None) -> ServedModel:
