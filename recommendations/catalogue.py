@@ -484,7 +484,10 @@ class CatalogueCache:
                 cache.delete(lock)
         for _ in range(int(bound / 2 / PUBLISHED_POLL_SECONDS)):
             time.sleep(PUBLISHED_POLL_SECONDS)
-            published = popularity_published(catalogue, up_to_id=_watermarks()[0])
+            last_interaction_id, venue_mark, version = _watermarks()
+            if venue_mark != catalogue.venue_mark or version != catalogue.active_version:
+                return None  # stop waiting: the next request starts the refresh that loads them
+            published = popularity_published(catalogue, up_to_id=last_interaction_id)
             if published is not None:
                 return published
         return None

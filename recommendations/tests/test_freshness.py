@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 
-from recommendations.catalogue import CatalogueCache, catalogue_cache
+from recommendations.catalogue import CatalogueCache, _popularity_key, catalogue_cache
 from recommendations.services import recommend_people, recommend_venues, recommendations_warm
 from social.tests.factories import SocialEdgeFactory
 from venues.models import Interaction
@@ -230,3 +231,20 @@ def test_warming_up_loads_the_catalogue_so_that_the_first_request_needs_no_load(
     assert catalogue_cache.full_loads == loads + 1
     assert popularity_by_name(alice)["Near Bar"] == 1.0
     assert catalogue_cache.full_loads == loads + 1
+
+
+def test_while_another_process_counts_this_one_waits_for_its_counts_instead_of_counting(
+    alice, bob, venues_near_alice, clock, settings
+):
+    settings.LUNA_RECO = {**settings.LUNA_RECO, "CACHE_STALENESS_SECONDS": 1}
+    InteractionFactory(user=bob, venue=venues_near_alice[0], interaction_type="like")
+    recommend_venues(alice, limit=1)
+    clock.now += 0.5
+    lock = f"{_popularity_key()}:lock"
+    assert cache.add(lock, "another process", timeout=60)
+    recounts = catalogue_cache.recounts
+    try:
+        catalogue_cache.refresh_ahead()  # nobody publishes: it gives up after half the bound
+    finally:
+        cache.delete(lock)
+    assert catalogue_cache.recounts == recounts
