@@ -294,8 +294,12 @@ def popularity_publish(catalogue: Catalogue) -> None:
         "last_interaction_id": catalogue.last_interaction_id,
         "counts": catalogue.popularity.astype(np.int32).tobytes(),
     }
-    cache.set(key, entry, timeout=PUBLISHED_SECONDS)
-    cache.set(f"{key}:stamp", catalogue.loaded_at, timeout=PUBLISHED_SECONDS)  # after the counts it names
+    try:
+        cache.set(key, entry, timeout=PUBLISHED_SECONDS)
+        cache.set(f"{key}:stamp", catalogue.loaded_at, timeout=PUBLISHED_SECONDS)  # after the counts it names
+    except Exception:
+        # The others count for themselves then; the request that counted is served anyway.
+        logger.exception("Publishing the popularity counts in the cache failed")
 
 
 def popularity_published(catalogue: Catalogue, *, up_to_id: int) -> Catalogue | None:
@@ -363,12 +367,12 @@ class CatalogueCache:
         self._model: tuple[ModelKey, LearnedRanker | None] | None = None
         self._pinned: dict[tuple, ServedModel | None] = {}  # experiments' pinned versions (pinned_model)
 
-    def current(self) -> Catalogue:
+    def current(self, *, refresh_in_background: bool = True) -> Catalogue:
         """The catalogue, brought up to date as described in the module docstring."""
         generation = _generation()
         last_interaction_id, venue_mark, version = _watermarks()
         bound = settings.LUNA_RECO["CACHE_STALENESS_SECONDS"]
-        background = settings.LUNA_RECO.get("REFRESH_IN_BACKGROUND", True)
+        background = refresh_in_background and settings.LUNA_RECO.get("REFRESH_IN_BACKGROUND", True)
         start_refresh = False
         with self._lock:
             catalogue = self._current
@@ -417,10 +421,15 @@ class CatalogueCache:
         """Load the catalogue and the active model now (gunicorn's master, before it forks its
         workers: they share what it loaded). None, logged, when the database cannot be read."""
         try:
-            return self.current()
+            return self.current(refresh_in_background=False)
         except Exception:
             logger.exception("The recommendation catalogue could not be loaded ahead; workers will load it")
             return None
+
+    def after_fork_in_child(self) -> None:
+        """A forked process has no refresh thread, whatever its parent had running."""
+        self._lock = threading.Lock()
+        self._refreshing = threading.Event()
 
     def start_refresh_ahead(self) -> None:
         threading.Thread(target=self._refresh_ahead_in_thread, name="reco-catalogue-refresh", daemon=True).start()
@@ -477,11 +486,13 @@ class CatalogueCache:
             return published
         lock = f"{_popularity_key()}:lock"
         bound = settings.LUNA_RECO["CACHE_STALENESS_SECONDS"]
-        if cache.add(lock, os.getpid(), timeout=max(int(bound), 1)):
+        owner = f"{os.getpid()}:{uuid.uuid4().hex}"
+        if cache.add(lock, owner, timeout=max(int(bound), 1)):
             try:
                 return self._recount(catalogue)
             finally:
-                cache.delete(lock)
+                if cache.get(lock) == owner:  # not one another process took after ours expired
+                    cache.delete(lock)
         for _ in range(int(bound / 2 / PUBLISHED_POLL_SECONDS)):
             time.sleep(PUBLISHED_POLL_SECONDS)
             last_interaction_id, venue_mark, version = _watermarks()
@@ -561,18 +572,20 @@ class CatalogueCache:
         # By (version, created_at): a database emptied and filled again reads the artifact anew even
         # for the same number.
         key = (version, created)
-        if self._model is None or self._model[0] != key:
+        kept = self._model  # once: another thread may replace it meanwhile
+        if kept is None or kept[0] != key:
             artifact = RankerVersion.objects.filter(version=version).values_list("artifact", flat=True).first()
             if artifact is None:
                 return None
             try:
-                self._model = (key, LearnedRanker.from_bytes(bytes(artifact)))
+                kept = (key, LearnedRanker.from_bytes(bytes(artifact)))
             except ValueError:
                 # An artifact this code cannot read (an older format): the formula serves until a
                 # version it can read is trained or activated, rather than every request failing.
                 logger.exception("The active ranker version %s cannot be served; serving the formula", version)
-                self._model = (key, None)
-        ranker = self._model[1]
+                kept = (key, None)
+            self._model = kept
+        ranker = kept[1]
         if ranker is None:
             return None
         return _served(ranker, catalogue, version, key)
@@ -589,3 +602,4 @@ PUBLISHED_SECONDS = 24 * 3600  # how long published counts stay in the cache (th
 PUBLISHED_POLL_SECONDS = 0.25  # how often a process waiting for another's counts looks for them
 
 catalogue_cache = CatalogueCache()
+os.register_at_fork(after_in_child=catalogue_cache.after_fork_in_child)
