@@ -30,7 +30,7 @@ Staleness bound (settings.LUNA_RECO["CACHE_STALENESS_SECONDS"]):
   to reload on its next request.
 
 Shared by the workers of a server: gunicorn's master loads the catalogue and the
-model before it forks (gunicorn.conf.py, `warm`), and the workers read the same
+model before it forks (gunicorn.conf.py, `recommendations_warm`), and the workers read the same
 pages. Refreshing replaces the popularity array only (800 KB at 100,000 venues),
 so the venues and the model stay shared until a venue changes or another model is
 activated; then each worker holds its own until the next restart.
@@ -333,7 +333,6 @@ class ServedModel:
     version: int
     ranker: LearnedRanker  # its venue arrays at this catalogue's positions
     person_index: dict[int, int]  # user id (as an int) -> row of the people the model knows
-    key: ModelKey | None = None  # the stored version it was read from
 
     def nbytes(self) -> int:
         reference = self.ranker.reference
@@ -367,12 +366,12 @@ class CatalogueCache:
         self._model: tuple[ModelKey, LearnedRanker | None] | None = None
         self._pinned: dict[tuple, ServedModel | None] = {}  # experiments' pinned versions (pinned_model)
 
-    def current(self, *, refresh_in_background: bool = True) -> Catalogue:
+    def current(self) -> Catalogue:
         """The catalogue, brought up to date as described in the module docstring."""
         generation = _generation()
         last_interaction_id, venue_mark, version = _watermarks()
         bound = settings.LUNA_RECO["CACHE_STALENESS_SECONDS"]
-        background = refresh_in_background and settings.LUNA_RECO.get("REFRESH_IN_BACKGROUND", True)
+        background = settings.LUNA_RECO.get("REFRESH_IN_BACKGROUND", True)
         start_refresh = False
         with self._lock:
             catalogue = self._current
@@ -421,13 +420,14 @@ class CatalogueCache:
         """Load the catalogue and the active model now (gunicorn's master, before it forks its
         workers: they share what it loaded). None, logged, when the database cannot be read."""
         try:
-            return self.current(refresh_in_background=False)
+            return self.current()
         except Exception:
             logger.exception("The recommendation catalogue could not be loaded ahead; workers will load it")
             return None
 
     def after_fork_in_child(self) -> None:
-        """A forked process has no refresh thread, whatever its parent had running."""
+        """A forked process has no refresh thread, whatever its parent had running (gunicorn's master
+        may have started one while it warmed up): a lock or a flag copied from it would stay taken."""
         self._lock = threading.Lock()
         self._refreshing = threading.Event()
 
@@ -588,13 +588,13 @@ class CatalogueCache:
         ranker = kept[1]
         if ranker is None:
             return None
-        return _served(ranker, catalogue, version, key)
+        return _served(ranker, catalogue, version)
 
 
-def _served(ranker: LearnedRanker, catalogue: Catalogue, version: int, key: ModelKey | None = None) -> ServedModel:
+def _served(ranker: LearnedRanker, catalogue: Catalogue, version: int) -> ServedModel:
     positions = catalogue.positions_of_keys(keys_of(ranker.venue_keys))
     people = {person: index for index, person in enumerate(keys_of(ranker.user_keys))}
-    return ServedModel(version, aligned(ranker, positions, catalogue.size), people, key)
+    return ServedModel(version, aligned(ranker, positions, catalogue.size), people)
 
 
 PINNED_MODELS = 2  # other versions than the active one a process keeps (each as large as the active one)

@@ -139,9 +139,9 @@ def recommend_venues(
 
 def recommendations_warm() -> Catalogue | None:
     """Load the catalogue and the active model now and rank once for one person, so that what a first
-        ranking computes and keeps (the popularity part, sorted sparse indices) is computed here: in
-        gunicorn's master before it forks, the workers share all of it. None when the database cannot be
-        read (each worker then loads on its first request). The caller closes the connections it opened
+    ranking computes and keeps (the popularity part, sorted sparse indices) is computed here: in
+    gunicorn's master before it forks, the workers share all of it. None when the database cannot be
+    read (each worker then loads on its first request). The caller closes the connections it opened
     before forking."""
     catalogue = catalogue_cache.warm()
     if catalogue is None:
