@@ -56,6 +56,7 @@ from django.db.models import CharField, Count, Exists, Max, OuterRef, Q, Subquer
 from django.db.models.functions import Cast
 from scipy.spatial import cKDTree
 
+from luna.db import CompiledRead
 from luna.geo import unit_vectors
 from luna.metrics import CATALOGUE_LOADS, MODEL_VERSION, POPULARITY_RECOUNTS
 from recommendations.engine.learned import LearnedRanker, aligned
@@ -166,21 +167,26 @@ def _generation() -> str:
     return generation
 
 
+_WATERMARKS = CompiledRead(
+    lambda: (
+        Interaction.objects.order_by("-id")
+        .annotate(
+            venue_mark=Subquery(Venue.objects.order_by("-updated_at").values("updated_at")[:1]),
+            model_version=Subquery(RankerVersion.objects.filter(is_active=True).values("version")[:1]),
+        )
+        .values_list("id", "venue_mark", "model_version")[:1]
+    )
+)
+
+
 def _watermarks() -> tuple[int, datetime | None, int | None]:
     """The highest interaction id, the latest venue update and the active model version, in one query
-    answered from indexes."""
-    latest_venue_update = Venue.objects.order_by("-updated_at").values("updated_at")[:1]
-    active_model = RankerVersion.objects.filter(is_active=True).values("version")[:1]
-    row = (
-        Interaction.objects.order_by("-id")
-        .annotate(venue_mark=Subquery(latest_venue_update), model_version=Subquery(active_model))
-        .values_list("id", "venue_mark", "model_version")
-        .first()
-    )
-    if row is None:  # no interactions yet
+    answered from indexes (run on every request, so its SQL is compiled once)."""
+    rows = _WATERMARKS.rows()
+    if not rows:  # no interactions yet
         venue_mark = Venue.objects.order_by().aggregate(last=Max("updated_at"))["last"]
-        return 0, venue_mark, active_model.values_list("version", flat=True).first()
-    return row
+        return 0, venue_mark, RankerVersion.objects.filter(is_active=True).values_list("version", flat=True).first()
+    return rows[0]
 
 
 def popularity_count(position: dict[int, int], size: int) -> tuple[np.ndarray, int]:

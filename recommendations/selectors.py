@@ -15,6 +15,7 @@ from django.db import connections
 from django.db.models import CharField, Count, Q, QuerySet, Sum
 from django.db.models.functions import Cast
 
+from luna.db import CompiledRead
 from social.models import SocialEdge
 from venues.models import Interaction, Venue
 
@@ -77,9 +78,8 @@ def user_venue_totals(*, user_id: uuid.UUID) -> list[VenueTotals]:
     return users_venue_totals(user_ids=[user_id])[user_id]
 
 
-def users_venue_totals(*, user_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[VenueTotals]]:
-    """Each of these users' totals per venue, in one query (an empty list for a user without any)."""
-    rows = (
+_USERS_VENUE_TOTALS = CompiledRead(
+    lambda user_ids: (
         Interaction.objects.filter(user_id__in=user_ids)
         .order_by()
         .values("user_id", "venue_id")
@@ -89,6 +89,12 @@ def users_venue_totals(*, user_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list
         )
         .values_list("user_id", "venue_id", "positive_count", "dwell_seconds")
     )
+)
+
+
+def users_venue_totals(*, user_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[VenueTotals]]:
+    """Each of these users' totals per venue, in one query (an empty list for a user without any)."""
+    rows = _USERS_VENUE_TOTALS.rows(user_ids=list(user_ids)) if user_ids else []
     totals: dict[uuid.UUID, list[VenueTotals]] = {user_id: [] for user_id in user_ids}
     for user_id, venue_id, positive_count, dwell_seconds in rows:
         totals[user_id].append(VenueTotals(venue_id, positive_count, dwell_seconds))
@@ -99,15 +105,20 @@ def user_friends(*, user_id: uuid.UUID) -> list[Friend]:
     return users_friends(user_ids=[user_id])[user_id]
 
 
-def users_friends(*, user_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[Friend]]:
-    """Each of these users' edges to active users, in one query."""
-    rows = (
+_USERS_FRIENDS = CompiledRead(
+    lambda user_ids: (
         SocialEdge.objects.filter(user_id__in=user_ids, other_user__is_active=True)
         .order_by()
         .values_list(
             "user_id", "other_user_id", "other_user__handle", "other_user__name", "relationship_type", "strength"
         )
     )
+)
+
+
+def users_friends(*, user_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[Friend]]:
+    """Each of these users' edges to active users, in one query."""
+    rows = _USERS_FRIENDS.rows(user_ids=list(user_ids)) if user_ids else []
     friends: dict[uuid.UUID, list[Friend]] = {user_id: [] for user_id in user_ids}
     for user_id, *friend in rows:
         friends[user_id].append(Friend(*friend))
@@ -162,9 +173,12 @@ def friend_venue_totals(*, friend_ids: Sequence[uuid.UUID]) -> FriendVenueTotals
     )
 
 
+_VENUES_PRESENT = CompiledRead(lambda venue_ids: Venue.objects.filter(pk__in=venue_ids).values_list("pk"))
+
+
 def venue_ids_present(*, venue_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
     """Those of these venues that still exist (a primary-key lookup of at most a page of ids)."""
-    return set(Venue.objects.filter(pk__in=venue_ids).values_list("pk", flat=True))
+    return {venue_id for (venue_id,) in _VENUES_PRESENT.rows(venue_ids=list(venue_ids))} if venue_ids else set()
 
 
 def venue_get(*, venue_id: uuid.UUID) -> Venue | None:
