@@ -314,9 +314,11 @@ def users_signals(world: World, reference: Reference, users: np.ndarray, *, pool
     ranked: list[list[np.ndarray]] = [[] for _ in users]  # per user: candidates already picked
     if active:
         own = world.reference_rows(users[active])
-        for name, went in _neighbours(reference, [liked[row] for row in active], own, config["neighbours"]).items():
+        for name, (went, first) in _neighbours(
+            reference, [liked[row] for row in active], own, config["neighbours"]
+        ).items():
             for index, row in enumerate(active):
-                dense[row][name] = _row(went, index)
+                dense[row][name] = _row(went, first + index)
         # The user's factors are folded in from their row (not taken from training): new likes count
         # at once, and on held-out visits this ranks better than the trained factors.
         for name, models in (("als", reference.factors), ("als_bm25", reference.bm25_factors)):
@@ -340,7 +342,9 @@ def users_signals(world: World, reference: Reference, users: np.ndarray, *, pool
                 ranked[row].append(best[index][scores[index, best[index]] > 0])
     social = world.social
     if social is not None:
-        strengths = social[users].astype(np.float32)
+        # A served world holds just its users' rows, in order: no need to index them out.
+        own_rows = len(users) == social.shape[0] and np.array_equal(users, np.arange(len(users)))
+        strengths = (social if own_rows else social[users]).astype(np.float32)
         totals = np.asarray(strengths.sum(axis=1)).ravel()
         with_friends = np.flatnonzero(totals > 0)
         if len(with_friends):
@@ -466,29 +470,34 @@ def _sparse_at(venues: np.ndarray, values: np.ndarray, at: np.ndarray, scratch: 
     return out
 
 
-def _neighbours(reference: Reference, liked: list[np.ndarray], own: np.ndarray, count: int) -> dict[str, sp.csr_matrix]:
+def _neighbours(
+    reference: Reference, liked: list[np.ndarray], own: np.ndarray, count: int
+) -> dict[str, tuple[sp.csr_matrix, int]]:
     """User-kNN, plain and idf-weighted, for a batch of users (their liked venues; `own`: their rows in
     the reference, -1 when not in it): the visits of the `count` people most similar (cosine) to each
-    user, weighted by that similarity. {"uknn": (users, V), "uknn_idf": (users, V)}, sparse."""
+    user, weighted by that similarity. {"uknn": (went, 0), "uknn_idf": (went, len(liked))}: one sparse
+    (2 x users, V) matrix, each kind's rows from the offset given."""
     lengths = np.array([len(venues) for venues in liked])
-    indptr = np.r_[0, np.cumsum(lengths)]
     columns = np.concatenate(liked)
     rows = np.repeat(np.arange(len(liked)), lengths)
-    shape = (len(liked), reference.visits.shape[1])
     idf_squared = reference.idf[columns] ** 2
-    users = sp.csr_matrix((np.ones(len(columns), dtype=np.float32), columns, indptr), shape=shape)
-    weighted_users = sp.csr_matrix((idf_squared.astype(np.float32), columns, indptr), shape=shape)
-    plain = (users @ reference.visits_t).toarray() / (
-        np.sqrt(lengths)[:, None] * np.maximum(reference.norms, 1e-12)[None, :]
+    # Both kinds in one product: the plain rows (weight 1 per liked venue), then the idf-weighted ones.
+    both = sp.csr_matrix(
+        (
+            np.concatenate([np.ones(len(columns), dtype=np.float32), idf_squared.astype(np.float32)]),
+            np.concatenate([columns, columns]),
+            np.r_[0, np.cumsum(np.concatenate([lengths, lengths]))],
+        ),
+        shape=(2 * len(liked), reference.visits.shape[1]),
     )
+    similarity = (both @ reference.visits_t).toarray().astype(np.float64)
     idf_totals = np.bincount(rows, weights=idf_squared, minlength=len(liked))
-    weighted = (weighted_users @ reference.visits_t).toarray() / (
+    similarity[: len(liked)] /= np.sqrt(lengths)[:, None] * np.maximum(reference.norms, 1e-12)[None, :]
+    similarity[len(liked) :] /= (
         np.sqrt(np.maximum(idf_totals, 1e-12))[:, None] * np.maximum(reference.idf_norms, 1e-12)[None, :]
     )
-    return {
-        "uknn": _visits_of_nearest(reference, plain, own, count),
-        "uknn_idf": _visits_of_nearest(reference, weighted, own, count),
-    }
+    went = _visits_of_nearest(reference, similarity, np.concatenate([own, own]), count)
+    return {"uknn": (went, 0), "uknn_idf": (went, len(liked))}
 
 
 def _visits_of_nearest(reference: Reference, similarity: np.ndarray, own: np.ndarray, count: int) -> sp.csr_matrix:
