@@ -17,9 +17,12 @@ Staleness bound (settings.LUNA_RECO["CACHE_STALENESS_SECONDS"]):
   default) in a background thread, the requests meanwhile answered from what
   the process has (about 1 s at 100,000 venues); without it, on the request path,
   so the very next request sees it;
-- a deleted venue is never recommended: the venues a request picks are
-  looked up (one query), and if one is gone the catalogue is reloaded at once
-  (`catalogue_cache.reload()`) and the request ranked again;
+- a deleted venue is never recommended: deleting one changes a mark in the
+  Django cache (`venue_deleted`, on every Venue delete), which is part of the
+  venues' watermark; while a process's catalogue is older than the mark, the
+  venues a request picks are looked up (one query), and if one is gone the
+  catalogue is reloaded at once (`catalogue_cache.reload()`) and the request
+  ranked again;
 - other deletions (interactions, hence popularity), and rows whose transaction
   committed after a later id was already seen, show when popularity is counted
   again over every interaction, at least every CACHE_STALENESS_SECONDS: once half
@@ -51,7 +54,7 @@ from datetime import datetime
 import numpy as np
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connections
+from django.db import connections, transaction
 from django.db.models import CharField, Count, Exists, Max, OuterRef, Q, Subquery
 from django.db.models.functions import Cast
 from scipy.spatial import cKDTree
@@ -68,6 +71,10 @@ from venues.models import Interaction, Venue
 logger = logging.getLogger(__name__)
 
 GENERATION_CACHE_KEY = "recommendations:catalogue-generation"
+DELETIONS_CACHE_KEY = "recommendations:venue-deletions"
+
+# What the venues were read after: the latest venue `updated_at` and the deletions mark.
+VenueMark = tuple[datetime | None, str]
 
 # A stored model version: (version, created_at).
 ModelKey = tuple[int, datetime]
@@ -90,7 +97,7 @@ class Catalogue:
     price_level: np.ndarray  # 0 when unknown
     popularity: np.ndarray  # distinct users with a like or interest, per venue
     last_interaction_id: int
-    venue_mark: datetime | None
+    venue_mark: VenueMark
     generation: str
     loaded_at: float
     # When the venues were read (`loaded_at` is when the popularity was counted, which is more often).
@@ -159,12 +166,25 @@ class Catalogue:
         return total
 
 
+def _cache_mark(key: str) -> str:
+    """The value under `key`, made anew when the cache has none (never set, or lost): a lost mark
+    reads as a change, which costs a reload, never a stale answer."""
+    mark = cache.get(key)
+    if mark is None:
+        cache.add(key, uuid.uuid4().hex, timeout=None)
+        mark = cache.get(key)
+    return mark
+
+
 def _generation() -> str:
-    generation = cache.get(GENERATION_CACHE_KEY)
-    if generation is None:
-        cache.add(GENERATION_CACHE_KEY, uuid.uuid4().hex, timeout=None)
-        generation = cache.get(GENERATION_CACHE_KEY)
-    return generation
+    return _cache_mark(GENERATION_CACHE_KEY)
+
+
+def venue_deleted() -> None:
+    """A venue is being deleted: mark it now, and again once the deletion has committed, so that a
+    catalogue read in between (which may still hold the venue) is older than the mark."""
+    cache.set(DELETIONS_CACHE_KEY, uuid.uuid4().hex, timeout=None)
+    transaction.on_commit(lambda: cache.set(DELETIONS_CACHE_KEY, uuid.uuid4().hex, timeout=None))
 
 
 _WATERMARKS = CompiledRead(
@@ -179,14 +199,18 @@ _WATERMARKS = CompiledRead(
 )
 
 
-def _watermarks() -> tuple[int, datetime | None, int | None]:
-    """The highest interaction id, the latest venue update and the active model version, in one query
-    answered from indexes (run on every request, so its SQL is compiled once)."""
+def _watermarks() -> tuple[int, VenueMark, int | None]:
+    """The highest interaction id, the venues' mark (the latest update, from the same query, and the
+    deletions mark, read first) and the active model version, in one query answered from indexes
+    (run on every request, so its SQL is compiled once)."""
+    deletions = _cache_mark(DELETIONS_CACHE_KEY)
     rows = _WATERMARKS.rows()
     if not rows:  # no interactions yet
-        venue_mark = Venue.objects.order_by().aggregate(last=Max("updated_at"))["last"]
-        return 0, venue_mark, RankerVersion.objects.filter(is_active=True).values_list("version", flat=True).first()
-    return rows[0]
+        latest = Venue.objects.order_by().aggregate(last=Max("updated_at"))["last"]
+        version = RankerVersion.objects.filter(is_active=True).values_list("version", flat=True).first()
+        return 0, (latest, deletions), version
+    last_interaction_id, latest, version = rows[0]
+    return last_interaction_id, (latest, deletions), version
 
 
 def popularity_count(position: dict[int, int], size: int) -> tuple[np.ndarray, int]:
@@ -214,7 +238,7 @@ def popularity_count(position: dict[int, int], size: int) -> tuple[np.ndarray, i
     return counts, last_interaction_id
 
 
-def catalogue_load(*, venue_mark: datetime | None, generation: str, loaded_at: float) -> Catalogue:
+def catalogue_load(*, venue_mark: VenueMark, generation: str, loaded_at: float) -> Catalogue:
     """Every venue, and the popularity counts up to the interaction watermark, from the database."""
     rows = plain_rows(
         Venue.objects.order_by("id").values_list(
@@ -408,6 +432,12 @@ class CatalogueCache:
             self.start_refresh_ahead()
         return catalogue
 
+    @staticmethod
+    def may_hold_deleted(catalogue: Catalogue) -> bool:
+        """Whether a venue was deleted since this catalogue's venues were read (then the venues a
+        request picks from it are looked up before they are shown)."""
+        return catalogue.venue_mark[1] != _cache_mark(DELETIONS_CACHE_KEY)
+
     def reload(self) -> Catalogue:
         """Load the catalogue now, for a caller that found the current one holding a deleted venue."""
         generation = _generation()
@@ -515,7 +545,7 @@ class CatalogueCache:
         finally:
             connections.close_all()  # this thread's own connections
 
-    def _updated(self, catalogue: Catalogue, *, venue_mark: datetime | None, version: int | None) -> Catalogue:
+    def _updated(self, catalogue: Catalogue, *, venue_mark: VenueMark, version: int | None) -> Catalogue:
         """On the request path: the venues reloaded when one changed, else the other model swapped in."""
         if catalogue.venue_mark != venue_mark:
             return self._load(venue_mark=venue_mark, generation=catalogue.generation, version=version)
@@ -531,7 +561,7 @@ class CatalogueCache:
         popularity_publish(fresh)
         return fresh
 
-    def _load(self, *, venue_mark: datetime | None, generation: str, version: int | None) -> Catalogue:
+    def _load(self, *, venue_mark: VenueMark, generation: str, version: int | None) -> Catalogue:
         self.full_loads += 1
         CATALOGUE_LOADS.inc()
         # The age of what is loaded counts from before its queries.

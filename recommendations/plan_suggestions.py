@@ -130,9 +130,10 @@ def suggest_plan_venues(
         "ranker": ranker,
     }
     totals = users_venue_totals(user_ids=[member.id for member in members])
-    result = _suggest(plan, members, totals, catalogue_cache.current(), **arguments)
+    catalogue = catalogue_cache.current()
+    result = _suggest(plan, members, totals, catalogue, **arguments)
     shown = [suggestion.venue_id for suggestion in result.suggestions]
-    if len(venue_ids_present(venue_ids=shown)) < len(shown):
+    if catalogue_cache.may_hold_deleted(catalogue) and len(venue_ids_present(venue_ids=shown)) < len(shown):
         # A venue was deleted since the catalogue was loaded: load it again and rank again.
         result = _suggest(plan, members, totals, catalogue_cache.reload(), **arguments)
     observe_recommendation("plan_venues", result.ranker, started, len(result.suggestions))

@@ -127,8 +127,11 @@ def recommend_venues(
             filters.update(ranker=None if arm.ranker == LearnedRanker.name else arm.ranker)
             filters["model_version"] = arm.model_version
     started = time.perf_counter()
-    results = _rank_venues(user, catalogue_cache.current(), totals, **filters)
-    if len(venue_ids_present(venue_ids=[row.venue_id for row in results])) < len(results):
+    catalogue = catalogue_cache.current()
+    results = _rank_venues(user, catalogue, totals, **filters)
+    if catalogue_cache.may_hold_deleted(catalogue) and len(
+        venue_ids_present(venue_ids=[row.venue_id for row in results])
+    ) < len(results):
         # The catalogue still holds a venue deleted since it was loaded.
         results = _rank_venues(user, catalogue_cache.reload(), totals, **filters)
     if arm is not None:

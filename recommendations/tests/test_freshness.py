@@ -6,7 +6,7 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 
-from recommendations.catalogue import CatalogueCache, _popularity_key, catalogue_cache
+from recommendations.catalogue import DELETIONS_CACHE_KEY, CatalogueCache, _popularity_key, catalogue_cache
 from recommendations.services import recommend_people, recommend_venues, recommendations_warm
 from social.tests.factories import SocialEdgeFactory
 from venues.models import Interaction
@@ -248,3 +248,33 @@ def test_while_another_process_counts_this_one_waits_for_its_counts_instead_of_c
     finally:
         cache.delete(lock)
     assert catalogue_cache.recounts == recounts
+
+
+def test_in_the_background_a_deleted_venue_is_looked_up_until_the_reload_drops_it(
+    alice, venues_near_alice, clock, settings, monkeypatch
+):
+    settings.LUNA_RECO = {**settings.LUNA_RECO, "REFRESH_IN_BACKGROUND": True}
+    started = []
+    monkeypatch.setattr(catalogue_cache, "start_refresh_ahead", lambda: started.append(None))
+    assert recommend_venues(alice, limit=1)[0].venue_name == "Near Bar"
+    catalogue = catalogue_cache.current()
+    assert not catalogue_cache.may_hold_deleted(catalogue)  # nothing deleted: nothing to look up
+    VenueFactory(name="Newer", lat=0, lng=0)  # the latest update stays, so only the deletion changes
+    recommend_venues(alice, limit=1)
+    venues_near_alice[0].delete()
+
+    # Answered from the catalogue the process has, which still holds the venue: the pick is looked
+    # up, found gone, and the request ranked again on a reloaded catalogue.
+    assert catalogue_cache.may_hold_deleted(catalogue_cache.current())
+    assert recommend_venues(alice, limit=1)[0].venue_name == "Middle Bar"
+    assert not catalogue_cache.may_hold_deleted(catalogue_cache.current())
+
+
+def test_a_lost_deletions_mark_reads_as_a_deletion(alice, venues_near_alice, clock):
+    assert recommend_venues(alice, limit=1)[0].venue_name == "Near Bar"
+    loads = catalogue_cache.full_loads
+    cache.delete(DELETIONS_CACHE_KEY)  # evicted, or the cache was emptied
+
+    assert recommend_venues(alice, limit=1)[0].venue_name == "Near Bar"
+    assert catalogue_cache.full_loads == loads + 1  # the venues were read again: nothing stale was trusted
+    assert not catalogue_cache.may_hold_deleted(catalogue_cache.current())
