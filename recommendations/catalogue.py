@@ -368,7 +368,8 @@ class ServedModel:
         reference = self.ranker.reference
         arrays = [reference.visits.data, reference.visits.indices, reference.visits.indptr]
         arrays += [reference.visits_t.data, reference.visits_t.indices, reference.visits_t.indptr]
-        arrays += [model.items for model in [*reference.factors, *reference.bm25_factors]]
+        for model in [*reference.factors, *reference.bm25_factors]:
+            arrays += [model.items, *(array for array in (model.by_norm, model.sorted_norms) if array is not None)]
         return sum(array.nbytes for array in arrays) + sys.getsizeof(self.person_index) * 2
 
 

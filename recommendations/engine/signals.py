@@ -26,12 +26,12 @@ history), so a world without social relations or categories leaves those at 0.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import scipy.sparse as sp
 
-from luna.geo import km_from_dot, unit_vectors
+from luna.geo import EARTH_RADIUS_KM, km_from_dot, unit_vectors
 from recommendations.engine.world import NO_CATEGORY, World, csr
 
 DEFAULT_SIGNALS = {
@@ -78,6 +78,9 @@ class Factors:
     alpha: float
     rows: np.ndarray | None = None  # (V_world,) model row of each world position
     positions: np.ndarray | None = None  # (V_model,) world position of each model row, -1: gone
+    # The first seed's rows by decreasing factor norm, and those norms (for best_venues).
+    by_norm: np.ndarray | None = None
+    sorted_norms: np.ndarray | None = None
 
     def users_factors(self, rows: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
         """(len(rows), f): for each user's (venues, weights), the factors that best explain their row:
@@ -107,37 +110,79 @@ class Factors:
         factors[empty] = 0.0
         return factors
 
-    def scores_of(self, users: np.ndarray, n_venues: int) -> np.ndarray:
-        """(len(users), n_venues) the model's score of every world venue for each row of factors."""
-        scores = users @ self.items.T
-        if self.positions is None:
-            return scores
-        out = np.zeros((len(users), n_venues), dtype=np.float32)
-        known = self.positions >= 0
-        out[:, self.positions[known]] = scores[:, known]
+    def best_venues(self, users: np.ndarray, been: list[np.ndarray], count: int) -> list[np.ndarray]:
+        """For each row of factors (users, f), the world venues with the `count` highest positive scores
+        among those not in its `been` (world positions): the same as ranking every venue. Most are
+        never scored: venues are taken in blocks by decreasing norm, and since |u . i| <= |u| |i|, once
+        the count-th best so far reaches |u| times the largest norm left, no venue left can enter."""
+        by_norm, sorted_norms = self.by_norm, self.sorted_norms
+        size = len(by_norm)
+        user_norms = np.linalg.norm(users.astype(np.float64), axis=1)
+        been_rows = [venues if self.rows is None else self.rows[venues] for venues in been]
+        been_mask = np.zeros(size, dtype=bool)
+        best = [(np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.intp)) for _ in range(len(users))]
+        pending = np.flatnonzero(user_norms > 0)
+        start, block = 0, max(8 * count, 4096)
+        while len(pending) and start < size:
+            rows = by_norm[start : start + block]
+            scores = users[pending] @ self.items[rows].T  # (pending, block)
+            if self.positions is not None:
+                scores[:, self.positions[rows] < 0] = -np.inf  # venues the world no longer has
+            start += len(rows)
+            left = float(sorted_norms[start]) if start < size else 0.0
+            still = []
+            for index, user in enumerate(pending.tolist()):
+                been_mask[been_rows[user][been_rows[user] >= 0]] = True
+                on_block = np.where(been_mask[rows], -np.inf, scores[index])
+                been_mask[:] = False
+                kept_scores = np.concatenate([best[user][0], on_block])
+                kept_rows = np.concatenate([best[user][1], rows])
+                if len(kept_scores) > count:
+                    top = np.argpartition(-kept_scores, count - 1)[:count]
+                    kept_scores, kept_rows = kept_scores[top], kept_rows[top]
+                best[user] = (kept_scores, kept_rows)
+                full = len(kept_scores) == count and np.isfinite(kept_scores).all()
+                if not (left == 0.0 or (full and float(kept_scores.min()) >= user_norms[user] * left)):
+                    still.append(user)
+            pending = np.array(still, dtype=np.intp)
+        out = []
+        for scores, rows in best:
+            rows = rows[scores > 0]
+            out.append(rows if self.positions is None else self.positions[rows])
         return out
 
-    def scores_at_rows(self, users: np.ndarray, venues: np.ndarray, owners: np.ndarray) -> np.ndarray:
-        """The model's score of each world venue `venues[i]` for the user of row `owners[i]` of `users`
-        (factors, one row per user): one dot product per pair."""
-        if self.rows is None:
-            return np.einsum("ij,ij->i", self.items[venues].astype(np.float32), users[owners])
-        rows = self.rows[venues]
-        scores = np.einsum("ij,ij->i", self.items[np.maximum(rows, 0)].astype(np.float32), users[owners])
-        return np.where(rows >= 0, scores, 0.0)
+    def scores_on(self, users: np.ndarray, scopes: list[np.ndarray]) -> np.ndarray:
+        """The model's score of the world venues `scopes[i]` for the user of row i of `users` (factors,
+        one row per scope), the scopes one after another: one matrix-vector product per user."""
+        out = []
+        for factors, venues in zip(users, scopes, strict=True):
+            if self.rows is None:
+                out.append(self.items[venues].astype(np.float32) @ factors)
+                continue
+            rows = self.rows[venues]
+            scores = self.items[np.maximum(rows, 0)].astype(np.float32) @ factors
+            out.append(np.where(rows >= 0, scores, 0.0).astype(np.float32))
+        return np.concatenate(out) if out else np.zeros(0, dtype=np.float32)
 
     def aligned(self, rows: np.ndarray | None, positions: np.ndarray | None) -> Factors:
-        return Factors(self.items, self.gram, self.regularization, self.alpha, rows, positions)
+        return replace(self, rows=rows, positions=positions)
 
 
 def factors_of(items: np.ndarray, regularization: float, alpha: float, *, first: bool) -> Factors:
     """A model from its venue factors, kept in memory as float32 for the first seed and float16 after."""
     items = np.ascontiguousarray(items, dtype=np.float32)
+    by_norm = sorted_norms = None
+    if first:
+        norms = np.linalg.norm(items.astype(np.float64), axis=1)
+        by_norm = np.argsort(-norms, kind="stable").astype(np.intp)
+        sorted_norms = norms[by_norm]
     return Factors(
         items=items if first else items.astype(np.float16),
         gram=items.T @ items,
         regularization=regularization,
         alpha=alpha,
+        by_norm=by_norm,
+        sorted_norms=sorted_norms,
     )
 
 
@@ -333,13 +378,9 @@ def users_signals(world: World, reference: Reference, users: np.ndarray, *, pool
             ]
             users_factors[name] = [model.users_factors(rows) for model in models]
             # The first seed ranks every venue: the best `pool` each user has not been to join the pool.
-            scores = models[0].scores_of(users_factors[name][0], n_venues)
+            best = models[0].best_venues(users_factors[name][0], [been[row] for row in active], min(pool, n_venues))
             for index, row in enumerate(active):
-                scores[index, been[row]] = -np.inf
-            count_best = min(pool, n_venues)
-            best = np.argpartition(-scores, count_best - 1, axis=1)[:, :count_best]
-            for index, row in enumerate(active):
-                ranked[row].append(best[index][scores[index, best[index]] > 0])
+                ranked[row].append(best[index])
     social = world.social
     if social is not None:
         # A served world holds just its users' rows, in order: no need to index them out.
@@ -392,20 +433,17 @@ def users_signals(world: World, reference: Reference, users: np.ndarray, *, pool
         scopes.append(np.union1d(in_pool, been[row]).astype(np.intp))
         densities.append(kde)
 
-    # The factorizations on every user's scope at once (row by row, so the same in any batch).
-    owners = np.repeat(np.arange(len(users)), [len(scope) for scope in scopes])
-    every_scope = np.concatenate(scopes)
-    factorized: dict[str, np.ndarray] = {}
+    # The factorizations on the scopes of the users with factors (user by user, so the same in any batch).
+    active_scopes = [scopes[row] for row in active]
+    factorized: dict[str, np.ndarray] = {}  # name -> the scopes of `active`, one after another
     for name, models in (("als", reference.factors), ("als_bm25", reference.bm25_factors)):
         if name not in users_factors:
             continue
-        total = np.zeros(len(every_scope), dtype=np.float64)
+        total = np.zeros(sum(len(scope) for scope in active_scopes), dtype=np.float64)
         for model, active_factors in zip(models, users_factors[name], strict=True):
-            factors = np.zeros((len(users), model.items.shape[1]), dtype=np.float32)
-            factors[active] = active_factors
-            total += model.scores_at_rows(factors, every_scope, owners)
+            total += model.scores_on(active_factors, active_scopes)
         factorized[name] = np.maximum(total / len(models), 0.0)
-    offsets = np.r_[0, np.cumsum([len(scope) for scope in scopes])]
+    offsets = dict(zip(active, np.cumsum([0, *(len(scope) for scope in active_scopes)]).tolist(), strict=False))
 
     signals = []
     for row, scope in enumerate(scopes):
@@ -416,7 +454,7 @@ def users_signals(world: World, reference: Reference, users: np.ndarray, *, pool
                 values[name] = _sparse_at(*dense[row][name], scope, scratch)
         if row in users_factors_rows:
             for name, on_scopes in factorized.items():
-                values[name] = on_scopes[offsets[row] : offsets[row + 1]]
+                values[name] = on_scopes[offsets[row] : offsets[row] + len(scope)]
         if densities[row] is not None:
             values["kde"] = _density(world, *densities[row], scope, config)
         values["category"] = category_share[world.venue_category[scope]].astype(np.float64)
@@ -540,9 +578,15 @@ def _density(world: World, venues, weights, at: np.ndarray, config: dict) -> np.
     if len(at) == 0:
         return np.zeros(0)
     bandwidth = config["kde_bandwidth_km"]
+    cut = config["kde_cut"] * bandwidth
     points = world.venue_points
-    distance = km_from_dot(points[at] @ points[venues].T)  # (at, visited)
-    kernel = np.where(distance <= config["kde_cut"] * bandwidth, np.exp(-0.5 * (distance / bandwidth) ** 2), 0.0)
+    dot = points[at] @ points[venues].T  # (at, visited)
+    # Most pairs are beyond the cut: measure only those whose dot product says they may be within it
+    # (the margin covers rounding; the distance itself decides).
+    near = np.nonzero(dot >= np.cos(min(cut / EARTH_RADIUS_KM, np.pi)) - 1e-9)
+    distance = km_from_dot(dot[near])
+    kernel = np.zeros_like(dot)
+    kernel[near] = np.where(distance <= cut, np.exp(-0.5 * (distance / bandwidth) ** 2), 0.0)
     return kernel @ (weights / weights.sum()).astype(np.float64)
 
 

@@ -20,6 +20,7 @@ from recommendations.catalogue import catalogue_cache
 from recommendations.engine.evaluation import measure
 from recommendations.engine.learned import GROUPS, LearnedRanker
 from recommendations.engine.rankers import FormulaRanker
+from recommendations.engine.signals import factors_of
 from recommendations.engine.world import World, csr
 from recommendations.models import RankerVersion
 from recommendations.tests.small_ranker import small_ranker
@@ -123,6 +124,38 @@ def test_the_shortlist_scores_its_venues_as_scoring_every_venue_does_and_bounds_
     for name in GROUPS:
         assert np.array_equal(features[name], expected_features[name])
         assert np.array_equal(contributions[name], expected_contributions[name])
+
+
+@pytest.mark.parametrize("aligned", [False, True])
+@pytest.mark.parametrize("spread", ["popular_few", "even"])
+def test_the_best_venues_of_a_factorization_are_those_ranking_every_venue_gives(aligned, spread):
+    rng = np.random.default_rng(3)
+    # Norms spread as a factorization's are (a few popular venues far above the rest: the search stops
+    # early), or evenly (the best are anywhere: it goes on).
+    items = rng.standard_normal((20_000, 8))
+    if spread == "popular_few":
+        items *= rng.pareto(2.0, size=(20_000, 1))
+    model = factors_of(items, 1.0, 1.0, first=True)
+    n_venues = 20_000
+    positions = np.arange(n_venues)  # the world position of each model row, -1: gone
+    if aligned:  # the world lost every tenth venue and orders the rest otherwise
+        positions = np.where(np.arange(n_venues) % 10 == 0, -1, rng.permutation(n_venues))
+        rows = np.full(n_venues, -1)
+        rows[positions[positions >= 0]] = np.flatnonzero(positions >= 0)
+        model = model.aligned(rows, positions)
+    users = rng.standard_normal((6, 8)).astype(np.float32)
+    users[5] = 0.0  # no factors: nothing scores above 0
+    been = [rng.choice(n_venues, size, replace=False) for size in (0, 3, 50, 400, 10, 5)]
+    for count in (1, 25, 300):
+        best = model.best_venues(users, been, count)
+        for user, venues in enumerate(best):
+            scores = np.full(n_venues, -np.inf)
+            known = positions >= 0
+            scores[positions[known]] = (model.items[known] @ users[user]).astype(np.float32)
+            scores[been[user]] = -np.inf
+            expected = np.argsort(-scores, kind="stable")[:count]
+            expected = expected[scores[expected] > 0]
+            assert sorted(venues.tolist()) == sorted(expected.tolist())
 
 
 def test_signals_do_not_depend_on_the_batch_they_are_computed_in():
