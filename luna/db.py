@@ -19,14 +19,19 @@ from django.db.models import QuerySet
 # a marker), each told apart by its low bits.
 _MARKER = 0x5EED_C0DE_5EED_C0DE << 64
 _UUID = models.UUIDField()
+PADDED_UP_TO = 999  # the fewest parameters a statement may have on a database Django supports (SQLite's)
+KEPT_SHAPES = 64
 
 
 class CompiledRead:
-    """`build(**ids)` returns the queryset for these ids; each id is a UUID or a sequence of them.
+    """`build(**ids)` returns the queryset for these ids; each id is a UUID or a non-empty sequence
+    of them, which the queryset uses in `__in` lookups.
 
-    `rows(**ids)` runs it: the SQL is compiled the first time a database sees a shape (the
-    length of each sequence is part of the shape) and reused after, with these ids bound; the
-    rows come out converted as the queryset's own would (its values_list tuples).
+    `rows(**ids)` runs it: the SQL is compiled the first time a database sees a shape and reused
+    after, with these ids bound; the rows come out converted as the queryset's own would (its
+    values_list tuples). A sequence is padded with its last id up to the next power of two (an
+    IN list means the same with an id repeated), so a few shapes serve every length; past
+    PADDED_UP_TO ids it is left as it is, and at most KEPT_SHAPES statements are kept.
     """
 
     def __init__(self, build: Callable[..., QuerySet]) -> None:
@@ -35,11 +40,14 @@ class CompiledRead:
         self._lock = threading.Lock()
 
     def rows(self, *, using: str = "default", **ids) -> list[tuple]:
+        ids = {name: _padded(value) for name, value in ids.items()}
         shape = (using, tuple((name, _length(value)) for name, value in sorted(ids.items())))
         compiled = self._compiled.get(shape)
         if compiled is None:
             compiled = self._compile(using, ids)
             with self._lock:
+                while len(self._compiled) >= KEPT_SHAPES:
+                    self._compiled.pop(next(iter(self._compiled)))
                 self._compiled[shape] = compiled
         sql, slots, compiler = compiled
         connection = connections[using]
@@ -79,6 +87,16 @@ class _Constant:
 
 def _length(value) -> int | None:
     return len(value) if isinstance(value, Sequence) and not isinstance(value, str) else None
+
+
+def _padded(value):
+    length = _length(value)
+    if length is None:
+        return value
+    if length == 0:
+        raise ValueError("an empty list of ids matches nothing: do not run the query")
+    padded = min(1 << (length - 1).bit_length(), max(length, PADDED_UP_TO))
+    return [*value, *[value[-1]] * (padded - length)]
 
 
 def _each(value) -> list:

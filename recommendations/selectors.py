@@ -143,6 +143,18 @@ def members_known(*, candidate_ids: Sequence[uuid.UUID], member_ids: Sequence[uu
     return known
 
 
+_FRIEND_VENUE_TOTALS = CompiledRead(
+    lambda friend_ids: Interaction.objects.filter(user_id__in=friend_ids)
+    .order_by()
+    .values("user_id", "venue_id")
+    .annotate(
+        positive_count=Count("interaction_type", filter=_POSITIVE),
+        dwell_seconds=Sum("dwell_time_seconds"),
+    )
+    .values_list(Cast("user_id", CharField()), Cast("venue_id", CharField()), "positive_count", "dwell_seconds")
+)
+
+
 def friend_venue_totals(*, friend_ids: Sequence[uuid.UUID]) -> FriendVenueTotals:
     """Each friend's totals per venue, read through the (user, venue) index.
 
@@ -151,17 +163,7 @@ def friend_venue_totals(*, friend_ids: Sequence[uuid.UUID]) -> FriendVenueTotals
     """
     if not friend_ids:
         return FriendVenueTotals(np.empty(0, dtype=np.intp), [], np.empty(0), np.empty(0))
-    queryset = (
-        Interaction.objects.filter(user_id__in=friend_ids)
-        .order_by()
-        .values("user_id", "venue_id")
-        .annotate(
-            positive_count=Count("interaction_type", filter=_POSITIVE),
-            dwell_seconds=Sum("dwell_time_seconds"),
-        )
-        .values_list(Cast("user_id", CharField()), Cast("venue_id", CharField()), "positive_count", "dwell_seconds")
-    )
-    rows = plain_rows(queryset)
+    rows = _FRIEND_VENUE_TOTALS.rows(friend_ids=list(friend_ids))
     user_ids, venue_ids, positive_counts, dwell_seconds = zip(*rows, strict=True) if rows else ((), (), (), ())
     # PostgreSQL writes a UUID with dashes, SQLite stores its 32 hex digits.
     index_of = {text: index for index, friend_id in enumerate(friend_ids) for text in (str(friend_id), friend_id.hex)}

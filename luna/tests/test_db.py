@@ -74,3 +74,17 @@ def test_it_refuses_a_query_that_ignores_an_id():
     ignoring = CompiledRead(lambda user_ids: Venue.objects.values_list("id"))
     with pytest.raises(ValueError, match="does not bind every id"):
         ignoring.rows(user_ids=[uuid.uuid4()])
+
+
+def test_lists_of_any_length_share_a_few_compiled_statements(world):
+    alice, bob, carol, *_ = world
+    read = CompiledRead(likes_per_venue)
+    people = [alice.id, bob.id, carol.id, *(uuid.uuid4() for _ in range(37))]
+    for length in range(1, len(people) + 1):
+        assert read.rows(user_ids=people[:length]) == list(likes_per_venue(people[:length]))
+    assert len(read._compiled) == 7  # 1, 2, 4, 8, 16, 32 and 64 ids
+
+
+def test_an_empty_list_is_refused_rather_than_run():
+    with pytest.raises(ValueError, match="empty list"):
+        LIKES_PER_VENUE.rows(user_ids=[])
