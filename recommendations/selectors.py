@@ -144,14 +144,16 @@ def members_known(*, candidate_ids: Sequence[uuid.UUID], member_ids: Sequence[uu
 
 
 _FRIEND_VENUE_TOTALS = CompiledRead(
-    lambda friend_ids: Interaction.objects.filter(user_id__in=friend_ids)
-    .order_by()
-    .values("user_id", "venue_id")
-    .annotate(
-        positive_count=Count("interaction_type", filter=_POSITIVE),
-        dwell_seconds=Sum("dwell_time_seconds"),
+    lambda friend_ids: (
+        Interaction.objects.filter(user_id__in=friend_ids)
+        .order_by()
+        .values("user_id", "venue_id")
+        .annotate(
+            positive_count=Count("interaction_type", filter=_POSITIVE),
+            dwell_seconds=Sum("dwell_time_seconds"),
+        )
+        .values_list(Cast("user_id", CharField()), Cast("venue_id", CharField()), "positive_count", "dwell_seconds")
     )
-    .values_list(Cast("user_id", CharField()), Cast("venue_id", CharField()), "positive_count", "dwell_seconds")
 )
 
 
