@@ -16,7 +16,7 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.signals import request_finished
-from django.db import DatabaseError
+from django.db import DatabaseError, connections, router
 from django.utils import timezone
 
 from luna.metrics import IMPRESSIONS_FAILED, IMPRESSIONS_RECORDED
@@ -71,13 +71,32 @@ def impressions_flush() -> int:
     if not rows:
         return 0
     try:
-        Impression.objects.bulk_create(rows, batch_size=1000)
+        _insert(rows)
     except DatabaseError:
         IMPRESSIONS_FAILED.inc(len(rows))
         logger.exception("Recording %s recommendation impressions failed; they are lost", len(rows))
         return 0
     IMPRESSIONS_RECORDED.inc(len(rows))
     return len(rows)
+
+
+def _insert(rows: list[Impression]) -> None:
+    """The rows in multi-row INSERTs of their own: without the ORM's per-object work, the ids it would
+    read back (nothing needs them) and its transaction around one statement, about half the cost."""
+    connection = connections[router.db_for_write(Impression)]
+    fields = [field for field in Impression._meta.concrete_fields if not field.primary_key]
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    one_row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    # SQLite takes at most 999 parameters per statement; PostgreSQL has no such limit (None).
+    per_statement = max(1, min(1000, (connection.features.max_query_params or 65535) // len(fields)))
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), per_statement):
+            batch = rows[start : start + per_statement]
+            cursor.execute(
+                f"INSERT INTO {connection.ops.quote_name(Impression._meta.db_table)} ({columns}) "
+                f"VALUES {', '.join([one_row] * len(batch))}",
+                [field.get_db_prep_save(getattr(row, field.attname), connection) for row in batch for field in fields],
+            )
 
 
 def impressions_discard() -> None:

@@ -11,6 +11,7 @@ from prometheus_client import REGISTRY
 
 from plans.models import PlanParticipant
 from plans.tests.factories import PlanFactory, PlanParticipantFactory
+from recommendations import impressions
 from recommendations.models import Impression
 from venues.tests.factories import VenueFactory
 
@@ -57,7 +58,7 @@ def test_people_recommendations_and_empty_answers_record_nothing(client_for, ali
 
 def test_a_failed_recording_still_serves_the_recommendation_and_is_counted(client_for, alice, venues):
     before = REGISTRY.get_sample_value("luna_impressions_failed_total") or 0
-    with mock.patch.object(Impression.objects, "bulk_create", side_effect=DatabaseError("disk full")):
+    with mock.patch.object(impressions, "_insert", side_effect=DatabaseError("disk full")):
         response = client_for(alice).get(f"/reco/venues/{alice.pk}/", {"limit": 5})
     assert response.status_code == 200 and len(response.json()) == 5
     assert not Impression.objects.exists()
