@@ -369,7 +369,8 @@ class ServedModel:
         arrays = [reference.visits.data, reference.visits.indices, reference.visits.indptr]
         arrays += [reference.visits_t.data, reference.visits_t.indices, reference.visits_t.indptr]
         for model in [*reference.factors, *reference.bm25_factors]:
-            arrays += [model.items, *(array for array in (model.by_norm, model.sorted_norms) if array is not None)]
+            kept = (model.items, model.rows, model.positions, model.by_norm, model.sorted_norms)
+            arrays += [array for array in kept if array is not None]
         return sum(array.nbytes for array in arrays) + sys.getsizeof(self.person_index) * 2
 
 

@@ -399,7 +399,7 @@ class LearnedRanker(Ranker):
         }
         for prefix, models in (("als", reference.factors), ("als_bm25", reference.bm25_factors)):
             for index, model in enumerate(models):
-                arrays[f"{prefix}_{index}"] = model.items.astype(np.float16)
+                arrays[f"{prefix}_{index}"] = model.trained_items().astype(np.float16)
         meta = {
             "format": ARTIFACT_FORMAT,
             "config": self.config,

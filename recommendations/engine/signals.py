@@ -68,19 +68,30 @@ def bm25(counts: sp.csr_matrix, *, k1: float, b: float, idf: np.ndarray, average
 
 @dataclass(frozen=True)
 class Factors:
-    """One implicit-ALS model: its venue factors (rows in the order it was trained in) and what
-    folding a user in needs. `rows` maps a world's venue positions to those rows (-1: unknown to
-    the model) when the world orders its venues differently; None when it is the same order."""
+    """One implicit-ALS model: its venue factors and what folding a user in needs. `rows` maps a
+    world's venue positions to rows of `items` (-1: unknown to the model) when they are not in the
+    world's order; None when they are.
+
+    The first seed's items are kept by decreasing norm (best_venues reads them from the top):
+    `by_norm` holds the venue, in the order the model was trained in, of each row, and every
+    mapping here (rows, positions) is to and from those rows. Later seeds keep the trained order."""
 
     items: np.ndarray  # (V_model, f) float32 for the first seed (it ranks every venue), float16 after
     gram: np.ndarray  # items.T @ items, (f, f) float32
     regularization: float
     alpha: float
-    rows: np.ndarray | None = None  # (V_world,) model row of each world position
-    positions: np.ndarray | None = None  # (V_model,) world position of each model row, -1: gone
-    # The first seed's rows by decreasing factor norm, and those norms (for best_venues).
-    by_norm: np.ndarray | None = None
-    sorted_norms: np.ndarray | None = None
+    rows: np.ndarray | None = None  # (V_world,) row of each world position
+    positions: np.ndarray | None = None  # (V_model,) world position of each row, -1: gone
+    by_norm: np.ndarray | None = None  # (V_model,) the trained-order venue of each row (first seed)
+    sorted_norms: np.ndarray | None = None  # (V_model,) each row's norm, decreasing (first seed)
+
+    def trained_items(self) -> np.ndarray:
+        """The items in the order the model was trained in (what an artifact stores)."""
+        if self.by_norm is None:
+            return self.items
+        items = np.empty_like(self.items)
+        items[self.by_norm] = self.items
+        return items
 
     def users_factors(self, rows: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
         """(len(rows), f): for each user's (venues, weights), the factors that best explain their row:
@@ -115,8 +126,8 @@ class Factors:
         among those not in its `been` (world positions): the same as ranking every venue. Most are
         never scored: venues are taken in blocks by decreasing norm, and since |u . i| <= |u| |i|, once
         the count-th best so far reaches |u| times the largest norm left, no venue left can enter."""
-        by_norm, sorted_norms = self.by_norm, self.sorted_norms
-        size = len(by_norm)
+        sorted_norms = self.sorted_norms
+        size = len(sorted_norms)
         user_norms = np.linalg.norm(users.astype(np.float64), axis=1)
         been_rows = [venues if self.rows is None else self.rows[venues] for venues in been]
         been_mask = np.zeros(size, dtype=bool)
@@ -124,11 +135,12 @@ class Factors:
         pending = np.flatnonzero(user_norms > 0)
         start, block = 0, max(8 * count, 4096)
         while len(pending) and start < size:
-            rows = by_norm[start : start + block]
-            scores = users[pending] @ self.items[rows].T  # (pending, block)
+            rows = np.arange(start, min(start + block, size))
+            scores = users[pending] @ self.items[start : start + block].T  # (pending, block)
             if self.positions is not None:
                 scores[:, self.positions[rows] < 0] = -np.inf  # venues the world no longer has
             start += len(rows)
+            block *= 2
             left = float(sorted_norms[start]) if start < size else 0.0
             still = []
             for index, user in enumerate(pending.tolist()):
@@ -164,25 +176,35 @@ class Factors:
             out.append(np.where(rows >= 0, scores, 0.0).astype(np.float32))
         return np.concatenate(out) if out else np.zeros(0, dtype=np.float32)
 
-    def aligned(self, rows: np.ndarray | None, positions: np.ndarray | None) -> Factors:
-        return replace(self, rows=rows, positions=positions)
+    def aligned(self, rows: np.ndarray, positions: np.ndarray) -> Factors:
+        """For a world whose venues are elsewhere: `rows` (V_world,) and `positions` (V_model,) map
+        to and from the venues in the order the model was trained in (see Reference.aligned)."""
+        if self.by_norm is None:
+            return replace(self, rows=rows, positions=positions)
+        rank = np.empty(len(self.by_norm), dtype=np.int64)
+        rank[self.by_norm] = np.arange(len(self.by_norm))
+        return replace(self, rows=np.where(rows >= 0, rank[np.maximum(rows, 0)], -1), positions=positions[self.by_norm])
 
 
 def factors_of(items: np.ndarray, regularization: float, alpha: float, *, first: bool) -> Factors:
     """A model from its venue factors, kept in memory as float32 for the first seed and float16 after."""
     items = np.ascontiguousarray(items, dtype=np.float32)
-    by_norm = sorted_norms = None
-    if first:
-        norms = np.linalg.norm(items.astype(np.float64), axis=1)
-        by_norm = np.argsort(-norms, kind="stable").astype(np.intp)
-        sorted_norms = norms[by_norm]
+    gram = items.T @ items
+    if not first:
+        return Factors(items=items.astype(np.float16), gram=gram, regularization=regularization, alpha=alpha)
+    norms = np.linalg.norm(items.astype(np.float64), axis=1)
+    by_norm = np.argsort(-norms, kind="stable")
+    rank = np.empty(len(by_norm), dtype=np.int64)
+    rank[by_norm] = np.arange(len(by_norm))
     return Factors(
-        items=items if first else items.astype(np.float16),
-        gram=items.T @ items,
+        items=np.ascontiguousarray(items[by_norm]),
+        gram=gram,
         regularization=regularization,
         alpha=alpha,
+        rows=rank,
+        positions=by_norm,
         by_norm=by_norm,
-        sorted_norms=sorted_norms,
+        sorted_norms=norms[by_norm],
     )
 
 

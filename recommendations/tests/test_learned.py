@@ -137,7 +137,7 @@ def test_the_best_venues_of_a_factorization_are_those_ranking_every_venue_gives(
         items *= rng.pareto(2.0, size=(20_000, 1))
     model = factors_of(items, 1.0, 1.0, first=True)
     n_venues = 20_000
-    positions = np.arange(n_venues)  # the world position of each model row, -1: gone
+    positions = np.arange(n_venues)  # the world position of each venue as trained, -1: gone
     if aligned:  # the world lost every tenth venue and orders the rest otherwise
         positions = np.where(np.arange(n_venues) % 10 == 0, -1, rng.permutation(n_venues))
         rows = np.full(n_venues, -1)
@@ -151,7 +151,7 @@ def test_the_best_venues_of_a_factorization_are_those_ranking_every_venue_gives(
         for user, venues in enumerate(best):
             scores = np.full(n_venues, -np.inf)
             known = positions >= 0
-            scores[positions[known]] = (model.items[known] @ users[user]).astype(np.float32)
+            scores[positions[known]] = items.astype(np.float32)[known] @ users[user]
             scores[been[user]] = -np.inf
             expected = np.argsort(-scores, kind="stable")[:count]
             expected = expected[scores[expected] > 0]
