@@ -180,11 +180,19 @@ def _generation() -> str:
     return _cache_mark(GENERATION_CACHE_KEY)
 
 
+def _mark_deletions() -> None:
+    cache.set(DELETIONS_CACHE_KEY, uuid.uuid4().hex, timeout=None)
+
+
 def venue_deleted() -> None:
     """A venue is being deleted: mark it now, and again once the deletion has committed, so that a
-    catalogue read in between (which may still hold the venue) is older than the mark."""
-    cache.set(DELETIONS_CACHE_KEY, uuid.uuid4().hex, timeout=None)
-    transaction.on_commit(lambda: cache.set(DELETIONS_CACHE_KEY, uuid.uuid4().hex, timeout=None))
+    catalogue read in between (which may still hold the venue) is older than the mark. Once per
+    transaction, however many venues it deletes (a reset deletes them all)."""
+    connection = transaction.get_connection()
+    if any(entry[1] is _mark_deletions for entry in connection.run_on_commit):
+        return  # this transaction has marked already (a rollback drops the pending mark with the rest)
+    _mark_deletions()
+    transaction.on_commit(_mark_deletions)
 
 
 _WATERMARKS = CompiledRead(

@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 
 from recommendations.catalogue import DELETIONS_CACHE_KEY, CatalogueCache, _popularity_key, catalogue_cache
 from recommendations.services import recommend_people, recommend_venues, recommendations_warm
 from social.tests.factories import SocialEdgeFactory
-from venues.models import Interaction
+from venues.models import Interaction, Venue
 from venues.tests.factories import InteractionFactory, VenueFactory
 
 pytestmark = pytest.mark.django_db
@@ -278,3 +279,16 @@ def test_a_lost_deletions_mark_reads_as_a_deletion(alice, venues_near_alice, clo
     assert recommend_venues(alice, limit=1)[0].venue_name == "Near Bar"
     assert catalogue_cache.full_loads == loads + 1  # the venues were read again: nothing stale was trusted
     assert not catalogue_cache.may_hold_deleted(catalogue_cache.current())
+
+
+def test_deleting_many_venues_in_one_transaction_marks_the_deletions_once(
+    alice, venues_near_alice, clock, django_capture_on_commit_callbacks
+):
+    VenueFactory.create_batch(30)
+    catalogue = catalogue_cache.current()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        with transaction.atomic():
+            Venue.objects.exclude(pk=venues_near_alice[1].pk).delete()
+    assert len(callbacks) == 1  # one mark after the commit, not one per venue
+    assert catalogue_cache.may_hold_deleted(catalogue)
+    assert [row.venue_name for row in recommend_venues(alice, limit=5)] == ["Middle Bar"]
