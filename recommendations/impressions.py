@@ -13,10 +13,11 @@ import logging
 import threading
 import uuid
 from collections.abc import Iterable
+from contextlib import nullcontext
 
 from django.conf import settings
 from django.core.signals import request_finished
-from django.db import DatabaseError, connections, router
+from django.db import DatabaseError, connections, router, transaction
 from django.utils import timezone
 
 from luna.metrics import IMPRESSIONS_FAILED, IMPRESSIONS_RECORDED
@@ -89,7 +90,10 @@ def _insert(rows: list[Impression]) -> None:
     one_row = "(" + ", ".join(["%s"] * len(fields)) + ")"
     # SQLite takes at most 999 parameters per statement; PostgreSQL has no such limit (None).
     per_statement = max(1, min(1000, (connection.features.max_query_params or 65535) // len(fields)))
-    with connection.cursor() as cursor:
+    # One statement commits on its own; several are one transaction, so that a failure loses them all
+    # (as it is counted) and never writes half.
+    atomic = transaction.atomic(using=connection.alias) if len(rows) > per_statement else nullcontext()
+    with atomic, connection.cursor() as cursor:
         for start in range(0, len(rows), per_statement):
             batch = rows[start : start + per_statement]
             cursor.execute(
