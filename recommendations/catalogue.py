@@ -65,7 +65,7 @@ from luna.metrics import CATALOGUE_LOADS, MODEL_VERSION, POPULARITY_RECOUNTS
 from recommendations.engine.learned import LearnedRanker, aligned
 from recommendations.engine.world import NO_CATEGORY
 from recommendations.models import RankerVersion
-from recommendations.selectors import plain_rows, uuid_key
+from recommendations.selectors import plain_rows, uuid_key, venue_ids_present
 from venues.models import Interaction, Venue
 
 logger = logging.getLogger(__name__)
@@ -447,6 +447,11 @@ class CatalogueCache:
         """Whether a venue was deleted since this catalogue's venues were read (then the venues a
         request picks from it are looked up before they are shown)."""
         return catalogue.venue_mark[1] != _cache_mark(DELETIONS_CACHE_KEY)
+
+    def holds_deleted(self, catalogue: Catalogue, venue_ids: list[uuid.UUID]) -> bool:
+        """Whether one of these venues, picked from `catalogue`, has been deleted since (looked up
+        only when the deletions mark says one may have been); then `reload()` and rank again."""
+        return self.may_hold_deleted(catalogue) and len(venue_ids_present(venue_ids=venue_ids)) < len(venue_ids)
 
     def reload(self) -> Catalogue:
         """Load the catalogue now, for a caller that found the current one holding a deleted venue."""

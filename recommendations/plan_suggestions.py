@@ -26,7 +26,7 @@ from recommendations.catalogue import Catalogue, catalogue_cache
 from recommendations.engine.groups import DEFAULT_STRATEGY, group_bound, group_top_k
 from recommendations.engine.learned import LearnedRanker
 from recommendations.engine.rankers import Scored
-from recommendations.selectors import members_known, users_friends, users_venue_totals, venue_ids_present
+from recommendations.selectors import members_known, users_friends, users_venue_totals
 from recommendations.services import (
     best_friends,
     best_of_shortlist,
@@ -133,8 +133,7 @@ def suggest_plan_venues(
     catalogue = catalogue_cache.current()
     result = _suggest(plan, members, totals, catalogue, **arguments)
     shown = [suggestion.venue_id for suggestion in result.suggestions]
-    if catalogue_cache.may_hold_deleted(catalogue) and len(venue_ids_present(venue_ids=shown)) < len(shown):
-        # A venue was deleted since the catalogue was loaded: load it again and rank again.
+    if catalogue_cache.holds_deleted(catalogue, shown):
         result = _suggest(plan, members, totals, catalogue_cache.reload(), **arguments)
     observe_recommendation("plan_venues", result.ranker, started, len(result.suggestions))
     return result

@@ -30,7 +30,6 @@ from recommendations.selectors import (
     friend_venue_totals,
     user_friends,
     user_venue_totals,
-    venue_ids_present,
 )
 from users.models import User
 from venues.models import Venue
@@ -129,10 +128,7 @@ def recommend_venues(
     started = time.perf_counter()
     catalogue = catalogue_cache.current()
     results = _rank_venues(user, catalogue, totals, **filters)
-    if catalogue_cache.may_hold_deleted(catalogue) and len(
-        venue_ids_present(venue_ids=[row.venue_id for row in results])
-    ) < len(results):
-        # The catalogue still holds a venue deleted since it was loaded.
+    if catalogue_cache.holds_deleted(catalogue, [row.venue_id for row in results]):
         results = _rank_venues(user, catalogue_cache.reload(), totals, **filters)
     if arm is not None:
         results = [replace(row, experiment=experiment, arm=arm.name) for row in results]

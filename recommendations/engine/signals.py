@@ -89,9 +89,7 @@ class Factors:
         """The items in the order the model was trained in (what an artifact stores)."""
         if self.by_norm is None:
             return self.items
-        items = np.empty_like(self.items)
-        items[self.by_norm] = self.items
-        return items
+        return self.items[_inverse(self.by_norm)]
 
     def users_factors(self, rows: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
         """(len(rows), f): for each user's (venues, weights), the factors that best explain their row:
@@ -181,9 +179,15 @@ class Factors:
         to and from the venues in the order the model was trained in (see Reference.aligned)."""
         if self.by_norm is None:
             return replace(self, rows=rows, positions=positions)
-        rank = np.empty(len(self.by_norm), dtype=np.int64)
-        rank[self.by_norm] = np.arange(len(self.by_norm))
+        rank = _inverse(self.by_norm)
         return replace(self, rows=np.where(rows >= 0, rank[np.maximum(rows, 0)], -1), positions=positions[self.by_norm])
+
+
+def _inverse(permutation: np.ndarray) -> np.ndarray:
+    """The permutation that undoes this one: inverse[permutation[i]] == i."""
+    inverse = np.empty(len(permutation), dtype=np.int64)
+    inverse[permutation] = np.arange(len(permutation))
+    return inverse
 
 
 def factors_of(items: np.ndarray, regularization: float, alpha: float, *, first: bool) -> Factors:
@@ -194,8 +198,7 @@ def factors_of(items: np.ndarray, regularization: float, alpha: float, *, first:
         return Factors(items=items.astype(np.float16), gram=gram, regularization=regularization, alpha=alpha)
     norms = np.linalg.norm(items.astype(np.float64), axis=1)
     by_norm = np.argsort(-norms, kind="stable")
-    rank = np.empty(len(by_norm), dtype=np.int64)
-    rank[by_norm] = np.arange(len(by_norm))
+    rank = _inverse(by_norm)
     return Factors(
         items=np.ascontiguousarray(items[by_norm]),
         gram=gram,
@@ -426,7 +429,6 @@ def users_signals(world: World, reference: Reference, users: np.ndarray, *, pool
         kde_near = kde_near.reshape(len(every_point), -1)
 
     scratch = np.zeros(n_venues, dtype=np.float32)
-    users_factors_rows = set(active)
     pools, scopes, densities = [], [], []  # per user: the pool, the scope, the density's points
     for row in range(len(users)):
         been_mask = np.zeros(n_venues, dtype=bool)
@@ -465,7 +467,8 @@ def users_signals(world: World, reference: Reference, users: np.ndarray, *, pool
         for model, active_factors in zip(models, users_factors[name], strict=True):
             total += model.scores_on(active_factors, active_scopes)
         factorized[name] = np.maximum(total / len(models), 0.0)
-    offsets = dict(zip(active, np.cumsum([0, *(len(scope) for scope in active_scopes)]).tolist(), strict=False))
+    starts = np.cumsum([0, *(len(scope) for scope in active_scopes)])[:-1]
+    offsets = dict(zip(active, starts.tolist(), strict=True))  # where each active user's scope starts
 
     signals = []
     for row, scope in enumerate(scopes):
@@ -474,7 +477,7 @@ def users_signals(world: World, reference: Reference, users: np.ndarray, *, pool
         for name in ("uknn", "uknn_idf", "friends"):
             if name in dense[row]:
                 values[name] = _sparse_at(*dense[row][name], scope, scratch)
-        if row in users_factors_rows:
+        if row in offsets:
             for name, on_scopes in factorized.items():
                 values[name] = on_scopes[offsets[row] : offsets[row] + len(scope)]
         if densities[row] is not None:
