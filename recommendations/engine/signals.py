@@ -133,18 +133,20 @@ class Factors:
         pending = np.flatnonzero(user_norms > 0)
         start, block = 0, max(8 * count, 4096)
         while len(pending) and start < size:
-            rows = np.arange(start, min(start + block, size))
-            scores = users[pending] @ self.items[start : start + block].T  # (pending, block)
+            on = slice(start, min(start + block, size))
+            rows = np.arange(on.start, on.stop)
+            scores = users[pending] @ self.items[on].T  # (pending, block)
             if self.positions is not None:
-                scores[:, self.positions[rows] < 0] = -np.inf  # venues the world no longer has
+                scores[:, self.positions[on] < 0] = -np.inf  # venues the world no longer has
             start += len(rows)
             block *= 2
             left = float(sorted_norms[start]) if start < size else 0.0
             still = []
             for index, user in enumerate(pending.tolist()):
-                been_mask[been_rows[user][been_rows[user] >= 0]] = True
-                on_block = np.where(been_mask[rows], -np.inf, scores[index])
-                been_mask[:] = False
+                user_been = been_rows[user][been_rows[user] >= 0]
+                been_mask[user_been] = True
+                on_block = np.where(been_mask[on], -np.inf, scores[index])
+                been_mask[user_been] = False  # only what was set: the mask is as long as the catalogue
                 kept_scores = np.concatenate([best[user][0], on_block])
                 kept_rows = np.concatenate([best[user][1], rows])
                 if len(kept_scores) > count:
