@@ -128,6 +128,7 @@ class Factors:
         size = len(sorted_norms)
         user_norms = np.linalg.norm(users.astype(np.float64), axis=1)
         been_rows = [venues if self.rows is None else self.rows[venues] for venues in been]
+        been_rows = [known[known >= 0] for known in been_rows]  # the rows of the venues the model knows
         been_mask = np.zeros(size, dtype=bool)
         best = [(np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.intp)) for _ in range(len(users))]
         pending = np.flatnonzero(user_norms > 0)
@@ -143,10 +144,9 @@ class Factors:
             left = float(sorted_norms[start]) if start < size else 0.0
             still = []
             for index, user in enumerate(pending.tolist()):
-                user_been = been_rows[user][been_rows[user] >= 0]
-                been_mask[user_been] = True
+                been_mask[been_rows[user]] = True
                 on_block = np.where(been_mask[on], -np.inf, scores[index])
-                been_mask[user_been] = False  # only what was set: the mask is as long as the catalogue
+                been_mask[been_rows[user]] = False  # only what was set: the mask is as long as the catalogue
                 kept_scores = np.concatenate([best[user][0], on_block])
                 kept_rows = np.concatenate([best[user][1], rows])
                 if len(kept_scores) > count:
