@@ -545,17 +545,16 @@ def _neighbours(
     lengths = np.array([len(venues) for venues in liked])
     columns = np.concatenate(liked)
     rows = np.repeat(np.arange(len(liked)), lengths)
-    idf_squared = reference.idf[columns] ** 2
-    # Both kinds in one product: the plain rows (weight 1 per liked venue), then the idf-weighted ones.
-    both = sp.csr_matrix(
-        (
-            np.concatenate([np.ones(len(columns), dtype=np.float32), idf_squared.astype(np.float32)]),
-            np.concatenate([columns, columns]),
-            np.r_[0, np.cumsum(np.concatenate([lengths, lengths]))],
-        ),
-        shape=(2 * len(liked), reference.visits.shape[1]),
-    )
-    similarity = (both @ reference.visits_t).toarray().astype(np.float64)
+    people = reference.visits.shape[0]
+    # Who shares each liked venue, counted straight into a (users x people) grid: both kinds from
+    # one list of (user, person) pairs, the plain weight 1 per shared venue, the idf one idf^2.
+    visitors = reference.visits_t[columns]
+    shared = np.diff(visitors.indptr)
+    cells = np.repeat(rows * people, shared) + visitors.indices
+    idf_squared = reference.idf[columns].astype(np.float64) ** 2
+    plain = np.bincount(cells, minlength=len(liked) * people).reshape(len(liked), people)
+    weighted = np.bincount(cells, weights=np.repeat(idf_squared, shared), minlength=len(liked) * people)
+    similarity = np.concatenate([plain.astype(np.float64), weighted.reshape(len(liked), people)])
     idf_totals = np.bincount(rows, weights=idf_squared, minlength=len(liked))
     similarity[: len(liked)] /= np.sqrt(lengths)[:, None] * np.maximum(reference.norms, 1e-12)[None, :]
     similarity[len(liked) :] /= (
