@@ -123,45 +123,50 @@ class Factors:
         """For each row of factors (users, f), the world venues with the `count` highest positive scores
         among those not in its `been` (world positions): the same as ranking every venue. Most are
         never scored: venues are taken in blocks by decreasing norm, and since |u . i| <= |u| |i|, once
-        the count-th best so far reaches |u| times the largest norm left, no venue left can enter."""
+        the count-th best so far reaches |u| times the largest norm left, no venue left can enter.
+        Within a block only the venues above a user's count-th best so far are looked at (in the first
+        block, above the count-th best of its first few venues, which the block's own can only beat)."""
         sorted_norms = self.sorted_norms
         size = len(sorted_norms)
         user_norms = np.linalg.norm(users.astype(np.float64), axis=1)
         been_rows = [venues if self.rows is None else self.rows[venues] for venues in been]
         been_rows = [known[known >= 0] for known in been_rows]  # the rows of the venues the model knows
-        been_mask = np.zeros(size, dtype=bool)
+        been_of = np.repeat(np.arange(len(users)), [len(rows) for rows in been_rows])
+        been_rows = np.concatenate(been_rows) if been_rows else np.zeros(0, dtype=np.intp)
         best = [(np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.intp)) for _ in range(len(users))]
+        floor = np.zeros(len(users), dtype=np.float32)  # a venue must score above it to enter
         pending = np.flatnonzero(user_norms > 0)
         start, block = 0, max(8 * count, 4096)
         while len(pending) and start < size:
-            on = slice(start, min(start + block, size))
-            rows = np.arange(on.start, on.stop)
-            scores = users[pending] @ self.items[on].T  # (pending, block)
+            stop = min(start + block, size)
+            scores = users[pending] @ self.items[start:stop].T  # (pending, block)
             if self.positions is not None:
-                scores[:, self.positions[on] < 0] = -np.inf  # venues the world no longer has
-            start += len(rows)
-            block *= 2
+                scores[:, self.positions[start:stop] < 0] = -np.inf  # venues the world no longer has
+            slot = np.full(len(users), -1, dtype=np.intp)
+            slot[pending] = np.arange(len(pending))
+            hit = (been_rows >= start) & (been_rows < stop) & (slot[been_of] >= 0)
+            scores[slot[been_of[hit]], been_rows[hit] - start] = -np.inf
+            above = scores > floor[pending, None]
+            if start == 0 and stop - start > 4 * count:  # the count-th best of the first venues: a lower bound
+                first = np.partition(scores[:, : 4 * count], 3 * count, axis=1)[:, 3 * count]
+                above &= scores >= first[:, None]
+            start, block = stop, 2 * block
             left = float(sorted_norms[start]) if start < size else 0.0
             still = []
             for index, user in enumerate(pending.tolist()):
-                been_mask[been_rows[user]] = True
-                on_block = np.where(been_mask[on], -np.inf, scores[index])
-                been_mask[been_rows[user]] = False  # only what was set: the mask is as long as the catalogue
-                kept_scores = np.concatenate([best[user][0], on_block])
-                kept_rows = np.concatenate([best[user][1], rows])
+                columns = np.flatnonzero(above[index])
+                kept_scores = np.concatenate([best[user][0], scores[index, columns]])
+                kept_rows = np.concatenate([best[user][1], columns + (start - len(scores[index]))])
                 if len(kept_scores) > count:
                     top = np.argpartition(-kept_scores, count - 1)[:count]
                     kept_scores, kept_rows = kept_scores[top], kept_rows[top]
                 best[user] = (kept_scores, kept_rows)
-                full = len(kept_scores) == count and np.isfinite(kept_scores).all()
-                if not (left == 0.0 or (full and float(kept_scores.min()) >= user_norms[user] * left)):
+                if len(kept_scores) == count:
+                    floor[user] = kept_scores.min()
+                if not (left == 0.0 or (len(kept_scores) == count and floor[user] >= user_norms[user] * left)):
                     still.append(user)
             pending = np.array(still, dtype=np.intp)
-        out = []
-        for scores, rows in best:
-            rows = rows[scores > 0]
-            out.append(rows if self.positions is None else self.positions[rows])
-        return out
+        return [rows if self.positions is None else self.positions[rows] for _, rows in best]
 
     def scores_on(self, users: np.ndarray, scopes: list[np.ndarray]) -> np.ndarray:
         """The model's score of the world venues `scopes[i]` for the user of row i of `users` (factors,
