@@ -88,3 +88,11 @@ def test_lists_of_any_length_share_a_few_compiled_statements(world):
 def test_an_empty_list_is_refused_rather_than_run():
     with pytest.raises(ValueError, match="empty list"):
         LIKES_PER_VENUE.rows(user_ids=[])
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL planner setting")
+def test_postgresql_connections_price_random_reads_for_ssds():
+    """With the server's default (4) a group's friends read hashes the whole users table."""
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW random_page_cost")
+        assert cursor.fetchone() == ("1.1",)

@@ -99,9 +99,15 @@ def test_postgresql_connections_give_up_on_locks_and_long_statements():
     options = settings_value(
         "s.DATABASES['default']['OPTIONS']['options']", DATABASE_URL="postgres://postgres@127.0.0.1:5432/luna"
     )
-    assert options == "-c lock_timeout=5000 -c statement_timeout=20000"
+    assert options == "-c lock_timeout=5000 -c statement_timeout=20000 -c random_page_cost=1.1"
 
 
 def test_a_cache_url_with_a_key_prefix_sets_djangos_key_prefix():
     config = settings_value("s.CACHES['default']['KEY_PREFIX']", CACHE_URL="redis://127.0.0.1:6379/1?key_prefix=luna")
     assert config == "luna"
+
+
+def test_a_malformed_planner_cost_stops_start_up():
+    result = import_settings(DATABASE_URL="postgres://postgres@127.0.0.1:5432/luna", LUNA_DB_RANDOM_PAGE_COST="fast")
+    assert result.returncode != 0
+    assert "LUNA_DB_RANDOM_PAGE_COST='fast' is not a valid float" in result.stderr
