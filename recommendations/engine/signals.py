@@ -76,7 +76,7 @@ class Factors:
     `by_norm` holds the venue, in the order the model was trained in, of each row, and every
     mapping here (rows, positions) is to and from those rows. Later seeds keep the trained order."""
 
-    items: np.ndarray  # (V_model, f) float32 for the first seed (it ranks every venue), float16 after
+    items: np.ndarray  # (V_model, f) float32; after the first seed, values a float16 holds (what an artifact stores)
     gram: np.ndarray  # items.T @ items, (f, f) float32
     regularization: float
     alpha: float
@@ -109,7 +109,7 @@ class Factors:
         for index, (row_venues, weights) in enumerate(rows):
             venues[index, : len(row_venues)] = row_venues
             confidence[index, : len(row_venues)] = self.alpha * weights.astype(np.float32)
-        y = self.items[venues].astype(np.float32)  # (users, longest, f)
+        y = self.items[venues]  # (users, longest, f)
         systems = self.gram + np.matmul((y * (confidence - 1.0)[:, :, None]).transpose(0, 2, 1), y)
         systems[:, np.arange(size), np.arange(size)] += self.regularization
         padding = np.arange(longest)[None, :] >= np.array([len(v) for v, _ in rows])[:, None]
@@ -174,10 +174,10 @@ class Factors:
         out = []
         for factors, venues in zip(users, scopes, strict=True):
             if self.rows is None:
-                out.append(self.items[venues].astype(np.float32) @ factors)
+                out.append(self.items[venues] @ factors)
                 continue
             rows = self.rows[venues]
-            scores = self.items[np.maximum(rows, 0)].astype(np.float32) @ factors
+            scores = self.items[np.maximum(rows, 0)] @ factors
             out.append(np.where(rows >= 0, scores, 0.0).astype(np.float32))
         return np.concatenate(out) if out else np.zeros(0, dtype=np.float32)
 
@@ -198,11 +198,14 @@ def _inverse(permutation: np.ndarray) -> np.ndarray:
 
 
 def factors_of(items: np.ndarray, regularization: float, alpha: float, *, first: bool) -> Factors:
-    """A model from its venue factors, kept in memory as float32 for the first seed and float16 after."""
+    """A model from its venue factors. Later seeds are rounded to float16, as an artifact stores them,
+    and widened back once here rather than on every request (float32 arrays: twice the memory, but
+    widening float16 cost more than the products that read them)."""
     items = np.ascontiguousarray(items, dtype=np.float32)
     gram = items.T @ items
     if not first:
-        return Factors(items=items.astype(np.float16), gram=gram, regularization=regularization, alpha=alpha)
+        rounded = items.astype(np.float16).astype(np.float32)
+        return Factors(items=rounded, gram=gram, regularization=regularization, alpha=alpha)
     norms = np.linalg.norm(items.astype(np.float64), axis=1)
     by_norm = np.argsort(-norms, kind="stable")
     rank = _inverse(by_norm)
