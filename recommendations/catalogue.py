@@ -63,7 +63,7 @@ from luna.db import CompiledRead
 from luna.geo import unit_vectors
 from luna.metrics import CATALOGUE_LOADS, MODEL_VERSION, POPULARITY_RECOUNTS
 from recommendations.engine.learned import LearnedRanker, aligned
-from recommendations.engine.world import NO_CATEGORY
+from recommendations.engine.world import NO_CATEGORY, NearestVenues
 from recommendations.models import RankerVersion
 from recommendations.selectors import plain_rows, uuid_key, venue_ids_present
 from venues.models import Interaction, Venue
@@ -107,10 +107,12 @@ class Catalogue:
     # The active version it was built for (None: none is active). Kept beside `model`, which is
     # also None when that version cannot be read.
     active_version: int | None = None
-    # Venue positions on the unit sphere, a k-d tree over them, and category codes as the engine
-    # has them (NO_CATEGORY for venues without one); derived from the fields above when not given.
+    # Venue positions on the unit sphere, a k-d tree over them, the venues nearest each (filled as
+    # asked), and category codes as the engine has them (NO_CATEGORY for venues without one);
+    # derived from the fields above when not given.
     venue_points: np.ndarray | None = None
     venue_tree: cKDTree | None = None
+    venue_nearest: NearestVenues | None = None
     venue_category: np.ndarray | None = None
 
     @property
@@ -128,6 +130,8 @@ class Catalogue:
             object.__setattr__(self, "venue_points", unit_vectors(self.lat, self.lng))
         if self.venue_tree is None:
             object.__setattr__(self, "venue_tree", cKDTree(self.venue_points))
+        if self.venue_nearest is None:
+            object.__setattr__(self, "venue_nearest", NearestVenues(self.venue_tree))
         if self.venue_category is None:
             empty = self.code_of("")
             codes = (

@@ -223,6 +223,7 @@ def user_world(
         reference_index=reference_index,
         venue_points=catalogue.venue_points,
         venue_tree=catalogue.venue_tree,
+        venue_nearest=catalogue.venue_nearest,
     )
 
 

@@ -435,8 +435,7 @@ def users_signals(world: World, reference: Reference, users: np.ndarray, *, pool
     kde_near = np.zeros((0, 1), dtype=np.intp)
     if kde_offsets[-1]:
         every_point = np.concatenate([venues for venues, _ in kde_points])
-        _, kde_near = world.venue_tree.query(points[every_point], k=min(config["kde_candidates"], n_venues))
-        kde_near = kde_near.reshape(len(every_point), -1)
+        kde_near = world.venue_nearest.of(every_point, min(config["kde_candidates"], n_venues))
 
     scratch = np.zeros(n_venues, dtype=np.float32)
     pools, scopes, densities = [], [], []  # per user: the pool, the scope, the density's points

@@ -12,6 +12,7 @@ id tie-break: they follow venue id order.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -51,12 +52,16 @@ class World:
     # catalogue keeps both, so a request does not rebuild them).
     venue_points: np.ndarray | None = None
     venue_tree: cKDTree | None = None
+    # The venues nearest each venue, asked of the tree once per venue (online the catalogue's).
+    venue_nearest: NearestVenues | None = None
 
     def __post_init__(self) -> None:
         if self.venue_points is None:
             object.__setattr__(self, "venue_points", unit_vectors(self.venue_lat, self.venue_lng))
         if self.venue_tree is None:
             object.__setattr__(self, "venue_tree", cKDTree(self.venue_points))
+        if self.venue_nearest is None:
+            object.__setattr__(self, "venue_nearest", NearestVenues(self.venue_tree))
         users, venues = self.positive.shape
         for name in ("dwell", "interactions"):
             if getattr(self, name).shape != (users, venues):
@@ -81,6 +86,29 @@ class World:
     def with_history(self, positive: sp.csr_matrix, dwell: sp.csr_matrix, interactions: sp.csr_matrix) -> World:
         """The same world with other interaction matrices (a holdout's history); popularity follows them."""
         return replace(self, positive=positive, dwell=dwell, interactions=interactions, popularity=None)
+
+
+class NearestVenues:
+    """The `k` venues nearest each venue, as the k-d tree over them answers (the venue itself first):
+    the tree is asked once per venue and `k`, and the answer kept (k int32 per venue asked)."""
+
+    def __init__(self, tree: cKDTree) -> None:
+        self.tree = tree
+        self._kept: dict[int, np.ndarray] = {}  # k -> (V, k), -1 where not asked yet
+        self._lock = threading.Lock()
+
+    def of(self, venues: np.ndarray, k: int) -> np.ndarray:
+        """(len(venues), k) venue positions, nearest first; k at most the number of venues."""
+        venues = np.asarray(venues, dtype=np.intp)
+        with self._lock:
+            kept = self._kept.get(k)
+            if kept is None:
+                kept = self._kept[k] = np.full((self.tree.n, k), -1, dtype=np.int32)
+            missing = np.unique(venues[kept[venues, 0] < 0])
+            if len(missing):
+                _, nearest = self.tree.query(self.tree.data[missing], k=k)
+                kept[missing] = nearest.reshape(len(missing), k)
+            return kept[venues].astype(np.intp)
 
 
 def distinct_users(positive: sp.csr_matrix) -> np.ndarray:

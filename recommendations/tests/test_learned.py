@@ -12,8 +12,10 @@ import pytest
 from django.conf import settings as django_settings
 from django.core.management import CommandError, call_command
 from django.test import Client
+from scipy.spatial import cKDTree
 
 from luna.celery import app as celery_app
+from luna.geo import unit_vectors
 from plans.tests.factories import PlanFactory, PlanParticipantFactory
 from recommendations import tasks
 from recommendations.catalogue import catalogue_cache
@@ -21,7 +23,7 @@ from recommendations.engine.evaluation import measure
 from recommendations.engine.learned import GROUPS, LearnedRanker
 from recommendations.engine.rankers import FormulaRanker
 from recommendations.engine.signals import factors_of
-from recommendations.engine.world import World, csr
+from recommendations.engine.world import NearestVenues, World, csr
 from recommendations.models import RankerVersion
 from recommendations.tests.small_ranker import small_ranker
 from recommendations.training import ranker_activate, ranker_deactivate
@@ -493,3 +495,26 @@ def test_activating_another_version_swaps_the_model_without_reloading_the_venues
     ranker_deactivate()
     assert {row["ranker"] for row in client.get(f"/reco/venues/{users[0].pk}/").json()} == {"formula"}
     assert catalogue_cache.full_loads == loads
+
+
+def test_the_venues_nearest_each_venue_are_the_trees_answer_asked_once_per_venue():
+    rng = np.random.default_rng(3)
+    points = unit_vectors(rng.uniform(40.6, 40.9, 60), rng.uniform(-74.1, -73.8, 60))
+    tree = cKDTree(points)
+    asked = []
+
+    class CountingTree:
+        n, data = tree.n, tree.data
+
+        def query(self, at, k):
+            asked.append(len(at))
+            return tree.query(at, k=k)
+
+    nearest = NearestVenues(CountingTree())
+    venues = np.array([5, 17, 5, 42])
+    assert np.array_equal(nearest.of(venues, 4), tree.query(points[venues], k=4)[1])
+    assert asked == [3]  # venue 5 once
+    assert np.array_equal(nearest.of(np.array([42, 17, 0]), 4), tree.query(points[[42, 17, 0]], k=4)[1])
+    assert asked == [3, 1]  # only venue 0 is new
+    assert np.array_equal(nearest.of(np.array([42]), 2), tree.query(points[[42]], k=2)[1])  # another k: asked again
+    assert asked == [3, 1, 1]
