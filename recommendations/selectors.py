@@ -24,11 +24,13 @@ _POSITIVE = Q(interaction_type__in=Interaction.POSITIVE_TYPES)
 
 @dataclass(frozen=True)
 class VenueTotals:
-    """One user's interactions with one venue."""
+    """One user's interactions per venue, as columns, one entry per venue: the venue (its id as
+    `uuid.UUID.int`), its positive interactions and the seconds of dwell over all of them. Columns,
+    not an object per venue: a group of 10 has about 1,000 venues, and objects cost more than the read."""
 
-    venue_id: uuid.UUID
-    positive_count: int
-    dwell_seconds: int
+    venue_keys: list[int]
+    positive_counts: list[int]
+    dwell_seconds: list[int]
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,7 @@ def uuid_key(text: str) -> int:
     return int(text.replace("-", ""), 16)
 
 
-def user_venue_totals(*, user_id: uuid.UUID) -> list[VenueTotals]:
+def user_venue_totals(*, user_id: uuid.UUID) -> VenueTotals:
     return users_venue_totals(user_ids=[user_id])[user_id]
 
 
@@ -92,13 +94,16 @@ _USERS_VENUE_TOTALS = CompiledRead(
 )
 
 
-def users_venue_totals(*, user_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[VenueTotals]]:
-    """Each of these users' totals per venue, in one query (an empty list for a user without any)."""
+def users_venue_totals(*, user_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, VenueTotals]:
+    """Each of these users' totals per venue, in one query (empty columns for a user without any)."""
     rows = _USERS_VENUE_TOTALS.rows(user_ids=list(user_ids)) if user_ids else []
-    totals: dict[uuid.UUID, list[VenueTotals]] = {user_id: [] for user_id in user_ids}
+    columns: dict[uuid.UUID, tuple[list, list, list]] = {user_id: ([], [], []) for user_id in user_ids}
     for user_id, venue_id, positive_count, dwell_seconds in rows:
-        totals[user_id].append(VenueTotals(venue_id, positive_count, dwell_seconds))
-    return totals
+        keys, positive_counts, dwell = columns[user_id]
+        keys.append(venue_id.int)
+        positive_counts.append(positive_count)
+        dwell.append(dwell_seconds)
+    return {user_id: VenueTotals(*of_user) for user_id, of_user in columns.items()}
 
 
 def user_friends(*, user_id: uuid.UUID) -> list[Friend]:

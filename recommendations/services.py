@@ -176,7 +176,7 @@ def served_ranker(
 
 def user_world(
     catalogue: Catalogue,
-    users: list[tuple[User, list[VenueTotals]]],
+    users: list[tuple[User, VenueTotals]],
     *,
     friends: list[list[Friend]] | None = None,
     model: ServedModel | None = None,
@@ -188,15 +188,15 @@ def user_world(
     With a trained `model` serving, the users and their `friends` (a list per user) are matched
     to the people the model knows.
     """
-    rows, cols, positive, dwell = [], [], [], []
+    rows, cols, positive, dwell = ([np.zeros(0, dtype=dtype)] for dtype in (np.intp, np.intp, np.float64, np.float64))
     for row, (_, totals) in enumerate(users):
-        positions = catalogue.positions_of(total.venue_id for total in totals)
-        for position, total in zip(positions.tolist(), totals, strict=True):
-            if position >= 0:
-                rows.append(row)
-                cols.append(position)
-                positive.append(total.positive_count)
-                dwell.append(total.dwell_seconds)
+        positions = catalogue.positions_of_keys(totals.venue_keys)
+        known = positions >= 0
+        rows.append(np.full(int(known.sum()), row, dtype=np.intp))
+        cols.append(positions[known])
+        positive.append(np.asarray(totals.positive_counts, dtype=np.float64)[known])
+        dwell.append(np.asarray(totals.dwell_seconds, dtype=np.float64)[known])
+    rows, cols, positive, dwell = (np.concatenate(parts) for parts in (rows, cols, positive, dwell))
     shape = (len(users), catalogue.size)
     social = reference_index = None
     if model is not None:
@@ -246,7 +246,7 @@ def venue_candidates(
 def _rank_venues(
     user: User,
     catalogue: Catalogue,
-    totals: list[VenueTotals],
+    totals: VenueTotals,
     *,
     limit: int,
     categories: Iterable[str] | None,
