@@ -279,9 +279,10 @@ class LearnedRanker(Ranker):
         distance = np.empty((len(users), width), dtype=np.float64)
         bound = np.empty(len(users), dtype=np.float64)
         has_home = world.has_home(users)
+        points, categories = world.venue_points[columns], world.venue_category[columns]  # once for every user
         for row, (one, peak) in enumerate(zip(signals, user_peaks, strict=True)):
-            km = one.km_at(world.venue_points, columns)
-            total, bound[row] = self._everywhere(world, one, peak, weight, km, columns)
+            km = one.km_at(points)
+            total, bound[row] = self._everywhere(world, one, peak, weight, km, columns, categories)
             # On the scope, every signal as it is.
             at = one.scope if positions is None else np.searchsorted(positions, one.scope)
             total[at] = sum(self._parts(one.values, peak, weight).values())
@@ -317,9 +318,9 @@ class LearnedRanker(Ranker):
             outside_bound=bound - OUTSIDE_POOL if positions is not None else None,
         )
 
-    def _everywhere(self, world: World, signals: UserSignals, peak, weight, km: np.ndarray, columns):
-        """(the score at `columns` of what home, popularity and category say, every other input at its
-        value for 0; the most that part can be at any venue)."""
+    def _everywhere(self, world: World, signals: UserSignals, peak, weight, km: np.ndarray, columns, categories):
+        """(the score at `columns` (whose category codes are `categories`) of what home, popularity and
+        category say, every other input at its value for 0; the most that part can be at any venue)."""
         floor = self.config["floor"]
         home = weight["home_km:log1p"]
         popularity = self._popularity_part(world.popularity, peak["popularity"], weight)
@@ -332,7 +333,7 @@ class LearnedRanker(Ranker):
         )
         total = home * np.log1p(km)
         total += popularity[columns]
-        total += category[world.venue_category[columns]]
+        total += category[categories]
         total += rest
         # The farthest venue is at most half the Earth's circumference away; the nearest is known.
         nearest = max(signals.nearest_km - 1e-6, 0.0) if signals.home is not None else signals.nearest_km
