@@ -159,6 +159,16 @@ class MemberScoreSerializer(serializers.Serializer):
     score = RoundedFloatField(help_text="This member's own score of the venue (as in their own list).")
     distance_km = DistanceField(allow_null=True, help_text="From their home (km, 3 decimals); null without one.")
 
+    def to_representation(self, member) -> dict:
+        # One per member and venue (100 in a group of 10's answer): the fields' own answers, without
+        # the per-field attribute lookups of Serializer.to_representation (a third of the answer's cost).
+        fields, distance = self.fields, member.distance_km
+        return {
+            "user_id": fields["user_id"].to_representation(member.user_id),
+            "score": fields["score"].to_representation(member.score),
+            "distance_km": None if distance is None else fields["distance_km"].to_representation(distance),
+        }
+
 
 class GroupVenueSuggestionSerializer(serializers.Serializer):
     venue_id = serializers.UUIDField()
