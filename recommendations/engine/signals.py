@@ -511,20 +511,31 @@ def _first_not_been(ordered: np.ndarray, been: np.ndarray, count: int) -> np.nda
 
 
 def _best_not_been(values, been: np.ndarray, count: int) -> np.ndarray:
-    """The `count` venues with the highest positive values among those not been to. `values` is
-    (V,) or, sparse, (venues, their values)."""
+    """The `count` venues with the highest positive values among those not been to (ties as in
+    `_largest`). `values` is (V,) or, sparse, (venues, their values)."""
     if isinstance(values, tuple):
         venues, values = values
         keep = (values > 0) & ~been[venues]
         eligible, values = venues[keep], values[keep]
-        if len(eligible) > count:
-            eligible = eligible[np.argpartition(-values, count - 1)[:count]]
-        return eligible
+        return eligible[_largest(values, count)]
     eligible = np.flatnonzero(values > 0)
     eligible = eligible[~been[eligible]]
-    if len(eligible) > count:
-        eligible = eligible[np.argpartition(-values[eligible], count - 1)[:count]]
-    return eligible
+    return eligible[_largest(values[eligible], count)]
+
+
+def _largest(values: np.ndarray, count: int) -> np.ndarray:
+    """Indexes of the `count` largest `values`, ascending; of equal values at the boundary, the first.
+    The count-th largest of the first 8 x count values bounds the count-th largest of all from below,
+    so only the values that reach it are partitioned."""
+    if len(values) <= count:
+        return np.arange(len(values))
+    near = np.arange(len(values))
+    if len(values) > 8 * count:
+        head = values[: 8 * count]
+        near = np.flatnonzero(values >= np.partition(head, len(head) - count)[len(head) - count])
+    kth = np.partition(values[near], len(near) - count)[len(near) - count]
+    above, tied = near[values[near] > kth], near[values[near] == kth]
+    return np.sort(np.concatenate([above, tied[: count - len(above)]]))
 
 
 def _row(matrix: sp.csr_matrix, row: int) -> tuple[np.ndarray, np.ndarray]:
@@ -576,15 +587,18 @@ def _visits_of_nearest(reference: Reference, similarity: np.ndarray, own: np.nda
     users, people = similarity.shape
     known = own >= 0
     similarity[np.flatnonzero(known), own[known]] = 0.0  # not one's own neighbour
-    count = min(count, people)
-    if count < people:
-        nearest = np.argpartition(-similarity, count - 1, axis=1)[:, :count]
-    else:
-        nearest = np.broadcast_to(np.arange(people), (users, people))
-    values = np.take_along_axis(similarity, nearest, axis=1)
-    kept = values > 0
+    nearest = []  # per row, the people kept (ascending): the most similar, ties to the lowest rows
+    for values in similarity:
+        positive = np.flatnonzero(values > 0)
+        nearest.append(positive[_largest(values[positive], count)])
+    kept = np.concatenate(nearest)
     weights = sp.csr_matrix(
-        (values[kept].astype(np.float32), nearest[kept], np.r_[0, np.cumsum(kept.sum(axis=1))]), shape=(users, people)
+        (
+            similarity[np.repeat(np.arange(users), [len(row) for row in nearest]), kept].astype(np.float32),
+            kept,
+            np.r_[0, np.cumsum([len(row) for row in nearest])],
+        ),
+        shape=(users, people),
     )
     return (weights @ reference.visits).tocsr()
 
