@@ -22,7 +22,7 @@ from recommendations.catalogue import catalogue_cache
 from recommendations.engine.evaluation import measure
 from recommendations.engine.learned import GROUPS, LearnedRanker
 from recommendations.engine.rankers import FormulaRanker
-from recommendations.engine.signals import factors_of
+from recommendations.engine.signals import _largest, factors_of
 from recommendations.engine.world import NearestVenues, World, csr
 from recommendations.models import RankerVersion
 from recommendations.tests.small_ranker import small_ranker
@@ -518,3 +518,10 @@ def test_the_venues_nearest_each_venue_are_the_trees_answer_asked_once_per_venue
     assert asked == [3, 1]  # only venue 0 is new
     assert np.array_equal(nearest.of(np.array([42]), 2), tree.query(points[[42]], k=2)[1])  # another k: asked again
     assert asked == [3, 1, 1]
+
+
+@pytest.mark.parametrize("size, count", [(5, 10), (50, 10), (3000, 100), (3000, 1)])
+def test_the_largest_values_are_those_a_full_sort_picks_ties_to_the_first(size, count):
+    values = np.random.default_rng(size + count).integers(0, 20, size).astype(np.float64)  # many ties
+    expected = np.sort(np.argsort(-values, kind="stable")[:count])
+    assert np.array_equal(_largest(values, count), expected)
