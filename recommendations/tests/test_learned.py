@@ -22,7 +22,7 @@ from recommendations.catalogue import catalogue_cache
 from recommendations.engine.evaluation import measure
 from recommendations.engine.learned import GROUPS, LearnedRanker
 from recommendations.engine.rankers import FormulaRanker
-from recommendations.engine.signals import _largest, factors_of
+from recommendations.engine.signals import _largest, factors_of, widened
 from recommendations.engine.world import NearestVenues, World, csr
 from recommendations.models import RankerVersion
 from recommendations.tests.small_ranker import small_ranker
@@ -525,3 +525,9 @@ def test_the_largest_values_are_those_a_full_sort_picks_ties_to_the_first(size, 
     values = np.random.default_rng(size + count).integers(0, 20, size).astype(np.float64)  # many ties
     expected = np.sort(np.argsort(-values, kind="stable")[:count])
     assert np.array_equal(_largest(values, count), expected)
+
+
+def test_float16_factors_widen_to_float32_exactly_for_every_finite_value():
+    half = np.arange(2**16, dtype=np.uint32).astype(np.uint16).view(np.float16)
+    half = half[np.isfinite(half)].reshape(-1, 2)  # every finite bit pattern, zeros and subnormals too
+    assert np.array_equal(widened(half).view(np.uint32), half.astype(np.float32).view(np.uint32))
