@@ -162,13 +162,12 @@ class Factors:
             if start == 0 and stop - start > 4 * count:  # the count-th best of the first venues: a lower bound
                 first = np.partition(scores[:, : 4 * count], 3 * count, axis=1)[:, 3 * count]
                 above &= scores >= first[:, None]
-            start, block = stop, 2 * block
-            left = float(sorted_norms[start]) if start < size else 0.0
+            left = float(sorted_norms[stop]) if stop < size else 0.0
             still = []
             for index, user in enumerate(pending.tolist()):
                 columns = np.flatnonzero(above[index])
                 kept_scores = np.concatenate([best[user][0], scores[index, columns]])
-                kept_rows = np.concatenate([best[user][1], columns + (start - len(scores[index]))])
+                kept_rows = np.concatenate([best[user][1], start + columns])
                 if len(kept_scores) > count:
                     top = np.argpartition(-kept_scores, count - 1)[:count]
                     kept_scores, kept_rows = kept_scores[top], kept_rows[top]
@@ -178,6 +177,7 @@ class Factors:
                 if not (left == 0.0 or (len(kept_scores) == count and floor[user] >= user_norms[user] * left)):
                     still.append(user)
             pending = np.array(still, dtype=np.intp)
+            start, block = stop, 2 * block
         return [rows if self.positions is None else self.positions[rows] for _, rows in best]
 
     def scores_on(self, users: np.ndarray, scopes: list[np.ndarray]) -> np.ndarray:

@@ -89,8 +89,8 @@ class World:
 
 
 class NearestVenues:
-    """The `k` venues nearest each venue, as the k-d tree over them answers (the venue itself first):
-    the tree is asked once per venue and `k`, and the answer kept (k int32 per venue asked)."""
+    """The `k` venues nearest each venue, as the k-d tree over them answers (nearest first): the tree
+    is asked once per venue and `k`, and the answer kept (k int32 per venue of the catalogue)."""
 
     def __init__(self, tree: cKDTree) -> None:
         self.tree = tree
