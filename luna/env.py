@@ -7,6 +7,7 @@ and cache URLs.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 
@@ -47,6 +48,8 @@ def env_number(name: str, default: float, cast: type = int, minimum: float | Non
         value = cast(raw)
     except ValueError:
         raise ImproperlyConfigured(f"{name}={raw!r} is not a valid {cast.__name__}.") from None
+    if not math.isfinite(value):
+        raise ImproperlyConfigured(f"{name}={raw!r} must be a finite number.")
     if minimum is not None and value < minimum:
         raise ImproperlyConfigured(f"{name}={raw!r} must be at least {minimum}.")
     return value

@@ -162,6 +162,7 @@ class MemberScoreSerializer(serializers.Serializer):
     def to_representation(self, member) -> dict:
         # One per member and venue (100 in a group of 10's answer): the fields' own answers, without
         # the per-field attribute lookups of Serializer.to_representation (a third of the answer's cost).
+        # A MemberScore always has its user and score; only the distance may be None.
         fields, distance = self.fields, member.distance_km
         return {
             "user_id": fields["user_id"].to_representation(member.user_id),

@@ -107,7 +107,8 @@ def test_a_cache_url_with_a_key_prefix_sets_djangos_key_prefix():
     assert config == "luna"
 
 
-def test_a_malformed_planner_cost_stops_start_up():
-    result = import_settings(DATABASE_URL="postgres://postgres@127.0.0.1:5432/luna", LUNA_DB_RANDOM_PAGE_COST="fast")
+@pytest.mark.parametrize("value, message", [("fast", "is not a valid float"), ("nan", "must be a finite number")])
+def test_a_malformed_planner_cost_stops_start_up(value, message):
+    result = import_settings(DATABASE_URL="postgres://postgres@127.0.0.1:5432/luna", LUNA_DB_RANDOM_PAGE_COST=value)
     assert result.returncode != 0
-    assert "LUNA_DB_RANDOM_PAGE_COST='fast' is not a valid float" in result.stderr
+    assert f"LUNA_DB_RANDOM_PAGE_COST={value!r} {message}" in result.stderr

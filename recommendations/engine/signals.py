@@ -138,6 +138,8 @@ class Factors:
         the count-th best so far reaches |u| times the largest norm left, no venue left can enter.
         Within a block only the venues above a user's count-th best so far are looked at (in the first
         block, above the count-th best of its first few venues, which the block's own can only beat)."""
+        if count <= 0:
+            return [np.zeros(0, dtype=np.intp) for _ in range(len(users))]
         sorted_norms = self.sorted_norms
         size = len(sorted_norms)
         user_norms = np.linalg.norm(users.astype(np.float64), axis=1)
@@ -208,7 +210,10 @@ _HALF_TO_SINGLE = np.float32(2.0**112)  # 2^(127 - 15): from float16's exponent 
 def widened(half: np.ndarray) -> np.ndarray:
     """float16 values as float32, exactly for every finite one, by moving their bits: the magnitude's
     bits shifted into place read as a float32 2^112 times too small (subnormals included), then the
-    sign. Twice as fast as numpy's astype, which converts one value at a time."""
+    sign. Twice as fast as numpy's astype, which converts one value at a time. (An infinity or NaN
+    would come out finite: factors_of refuses factors that do not fit a float16.)"""
+    if half.dtype != np.float16:
+        raise TypeError(f"widened() takes float16, not {half.dtype}")
     bits = half.view(np.uint16).astype(np.uint32)
     magnitude = ((bits & 0x7FFF) << 13).view(np.float32) * _HALF_TO_SINGLE
     return (magnitude.view(np.uint32) | ((bits & 0x8000) << 16)).view(np.float32)
@@ -226,6 +231,8 @@ def factors_of(items: np.ndarray, regularization: float, alpha: float, *, first:
     items = np.ascontiguousarray(items, dtype=np.float32)
     gram = items.T @ items
     if not first:
+        if not (np.abs(items) <= np.finfo(np.float16).max).all():  # NaN too
+            raise ValueError("venue factors beyond float16's range: the model cannot be kept (or stored)")
         return Factors(items=items.astype(np.float16), gram=gram, regularization=regularization, alpha=alpha)
     norms = np.linalg.norm(items.astype(np.float64), axis=1)
     by_norm = np.argsort(-norms, kind="stable")
@@ -548,6 +555,8 @@ def _largest(values: np.ndarray, count: int) -> np.ndarray:
     """Indexes of the `count` largest `values`, ascending; of equal values at the boundary, the first.
     The count-th largest of the first 8 x count values bounds the count-th largest of all from below,
     so only the values that reach it are partitioned."""
+    if count <= 0:
+        return np.zeros(0, dtype=np.intp)
     if len(values) <= count:
         return np.arange(len(values))
     near = np.arange(len(values))

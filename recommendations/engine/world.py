@@ -12,6 +12,7 @@ id tie-break: they follow venue id order.
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass, field, replace
 
@@ -95,12 +96,13 @@ class NearestVenues:
     def __init__(self, tree: cKDTree) -> None:
         self.tree = tree
         self._kept: dict[int, np.ndarray] = {}  # k -> (V, k), -1 where not asked yet
-        self._lock = threading.Lock()
 
     def of(self, venues: np.ndarray, k: int) -> np.ndarray:
         """(len(venues), k) venue positions, nearest first; k at most the number of venues."""
+        if not 1 <= k <= self.tree.n:
+            raise ValueError(f"k={k}: the venues nearest each are 1 to {self.tree.n}")
         venues = np.asarray(venues, dtype=np.intp)
-        with self._lock:
+        with _NEAREST_LOCK:
             kept = self._kept.get(k)
             if kept is None:
                 kept = self._kept[k] = np.full((self.tree.n, k), -1, dtype=np.int32)
@@ -109,6 +111,19 @@ class NearestVenues:
                 _, nearest = self.tree.query(self.tree.data[missing], k=k)
                 kept[missing] = nearest.reshape(len(missing), k)
             return kept[venues].astype(np.intp)
+
+
+# One lock for every NearestVenues (it is held for a lookup), made anew in a forked child: gunicorn's
+# master fills some before it forks its workers.
+_NEAREST_LOCK = threading.Lock()
+
+
+def _new_nearest_lock() -> None:
+    global _NEAREST_LOCK
+    _NEAREST_LOCK = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_new_nearest_lock)
 
 
 def distinct_users(positive: sp.csr_matrix) -> np.ndarray:

@@ -518,9 +518,11 @@ def test_the_venues_nearest_each_venue_are_the_trees_answer_asked_once_per_venue
     assert asked == [3, 1]  # only venue 0 is new
     assert np.array_equal(nearest.of(np.array([42]), 2), tree.query(points[[42]], k=2)[1])  # another k: asked again
     assert asked == [3, 1, 1]
+    with pytest.raises(ValueError, match="1 to 60"):
+        nearest.of(venues, 61)  # more than there are: the tree would pad with a position that is no venue
 
 
-@pytest.mark.parametrize("size, count", [(5, 10), (50, 10), (3000, 100), (3000, 1)])
+@pytest.mark.parametrize("size, count", [(5, 10), (50, 10), (3000, 100), (3000, 1), (50, 0), (0, 5)])
 def test_the_largest_values_are_those_a_full_sort_picks_ties_to_the_first(size, count):
     values = np.random.default_rng(size + count).integers(0, 20, size).astype(np.float64)  # many ties
     expected = np.sort(np.argsort(-values, kind="stable")[:count])
@@ -531,3 +533,10 @@ def test_float16_factors_widen_to_float32_exactly_for_every_finite_value():
     half = np.arange(2**16, dtype=np.uint32).astype(np.uint16).view(np.float16)
     half = half[np.isfinite(half)].reshape(-1, 2)  # every finite bit pattern, zeros and subnormals too
     assert np.array_equal(widened(half).view(np.uint32), half.astype(np.float32).view(np.uint32))
+    with pytest.raises(TypeError, match="float16"):
+        widened(half.astype(np.float32))
+
+
+def test_factors_beyond_float16_are_refused_rather_than_kept_as_infinities():
+    with pytest.raises(ValueError, match="float16"):
+        factors_of(np.full((3, 2), 7e4, dtype=np.float32), 1.0, 1.0, first=False)
