@@ -55,16 +55,15 @@ def top_k(score: np.ndarray, k: int, *, id_rank: np.ndarray, distance: np.ndarra
     """Positions of the k best candidates: score desc, then distance asc, then id rank asc.
 
     `id_rank` orders candidates by id (any integers that sort like the ids);
-    NaN distances count as equal to each other. argpartition finds the k-th
-    best score in linear time; only candidates scoring at least that much
+    NaN distances count as equal to each other. The k-th best score is found
+    in linear time (`kth_largest`); only candidates scoring at least that much
     (k plus any ties at the boundary) are sorted.
     """
     count = score.shape[0]
     if k <= 0 or count == 0:
         return np.empty(0, dtype=np.intp)
     if k < count:
-        best = np.argpartition(-score, k - 1)[:k]
-        candidates = np.flatnonzero(score >= score[best].min())
+        candidates = np.flatnonzero(score >= kth_largest(score, k))
     else:
         candidates = np.arange(count)
     keys = [id_rank[candidates]]
@@ -73,3 +72,15 @@ def top_k(score: np.ndarray, k: int, *, id_rank: np.ndarray, distance: np.ndarra
     keys.append(-score[candidates])
     order = np.lexsort(keys)  # the last key is the primary one
     return candidates[order[:k]]
+
+
+def kth_largest(values: np.ndarray, k: int) -> float:
+    """The k-th largest of `values` (1 <= k < len(values); NaN counts as the smallest). The k-th largest
+    of the first 8k values bounds it from below, so in a long array only the values that reach that
+    bound are partitioned."""
+    negated = -values
+    if len(values) > 8 * k:
+        bound = np.partition(negated[: 8 * k], k - 1)[k - 1]
+        if not np.isnan(bound):
+            negated = negated[negated <= bound]
+    return float(-np.partition(negated, k - 1)[k - 1])

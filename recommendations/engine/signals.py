@@ -33,6 +33,7 @@ import scipy.sparse as sp
 from scipy.linalg import lapack
 
 from luna.geo import EARTH_RADIUS_KM, km_from_dot, unit_vectors
+from recommendations import scoring
 from recommendations.engine.world import NO_CATEGORY, World, csr
 
 DEFAULT_SIGNALS = {
@@ -552,20 +553,8 @@ def _best_not_been(values, been: np.ndarray, count: int) -> np.ndarray:
 
 
 def _largest(values: np.ndarray, count: int) -> np.ndarray:
-    """Indexes of the `count` largest `values`, ascending; of equal values at the boundary, the first.
-    The count-th largest of the first 8 x count values bounds the count-th largest of all from below,
-    so only the values that reach it are partitioned."""
-    if count <= 0:
-        return np.zeros(0, dtype=np.intp)
-    if len(values) <= count:
-        return np.arange(len(values))
-    near = np.arange(len(values))
-    if len(values) > 8 * count:
-        head = values[: 8 * count]
-        near = np.flatnonzero(values >= np.partition(head, len(head) - count)[len(head) - count])
-    kth = np.partition(values[near], len(near) - count)[len(near) - count]
-    above, tied = near[values[near] > kth], near[values[near] == kth]
-    return np.sort(np.concatenate([above, tied[: count - len(above)]]))
+    """Indexes of the `count` largest `values`, ascending; of equal values at the boundary, the first."""
+    return np.sort(scoring.top_k(values, count, id_rank=np.arange(len(values))))
 
 
 def _row(matrix: sp.csr_matrix, row: int) -> tuple[np.ndarray, np.ndarray]:
