@@ -11,6 +11,9 @@
 # LOAD_DURING=activate switches the served model during the run (the formula a third of the way in,
 # the newest trained version again at two thirds); LOAD_DURING=recount makes popularity be counted
 # again during it (LUNA_RECO_CACHE_SECONDS=20: a recount every 10 s, by one of the workers).
+# LOAD_PATH asks for another path than /reco/venues/{id}/?limit=10 ({id}: the person's id), e.g.
+# LOAD_PATH=/users/{id}/ for what the same server does with a request that only authenticates and
+# reads one row: the ceiling any endpoint of this stack can reach here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,6 +26,7 @@ esac
 export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/$DB}" DEBUG=0
 CONNECTIONS="${LOAD_CONNECTIONS:-32}" DURATION="${LOAD_DURATION:-60s}" THREADS="${LOAD_THREADS:-2}"
 PORT="${LOAD_PORT:-8091}" DURING="${LOAD_DURING:-}"
+DEFAULT_PATH='/reco/venues/{id}/?limit=10' LOAD_PATH="${LOAD_PATH:-$DEFAULT_PATH}"
 case "$DURING" in
     "" | activate) ;;
     recount) export LUNA_RECO_CACHE_SECONDS=20 ;;
@@ -62,9 +66,9 @@ for _ in $(seq 1 300); do  # the master loads the catalogue and the model before
     sleep 0.2
 done
 # Every worker loads its catalogue on its first request: warm them up before timing.
-wrk -t "$THREADS" -c "$CONNECTIONS" -d 10s -s bench/reco.lua "http://127.0.0.1:$PORT" -- "$OUT/people.txt" >/dev/null
+wrk -t "$THREADS" -c "$CONNECTIONS" -d 10s -s bench/reco.lua "http://127.0.0.1:$PORT" -- "$OUT/people.txt" "$LOAD_PATH" >/dev/null
 
-echo "scenario $SCENARIO: $(nproc) cores; $CONNECTIONS connections for $DURATION; gunicorn workers as gunicorn.conf.py sets them"
+echo "scenario $SCENARIO: GET $LOAD_PATH; $(nproc) cores; $CONNECTIONS connections for $DURATION; gunicorn workers as gunicorn.conf.py sets them"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 if [ "$DURING" = activate ]; then
     seconds="${DURATION%s}"
@@ -82,7 +86,7 @@ print(ranker_activate(version=RankerVersion.objects.order_by('-version').first()
         echo "$(date +%T) the newest model serves again"
     ) &
 fi
-wrk -t "$THREADS" -c "$CONNECTIONS" -d "$DURATION" --latency -s bench/reco.lua "http://127.0.0.1:$PORT" -- "$OUT/people.txt" \
+wrk -t "$THREADS" -c "$CONNECTIONS" -d "$DURATION" --latency -s bench/reco.lua "http://127.0.0.1:$PORT" -- "$OUT/people.txt" "$LOAD_PATH" \
     | tee "$OUT/wrk-$SCENARIO.txt"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "memory of the server after the run:"

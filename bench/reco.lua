@@ -1,13 +1,16 @@
--- wrk script for bench/load.sh: GET /reco/venues/{id}/ for people taken in turn from a file of
--- "user-id token" lines (the first argument after --), each with their own token.
+-- wrk script for bench/load.sh: GET /reco/venues/{id}/?limit=10 for people taken in turn from a file
+-- of "user-id token" lines (the first argument after --), each with their own token. A second argument
+-- asks for another path instead, "{id}" standing for the person's id (e.g. /users/{id}/).
 local people = {}
 local next_person = 1
+local path = "/reco/venues/{id}/?limit=10"
 
 function init(args)
   for line in io.lines(args[1]) do
     local id, token = line:match("^(%S+)%s+(%S+)$")
     if id then people[#people + 1] = { id = id, token = token } end
   end
+  if args[2] and args[2] ~= "" then path = args[2] end
   -- Each thread starts elsewhere in the list, so the threads do not ask for the same people at once.
   next_person = (math.random(#people) % #people) + 1
 end
@@ -15,7 +18,7 @@ end
 function request()
   local person = people[next_person]
   next_person = next_person % #people + 1
-  return wrk.format("GET", "/reco/venues/" .. person.id .. "/?limit=10", {
+  return wrk.format("GET", (path:gsub("{id}", person.id)), {
     ["Authorization"] = "Token " .. person.token,
     ["Accept"] = "application/json",
   })
