@@ -43,9 +43,14 @@ def when_ready(server):
     from django.db import connections
     from prometheus_client import multiprocess
 
+    from luna.wsgi import request_path_warm
     from recommendations.services import recommendations_warm
 
     catalogue = recommendations_warm()
+    try:
+        request_path_warm()
+    except Exception:  # a worker then builds it on its first request, as without the warm-up
+        server.log.exception("Answering a request ahead in the master failed")
     connections.close_all()  # no database connection may be shared across a fork
     if catalogue is not None:
         server.log.info("Recommendation catalogue loaded for every worker: %s venues", catalogue.size)

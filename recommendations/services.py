@@ -145,6 +145,10 @@ def recommendations_warm() -> Catalogue | None:
     catalogue = catalogue_cache.warm()
     if catalogue is None:
         return None
+    if catalogue.model is not None:
+        # The venues nearest each, for the density: filled as requests asked, the table would be
+        # written to (so copied) in every worker.
+        catalogue.venue_nearest.fill(min(catalogue.model.ranker.reference.config["kde_candidates"], catalogue.size))
     try:
         someone = User.objects.filter(is_active=True, interactions__isnull=False).order_by("pk").first()
         if someone is not None:

@@ -99,18 +99,28 @@ class NearestVenues:
 
     def of(self, venues: np.ndarray, k: int) -> np.ndarray:
         """(len(venues), k) venue positions, nearest first; k at most the number of venues."""
-        if not 1 <= k <= self.tree.n:
-            raise ValueError(f"k={k}: the venues nearest each are 1 to {self.tree.n}")
         venues = np.asarray(venues, dtype=np.intp)
         with _NEAREST_LOCK:
-            kept = self._kept.get(k)
-            if kept is None:
-                kept = self._kept[k] = np.full((self.tree.n, k), -1, dtype=np.int32)
-            missing = np.unique(venues[kept[venues, 0] < 0])
-            if len(missing):
-                _, nearest = self.tree.query(self.tree.data[missing], k=k)
-                kept[missing] = nearest.reshape(len(missing), k)
-            return kept[venues].astype(np.intp)
+            return self._asked(venues, k)[venues].astype(np.intp)
+
+    def fill(self, k: int) -> None:
+        """Ask the tree for every venue now. gunicorn's master does, before it forks: a table filled
+        as requests ask would be written to, so copied, in every worker."""
+        with _NEAREST_LOCK:
+            self._asked(np.arange(self.tree.n), k)
+
+    def _asked(self, venues: np.ndarray, k: int) -> np.ndarray:
+        """The (V, k) table for k, with these venues' rows filled (the caller holds the lock)."""
+        if not 1 <= k <= self.tree.n:
+            raise ValueError(f"k={k}: the venues nearest each are 1 to {self.tree.n}")
+        kept = self._kept.get(k)
+        if kept is None:
+            kept = self._kept[k] = np.full((self.tree.n, k), -1, dtype=np.int32)
+        missing = np.unique(venues[kept[venues, 0] < 0])
+        if len(missing):
+            _, nearest = self.tree.query(self.tree.data[missing], k=k)
+            kept[missing] = nearest.reshape(len(missing), k)
+        return kept
 
 
 # One lock for every NearestVenues (it is held for a lookup), made anew in a forked child: gunicorn's

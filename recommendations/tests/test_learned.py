@@ -25,6 +25,7 @@ from recommendations.engine.rankers import FormulaRanker
 from recommendations.engine.signals import _largest, factors_of, widened
 from recommendations.engine.world import NearestVenues, World, csr
 from recommendations.models import RankerVersion
+from recommendations.services import recommendations_warm
 from recommendations.tests.small_ranker import small_ranker
 from recommendations.training import ranker_activate, ranker_deactivate
 from social.models import SocialEdge
@@ -520,6 +521,52 @@ def test_the_venues_nearest_each_venue_are_the_trees_answer_asked_once_per_venue
     assert asked == [3, 1, 1]
     with pytest.raises(ValueError, match="1 to 60"):
         nearest.of(venues, 61)  # more than there are: the tree would pad with a position that is no venue
+
+
+def test_the_venues_nearest_each_venue_filled_ahead_are_the_trees_answer_and_never_asked_again():
+    rng = np.random.default_rng(4)
+    points = unit_vectors(rng.uniform(40.6, 40.9, 30), rng.uniform(-74.1, -73.8, 30))
+    tree = cKDTree(points)
+    asked = []
+
+    class CountingTree:
+        n, data = tree.n, tree.data
+
+        def query(self, at, k):
+            asked.append(len(at))
+            return tree.query(at, k=k)
+
+    nearest = NearestVenues(CountingTree())
+    nearest.of(np.array([3]), 5)
+    nearest.fill(5)
+    assert asked == [1, 29]  # every venue but the one asked already
+    nearest.fill(5)
+    assert np.array_equal(nearest.of(np.arange(30), 5), tree.query(points, k=5)[1])
+    assert asked == [1, 29]
+    with pytest.raises(ValueError, match="1 to 30"):
+        nearest.fill(31)
+
+
+@pytest.mark.django_db
+def test_after_the_warm_up_a_learned_recommendation_asks_the_tree_for_no_venues_nearest(client_for):
+    users, *_ = bulk_world()
+    train()
+    catalogue = recommendations_warm()
+    asked = []
+    tree = catalogue.venue_nearest.tree
+
+    class CountingTree:
+        n, data = tree.n, tree.data
+
+        def query(self, at, k):
+            asked.append(len(at))
+            return tree.query(at, k=k)
+
+    catalogue.venue_nearest.tree = CountingTree()
+    for user in users[:5]:
+        response = client_for(user).get(f"/reco/venues/{user.pk}/", {"limit": 10})
+        assert response.status_code == 200 and {row["ranker"] for row in response.json()} == {"learned"}
+    assert asked == []
 
 
 @pytest.mark.parametrize("size, count", [(5, 10), (50, 10), (3000, 100), (3000, 1), (50, 0), (0, 5)])
