@@ -13,7 +13,7 @@
 # again during it (LUNA_RECO_CACHE_SECONDS=20: a recount every 10 s, by one of the workers).
 # LOAD_PATH asks for another path than /reco/venues/{id}/?limit=10 ({id}: the person's id), e.g.
 # LOAD_PATH=/users/{id}/ for what the same server does with a request that only authenticates and
-# reads one row: the ceiling any endpoint of this stack can reach here.
+# reads one row: the ceiling any authenticated endpoint of this stack can reach here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -87,7 +87,7 @@ print(ranker_activate(version=RankerVersion.objects.order_by('-version').first()
     ) &
 fi
 wrk -t "$THREADS" -c "$CONNECTIONS" -d "$DURATION" --latency -s bench/reco.lua "http://127.0.0.1:$PORT" -- "$OUT/people.txt" "$LOAD_PATH" \
-    | tee "$OUT/wrk-$SCENARIO.txt"
+    | tee "$OUT/wrk-$SCENARIO$( [ "$LOAD_PATH" = "$DEFAULT_PATH" ] || echo "-$(printf '%s' "$LOAD_PATH" | tr -c 'A-Za-z0-9' '_')").txt"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "memory of the server after the run:"
 bash bench/memory.sh "$server"

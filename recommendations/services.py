@@ -145,10 +145,15 @@ def recommendations_warm() -> Catalogue | None:
     catalogue = catalogue_cache.warm()
     if catalogue is None:
         return None
-    if catalogue.model is not None:
-        # The venues nearest each, for the density: filled as requests asked, the table would be
-        # written to (so copied) in every worker.
-        catalogue.venue_nearest.fill(min(catalogue.model.ranker.reference.config["kde_candidates"], catalogue.size))
+    try:
+        if catalogue.model is not None and catalogue.size:
+            # The venues nearest each, for the active model's density: filled as requests asked,
+            # the table would be written to (so copied) in every worker. (An experiment arm's model
+            # with another count still fills its own table as asked.)
+            kde_candidates = catalogue.model.ranker.reference.config["kde_candidates"]
+            catalogue.venue_nearest.fill(min(kde_candidates, catalogue.size))
+    except Exception:
+        logger.exception("Finding the venues nearest each venue ahead failed; requests will ask as they go")
     try:
         someone = User.objects.filter(is_active=True, interactions__isnull=False).order_by("pk").first()
         if someone is not None:

@@ -569,6 +569,17 @@ def test_after_the_warm_up_a_learned_recommendation_asks_the_tree_for_no_venues_
     assert asked == []
 
 
+@pytest.mark.django_db
+def test_the_warm_up_with_a_model_active_and_no_venues_left_loads_an_empty_catalogue(caplog):
+    bulk_world()
+    train()
+    Venue.objects.all().delete()
+    catalogue_cache.invalidate()
+    catalogue = recommendations_warm()
+    assert catalogue is not None and catalogue.size == 0
+    assert not [record for record in caplog.records if record.levelname == "ERROR"]
+
+
 @pytest.mark.parametrize("size, count", [(5, 10), (50, 10), (3000, 100), (3000, 1), (50, 0), (0, 5)])
 def test_the_largest_values_are_those_a_full_sort_picks_ties_to_the_first(size, count):
     values = np.random.default_rng(size + count).integers(0, 20, size).astype(np.float64)  # many ties
