@@ -498,27 +498,31 @@ def test_activating_another_version_swaps_the_model_without_reloading_the_venues
     assert catalogue_cache.full_loads == loads
 
 
+class CountingTree:
+    """A k-d tree that notes how many venues each of its queries asks for."""
+
+    def __init__(self, tree: cKDTree) -> None:
+        self.tree, self.n, self.data, self.asked = tree, tree.n, tree.data, []
+
+    def query(self, at, k):
+        self.asked.append(len(at))
+        return self.tree.query(at, k=k)
+
+
 def test_the_venues_nearest_each_venue_are_the_trees_answer_asked_once_per_venue():
     rng = np.random.default_rng(3)
     points = unit_vectors(rng.uniform(40.6, 40.9, 60), rng.uniform(-74.1, -73.8, 60))
-    tree = cKDTree(points)
-    asked = []
-
-    class CountingTree:
-        n, data = tree.n, tree.data
-
-        def query(self, at, k):
-            asked.append(len(at))
-            return tree.query(at, k=k)
-
-    nearest = NearestVenues(CountingTree())
+    tree = CountingTree(cKDTree(points))
+    nearest = NearestVenues(tree)
     venues = np.array([5, 17, 5, 42])
-    assert np.array_equal(nearest.of(venues, 4), tree.query(points[venues], k=4)[1])
-    assert asked == [3]  # venue 5 once
-    assert np.array_equal(nearest.of(np.array([42, 17, 0]), 4), tree.query(points[[42, 17, 0]], k=4)[1])
-    assert asked == [3, 1]  # only venue 0 is new
-    assert np.array_equal(nearest.of(np.array([42]), 2), tree.query(points[[42]], k=2)[1])  # another k: asked again
-    assert asked == [3, 1, 1]
+    assert np.array_equal(nearest.of(venues, 4), tree.tree.query(points[venues], k=4)[1])
+    assert tree.asked == [3]  # venue 5 once
+    assert np.array_equal(nearest.of(np.array([42, 17, 0]), 4), tree.tree.query(points[[42, 17, 0]], k=4)[1])
+    assert tree.asked == [3, 1]  # only venue 0 is new
+    assert np.array_equal(
+        nearest.of(np.array([42]), 2), tree.tree.query(points[[42]], k=2)[1]
+    )  # another k: asked again
+    assert tree.asked == [3, 1, 1]
     with pytest.raises(ValueError, match="1 to 60"):
         nearest.of(venues, 61)  # more than there are: the tree would pad with a position that is no venue
 
@@ -526,23 +530,14 @@ def test_the_venues_nearest_each_venue_are_the_trees_answer_asked_once_per_venue
 def test_the_venues_nearest_each_venue_filled_ahead_are_the_trees_answer_and_never_asked_again():
     rng = np.random.default_rng(4)
     points = unit_vectors(rng.uniform(40.6, 40.9, 30), rng.uniform(-74.1, -73.8, 30))
-    tree = cKDTree(points)
-    asked = []
-
-    class CountingTree:
-        n, data = tree.n, tree.data
-
-        def query(self, at, k):
-            asked.append(len(at))
-            return tree.query(at, k=k)
-
-    nearest = NearestVenues(CountingTree())
+    tree = CountingTree(cKDTree(points))
+    nearest = NearestVenues(tree)
     nearest.of(np.array([3]), 5)
     nearest.fill(5)
-    assert asked == [1, 29]  # every venue but the one asked already
+    assert tree.asked == [1, 29]  # every venue but the one asked already
     nearest.fill(5)
-    assert np.array_equal(nearest.of(np.arange(30), 5), tree.query(points, k=5)[1])
-    assert asked == [1, 29]
+    assert np.array_equal(nearest.of(np.arange(30), 5), tree.tree.query(points, k=5)[1])
+    assert tree.asked == [1, 29]
     with pytest.raises(ValueError, match="1 to 30"):
         nearest.fill(31)
 
@@ -552,21 +547,11 @@ def test_after_the_warm_up_a_learned_recommendation_asks_the_tree_for_no_venues_
     users, *_ = bulk_world()
     train()
     catalogue = recommendations_warm()
-    asked = []
-    tree = catalogue.venue_nearest.tree
-
-    class CountingTree:
-        n, data = tree.n, tree.data
-
-        def query(self, at, k):
-            asked.append(len(at))
-            return tree.query(at, k=k)
-
-    catalogue.venue_nearest.tree = CountingTree()
+    tree = catalogue.venue_nearest.tree = CountingTree(catalogue.venue_nearest.tree)
     for user in users[:5]:
         response = client_for(user).get(f"/reco/venues/{user.pk}/", {"limit": 10})
         assert response.status_code == 200 and {row["ranker"] for row in response.json()} == {"learned"}
-    assert asked == []
+    assert tree.asked == []
 
 
 @pytest.mark.django_db
