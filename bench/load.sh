@@ -27,6 +27,8 @@ export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/$DB}" DE
 CONNECTIONS="${LOAD_CONNECTIONS:-32}" DURATION="${LOAD_DURATION:-60s}" THREADS="${LOAD_THREADS:-2}"
 PORT="${LOAD_PORT:-8091}" DURING="${LOAD_DURING:-}"
 DEFAULT_PATH='/reco/venues/{id}/?limit=10' LOAD_PATH="${LOAD_PATH:-$DEFAULT_PATH}"
+NAME="$SCENARIO"  # of wrk's output file: another path's run gets a file of its own
+[ "$LOAD_PATH" = "$DEFAULT_PATH" ] || NAME="$SCENARIO-$(printf '%s' "$LOAD_PATH" | tr -c 'A-Za-z0-9' '_')"
 case "$DURING" in
     "" | activate) ;;
     recount) export LUNA_RECO_CACHE_SECONDS=20 ;;
@@ -87,7 +89,7 @@ print(ranker_activate(version=RankerVersion.objects.order_by('-version').first()
     ) &
 fi
 wrk -t "$THREADS" -c "$CONNECTIONS" -d "$DURATION" --latency -s bench/reco.lua "http://127.0.0.1:$PORT" -- "$OUT/people.txt" "$LOAD_PATH" \
-    | tee "$OUT/wrk-$SCENARIO$( [ "$LOAD_PATH" = "$DEFAULT_PATH" ] || echo "-$(printf '%s' "$LOAD_PATH" | tr -c 'A-Za-z0-9' '_')").txt"
+    | tee "$OUT/wrk-$NAME.txt"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "memory of the server after the run:"
 bash bench/memory.sh "$server"

@@ -21,6 +21,7 @@ from recommendations.catalogue import Catalogue, ServedModel, catalogue_cache
 from recommendations.engine import RANKERS
 from recommendations.engine.learned import LearnedRanker
 from recommendations.engine.rankers import FormulaRanker, Ranker, Scored, top_k_for
+from recommendations.engine.signals import nearest_counted
 from recommendations.engine.world import World, csr
 from recommendations.experiments import RunningExperiment, running_experiment
 from recommendations.models import RankerVersion
@@ -150,8 +151,7 @@ def recommendations_warm() -> Catalogue | None:
             # The venues nearest each, for the active model's density: filled as requests asked,
             # the table would be written to (so copied) in every worker. (An experiment arm's model
             # with another count still fills its own table as asked.)
-            kde_candidates = catalogue.model.ranker.reference.config["kde_candidates"]
-            catalogue.venue_nearest.fill(min(kde_candidates, catalogue.size))
+            catalogue.venue_nearest.fill(nearest_counted(catalogue.model.ranker.reference.config, catalogue.size))
     except Exception:
         logger.exception("Finding the venues nearest each venue ahead failed; requests will ask as they go")
     try:

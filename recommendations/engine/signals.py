@@ -464,7 +464,7 @@ def users_signals(world: World, reference: Reference, users: np.ndarray, *, pool
     kde_near = np.zeros((0, 1), dtype=np.intp)
     if kde_offsets[-1]:
         every_point = np.concatenate([venues for venues, _ in kde_points])
-        kde_near = world.venue_nearest.of(every_point, min(config["kde_candidates"], n_venues))
+        kde_near = world.venue_nearest.of(every_point, nearest_counted(config, n_venues))
 
     scratch = np.zeros(n_venues, dtype=np.float32)
     pools, scopes, densities = [], [], []  # per user: the pool, the scope, the density's points
@@ -533,6 +533,12 @@ def users_signals(world: World, reference: Reference, users: np.ndarray, *, pool
         values["home_km"] = one.km_at(points, scope)
         signals.append(one)
     return signals
+
+
+def nearest_counted(config: dict, n_venues: int) -> int:
+    """How many of the venues nearest each visited one the density's pool looks at (`kde_candidates`,
+    at most every venue): the k that `World.venue_nearest` is asked for."""
+    return min(config["kde_candidates"], n_venues)
 
 
 def _first_not_been(ordered: np.ndarray, been: np.ndarray, count: int) -> np.ndarray:
