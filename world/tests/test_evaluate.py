@@ -80,8 +80,14 @@ def test_evaluate_prints_the_table_and_writes_json_and_a_plot(tmp_path, settings
     assert table[0] == "Held out: Tiny, test (history: train)"
     assert table[1].split() == ["ranker", "P@10", "R@10", "NDCG@10", "MAP@10", "coverage", "users", "seconds"]
     assert [line.split()[0] for line in table[2:6]] == ["formula", "learned", "popularity", "distance"]
+    # Which BLAS kernels the figures were computed with (their sums round as those do).
+    blas = next(line for line in table if line.startswith("BLAS: "))
     body = json.loads((tmp_path / "r.json").read_text())
-    assert set(body) == {"k", "on", "rankers"}
+    assert set(body) == {"k", "on", "rankers", "blas"}
+    assert body["blas"], "numpy's BLAS is loaded"
+    for library in body["blas"]:
+        assert set(library) == {"library", "version", "kernels", "threads"}
+        assert f"{library['library']} {library['version']}, " in blas
     assert (body["k"], body["on"], list(body["rankers"])) == (
         10,
         "test",

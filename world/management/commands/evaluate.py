@@ -10,6 +10,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from threadpoolctl import threadpool_info
 
 from recommendations.engine import RANKERS
 from recommendations.engine.evaluation import Evaluation, measure
@@ -22,6 +23,23 @@ from world.checkins import CheckinError, load_checkins
 
 DEFAULT_RANKERS = ("formula", "learned", "popularity", "distance")
 CURVE_DEPTH = 20
+
+
+def blas_libraries() -> list[dict]:
+    """The BLAS libraries this process has loaded, each with its version, the kernels it chose for this
+    CPU and its threads. The factorizations' and the combiner's sums round as those kernels do, so the
+    same split and seeds give the same figures on machines whose kernels match, and may differ in the
+    fifth decimal where they do not."""
+    return [
+        {
+            "library": info.get("internal_api", ""),
+            "version": info.get("version") or "",
+            "kernels": info.get("architecture") or "",
+            "threads": info.get("num_threads"),
+        }
+        for info in threadpool_info()
+        if info.get("user_api") == "blas"
+    ]
 
 
 def make_ranker(name: str) -> Ranker:
@@ -125,7 +143,12 @@ class Command(BaseCommand):
         if group_results:
             self._group_table(group_results, k=k)
         if options["json"]:
-            body = {"k": k, "on": source["on"], "rankers": {name: r.as_json() for name, r in results.items()}}
+            body = {
+                "k": k,
+                "on": source["on"],
+                "rankers": {name: r.as_json() for name, r in results.items()},
+                "blas": blas_libraries(),
+            }
             if group_results:
                 body["groups"] = {
                     name: {strategy: figures.as_json() for strategy, figures in by_strategy.items()}
@@ -185,6 +208,11 @@ class Command(BaseCommand):
             )
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         self.stdout.write(f"peak memory: {peak:,.0f} MiB")
+        described = [
+            f"{one['library']} {one['version']}, {one['kernels'] or 'unknown'} kernels, {one['threads']} threads"
+            for one in blas_libraries()
+        ]
+        self.stdout.write("BLAS: " + ("; ".join(described) or "none loaded"))
 
     def _group_table(self, results: dict[str, dict[str, GroupEvaluation]], *, k: int) -> None:
         first = next(iter(next(iter(results.values())).values()))
