@@ -509,12 +509,18 @@ class CountingTree:
         return self.tree.query(at, k=k)
 
 
-def test_the_venues_nearest_each_venue_are_the_trees_answer_asked_once_per_venue():
-    rng = np.random.default_rng(3)
-    points = unit_vectors(rng.uniform(40.6, 40.9, 60), rng.uniform(-74.1, -73.8, 60))
+def counted_nearest(seed: int, count: int) -> tuple[np.ndarray, cKDTree, CountingTree, NearestVenues]:
+    """`count` random venues' points, their k-d tree, the same tree counting what it is asked, and a
+    NearestVenues over the counting one."""
+    rng = np.random.default_rng(seed)
+    points = unit_vectors(rng.uniform(40.6, 40.9, count), rng.uniform(-74.1, -73.8, count))
     truth = cKDTree(points)
     tree = CountingTree(truth)
-    nearest = NearestVenues(tree)
+    return points, truth, tree, NearestVenues(tree)
+
+
+def test_the_venues_nearest_each_venue_are_the_trees_answer_asked_once_per_venue():
+    points, truth, tree, nearest = counted_nearest(3, 60)
     venues = np.array([5, 17, 5, 42])
     assert np.array_equal(nearest.of(venues, 4), truth.query(points[venues], k=4)[1])
     assert tree.asked == [3]  # venue 5 once
@@ -527,11 +533,7 @@ def test_the_venues_nearest_each_venue_are_the_trees_answer_asked_once_per_venue
 
 
 def test_the_venues_nearest_each_venue_filled_ahead_are_the_trees_answer_and_never_asked_again():
-    rng = np.random.default_rng(4)
-    points = unit_vectors(rng.uniform(40.6, 40.9, 30), rng.uniform(-74.1, -73.8, 30))
-    truth = cKDTree(points)
-    tree = CountingTree(truth)
-    nearest = NearestVenues(tree)
+    points, truth, tree, nearest = counted_nearest(4, 30)
     nearest.of(np.array([3]), 5)
     nearest.fill(5)
     assert tree.asked == [1, 29]  # every venue but the one asked already

@@ -139,7 +139,8 @@ class Command(BaseCommand):
             self.stderr.write("")
             if groups is not None:
                 group_results[name] = measure_groups(ranker, world, held_out, groups, k=k)
-        self._table(results, k=k, source=source)
+        blas = blas_libraries()
+        self._table(results, k=k, source=source, blas=blas)
         if group_results:
             self._group_table(group_results, k=k)
         if options["json"]:
@@ -147,7 +148,7 @@ class Command(BaseCommand):
                 "k": k,
                 "on": source["on"],
                 "rankers": {name: r.as_json() for name, r in results.items()},
-                "blas": blas_libraries(),
+                "blas": blas,
             }
             if group_results:
                 body["groups"] = {
@@ -197,7 +198,7 @@ class Command(BaseCommand):
 
         return show
 
-    def _table(self, results: dict[str, Evaluation], *, k: int, source: dict) -> None:
+    def _table(self, results: dict[str, Evaluation], *, k: int, source: dict, blas: list[dict]) -> None:
         self.stdout.write(f"Held out: {source['title']}")
         header = f"{'ranker':<12} {'P@' + str(k):>8} {'R@' + str(k):>8} {'NDCG@' + str(k):>8} {'MAP@' + str(k):>8}"
         self.stdout.write(f"{header} {'coverage':>9} {'users':>7} {'seconds':>8}")
@@ -210,7 +211,7 @@ class Command(BaseCommand):
         self.stdout.write(f"peak memory: {peak:,.0f} MiB")
         described = [
             f"{one['library']} {one['version']}, {one['kernels'] or 'unknown'} kernels, {one['threads']} threads"
-            for one in blas_libraries()
+            for one in blas
         ]
         self.stdout.write("BLAS: " + ("; ".join(described) or "none loaded"))
 
