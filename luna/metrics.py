@@ -53,6 +53,14 @@ MODEL_VERSION = Gauge(
 
 _GROUP = re.compile(r"\(\?P<(\w+)>[^)]*\)")
 
+# HTTP's methods (RFC 9110, and PATCH): any other a client makes up is counted as "other", never as a
+# series of its own.
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"})
+
+
+def method_label(method: str | None) -> str:
+    return method if method in KNOWN_METHODS else "other"
+
 
 def route_label(match) -> str:
     """The URL pattern a request matched, readably: `reco/venues/{user_id}/` (never the path itself,

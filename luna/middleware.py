@@ -11,7 +11,7 @@ import uuid
 from django.conf import settings
 from django.http import JsonResponse
 
-from luna.metrics import REQUEST_SECONDS, route_label
+from luna.metrics import REQUEST_SECONDS, method_label, route_label
 
 request_logger = logging.getLogger("luna.request")
 
@@ -75,7 +75,7 @@ class RequestLogMiddleware:
         duration_ms = seconds * 1000
         response["X-Request-ID"] = request_id
         REQUEST_SECONDS.labels(
-            method=request.method,
+            method=method_label(request.method),
             route=route_label(getattr(request, "resolver_match", None)),
             status=f"{response.status_code // 100}xx",
         ).observe(seconds)

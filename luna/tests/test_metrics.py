@@ -67,3 +67,13 @@ def test_requests_recommendations_bookings_and_the_catalogue_are_counted(
     )
     assert sample(after, "luna_catalogue_loads_total") >= 1
     assert "luna_ranker_model_version" in after
+
+
+def test_made_up_methods_are_counted_as_other_instead_of_a_series_each(client, settings):
+    settings.LUNA_METRICS_TOKEN = "t"
+    for method in ("BREW", "MALLORY1", "MALLORY2"):
+        client.generic(method, "/health/")
+    body = client.get("/metrics", HTTP_AUTHORIZATION="Bearer t").content.decode()
+    assert 'method="BREW"' not in body and 'method="MALLORY1"' not in body
+    other = {"method": "other", "route": "health/", "status": "4xx"}
+    assert sample(body, "luna_request_seconds_count", **other) >= 3
