@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from decimal import Decimal
 
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
@@ -37,6 +38,22 @@ class ModelAdmin(SafeChangeListMixin, admin.ModelAdmin):
     pass
 
 
+# What makes a spreadsheet read a cell as a formula (OWASP's CSV injection list).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> object:
+    """A value as an export cell that no spreadsheet runs: text starting like a formula gets a leading
+    `'` (a venue named `=HYPERLINK(...)` stays text). Numbers are left as they are: a negative one is
+    a number, not a formula."""
+    if value is None:
+        return ""
+    if isinstance(value, (int, float, Decimal)):
+        return value
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
 class _Line:
     """What csv.writer writes to, handing each line back to the response that streams it."""
 
@@ -63,7 +80,7 @@ def export_as_csv(modeladmin, request, queryset):
             .values_list(*(f.attname for f in fields))
             .iterator(chunk_size=2000)
         ):
-            yield writer.writerow(["" if value is None else value for value in row])
+            yield writer.writerow([csv_cell(value) for value in row])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{meta.app_label}-{meta.model_name}.csv"'

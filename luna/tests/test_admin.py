@@ -15,7 +15,7 @@ from plans.tests.factories import BookingFactory, PlanFactory, PlanParticipantFa
 from recommendations.models import Experiment, ExperimentArm, RankerVersion
 from social.tests.factories import SocialEdgeFactory
 from users.tests.factories import PASSWORD, UserFactory
-from venues.tests.factories import InteractionFactory
+from venues.tests.factories import InteractionFactory, VenueFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -107,6 +107,21 @@ def test_the_export_keeps_to_the_filters_of_the_list(client, world):
     lines = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
     status = lines[0].index("status")
     assert [line[status] for line in lines[1:]] == ["pending"] * pending
+
+
+def test_the_export_turns_no_cell_into_a_spreadsheet_formula(client):
+    staff = UserFactory(handle="boss", is_staff=True, is_superuser=True)
+    names = ['=HYPERLINK("http://x")', "+1+cmd", "-2+3", "@SUM(A1)", "\tTab", "\rReturn", "Plain - bar"]
+    venues = [VenueFactory(name=name, lng=-73.95) for name in names]  # named by mallory
+    client.force_login(staff)
+    response = client.post(
+        reverse("admin:venues_venue_changelist"),
+        {"action": "export_as_csv", "_selected_action": [str(venue.pk) for venue in venues], "select_across": "0"},
+    )
+    lines = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    name, lng = lines[0].index("name"), lines[0].index("lng")
+    assert sorted(line[name] for line in lines[1:]) == sorted(["'" + name for name in names[:-1]] + ["Plain - bar"])
+    assert {line[lng] for line in lines[1:]} == {"-73.95"}  # a number stays a number, sign and all
 
 
 def test_user_and_venue_pages_show_their_plans_edges_and_interactions(client):
