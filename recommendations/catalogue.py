@@ -406,8 +406,10 @@ class CatalogueCache:
         self._lock = threading.Lock()
         self._current: Catalogue | None = None
         self._refreshing = threading.Event()  # set while a background refresh runs
-        # The active version as stored, by its key (version, created_at).
-        self._model: tuple[ModelKey, LearnedRanker | None] | None = None
+        # The last active version read, by its key (version, created_at).
+        self._model: tuple[ModelKey, LearnedRanker] | None = None
+        # Versions whose artifact could not be read: refused once, never read (nor logged) again.
+        self._refused: set[ModelKey] = set()
         self._pinned: dict[tuple, ServedModel | None] = {}  # experiments' pinned versions (pinned_model)
 
     def current(self) -> Catalogue:
@@ -597,15 +599,9 @@ class CatalogueCache:
         with self._lock:
             if key in self._pinned:
                 return self._pinned[key]
-        artifact = RankerVersion.objects.filter(version=version).values_list("artifact", flat=True).first()
-        served = None
-        if artifact is not None:
-            try:
-                ranker = LearnedRanker.from_bytes(bytes(artifact))
-            except ValueError:
-                logger.exception("The pinned ranker version %s cannot be served", version)
-            else:
-                served = _served(ranker, catalogue, version)
+        created = RankerVersion.objects.filter(version=version).values_list("created_at", flat=True).first()
+        read = None if created is None else self._read((version, created), catalogue)
+        served = None if read is None else read[1]
         with self._lock:
             while len(self._pinned) >= PINNED_MODELS:
                 self._pinned.pop(next(iter(self._pinned)))
@@ -628,22 +624,50 @@ class CatalogueCache:
         # for the same number.
         key = (version, created)
         kept = self._model  # once: another thread may replace it meanwhile
-        if kept is None or kept[0] != key:
-            artifact = RankerVersion.objects.filter(version=version).values_list("artifact", flat=True).first()
-            if artifact is None:
-                return None
-            try:
-                kept = (key, LearnedRanker.from_bytes(bytes(artifact)))
-            except ValueError:
-                # An artifact this code cannot read (an older format): the formula serves until a
-                # version it can read is trained or activated, rather than every request failing.
-                logger.exception("The active ranker version %s cannot be served; serving the formula", version)
-                kept = (key, None)
-            self._model = kept
-        ranker = kept[1]
-        if ranker is None:
-            return None
+        if kept is not None and kept[0] == key:
+            return _served(kept[1], catalogue, version)
+        read = self._read(key, catalogue)
+        if read is None:
+            # An artifact this code cannot read (corrupt, truncated, an older format): what the process
+            # served stays, until a version it can read is trained or activated.
+            return self._previous(kept, catalogue)
+        self._model = (key, read[0])
+        return read[1]
+
+    def _previous(self, kept: tuple[ModelKey, LearnedRanker] | None, catalogue: Catalogue) -> ServedModel | None:
+        """The version this process serves now, aligned to `catalogue`, while it is still stored."""
+        current = self._current
+        if kept is None or current is None or current.model_version != kept[0][0]:
+            return None  # it serves the formula
+        (version, created), ranker = kept
+        if not RankerVersion.objects.filter(version=version, created_at=created).exists():
+            return None  # a database emptied and filled again
         return _served(ranker, catalogue, version)
+
+    def _read(self, key: ModelKey, catalogue: Catalogue) -> tuple[LearnedRanker, ServedModel] | None:
+        """The stored version `key` and that version aligned to the catalogue; None when it is gone or
+        cannot be read. One that cannot be read is refused once: one log line, and never read again by
+        this process (each refresh would otherwise read it, fail and log again)."""
+        if key in self._refused:
+            return None
+        version, created = key
+        artifact = (
+            RankerVersion.objects.filter(version=version, created_at=created).values_list("artifact", flat=True).first()
+        )
+        if artifact is None:
+            return None
+        try:
+            ranker = LearnedRanker.from_bytes(bytes(artifact))
+            return ranker, _served(ranker, catalogue, version)
+        except Exception as error:  # whatever reading a bad artifact raises: BadZipFile, KeyError, ValueError...
+            self._refused.add(key)
+            logger.error(
+                "Ranker version %s cannot be read (%s: %s), so it is not served; what was served before stays",
+                version,
+                type(error).__name__,
+                error,
+            )
+            return None
 
 
 def _served(ranker: LearnedRanker, catalogue: Catalogue, version: int) -> ServedModel:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import uuid
 from io import StringIO
 
@@ -20,7 +21,7 @@ from plans.tests.factories import PlanFactory, PlanParticipantFactory
 from recommendations import tasks
 from recommendations.catalogue import catalogue_cache
 from recommendations.engine.evaluation import measure
-from recommendations.engine.learned import GROUPS, LearnedRanker
+from recommendations.engine.learned import ARTIFACT_FORMAT, GROUPS, LearnedRanker
 from recommendations.engine.rankers import FormulaRanker
 from recommendations.engine.signals import _largest, factors_of, widened
 from recommendations.engine.world import NearestVenues, World, csr
@@ -417,6 +418,55 @@ def test_an_active_version_this_code_cannot_read_leaves_the_formula_serving(clie
     assert body.status_code == 200
     assert {row["ranker"] for row in body.json()} == {"formula"}
     assert client.get(f"/reco/venues/{users[0].pk}/", {"ranker": "learned"}).status_code == 409
+
+
+def _wrong_arrays(artifact: bytes) -> bytes:
+    """An artifact of the format this code reads, holding none of the arrays it needs."""
+    buffer = io.BytesIO()
+    np.savez(buffer, meta=np.frombuffer(json.dumps({"format": ARTIFACT_FORMAT}).encode(), dtype=np.uint8))
+    return buffer.getvalue()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "spoil, background",
+    [
+        (lambda artifact: b"PK\x03\x04" + b"\0" * 64, True),
+        (lambda artifact: artifact[: len(artifact) // 2], True),
+        (_wrong_arrays, True),
+        (lambda artifact: b"PK\x03\x04" + b"\0" * 64, False),
+    ],
+    ids=["corrupt-zip", "truncated", "wrong-arrays", "corrupt-zip-on-the-request-path"],
+)
+def test_an_unreadable_version_is_refused_once_and_the_version_served_before_stays(
+    client_for, settings, monkeypatch, caplog, spoil, background
+):
+    settings.LUNA_RECO = {**settings.LUNA_RECO, "REFRESH_IN_BACKGROUND": background}
+    # The refresh runs right after the request that starts it, instead of in a thread that would not
+    # see this test's rows.
+    monkeypatch.setattr(catalogue_cache, "start_refresh_ahead", catalogue_cache.refresh_ahead)
+    users, venues, *_ = bulk_world()
+    train()
+    client = client_for(users[0])
+    assert {row["model_version"] for row in client.get(f"/reco/venues/{users[0].pk}/").json()} == {1}
+    stored = RankerVersion.objects.get(version=1)
+    spoilt = RankerVersion.objects.create(version=2, artifact=spoil(bytes(stored.artifact)), artifact_bytes=1)
+    ranker_activate(version=spoilt)
+
+    with caplog.at_level(logging.INFO, logger="recommendations.catalogue"):
+        for _ in range(5):
+            response = client.get(f"/reco/venues/{users[0].pk}/", {"limit": 3})
+            assert response.status_code == 200
+            assert {row["model_version"] for row in response.json()} == {1}
+            catalogue_cache.refresh_ahead()
+        venues[0].save()  # the venues are loaded again, and the active version is asked for again
+        for _ in range(2):
+            response = client.get(f"/reco/venues/{users[0].pk}/", {"limit": 3})
+            assert {row["model_version"] for row in response.json()} == {1}
+
+    [refused] = [record for record in caplog.records if record.levelno >= logging.WARNING]
+    assert "Ranker version 2 cannot be read" in refused.getMessage()
+    assert refused.exc_info is None  # one line, no traceback
 
 
 def _artifact_of_format(number: int) -> bytes:
