@@ -19,13 +19,16 @@ logger = logging.getLogger(__name__)
 
 DATABASE_UNAVAILABLE = "The database is unavailable; try again shortly."
 DATABASE_BUSY = "The database is busy with this data; try again shortly."
-DATABASE_NOT_MIGRATED = "The database has no Luna tables yet: run `python manage.py migrate`."
+DATABASE_NOT_MIGRATED = "The database lacks tables or columns Luna needs: run `python manage.py migrate`."
 # Seconds a client should wait after a 503 before trying again.
 RETRY_AFTER_SECONDS = 2
 
 # SQLSTATE codes (PostgreSQL) of a lock wait or a statement that ran past its timeout.
 _TIMED_OUT = {"55P03", "57014"}
-_UNDEFINED_TABLE = "42P01"
+# SQLSTATE codes (PostgreSQL) and SQLite's messages of a table or a column that is not there:
+# migrations that were not run (all of them, or some).
+_UNDEFINED = {"42P01", "42703"}
+_SQLITE_UNDEFINED = ("no such table", "no such column")
 
 
 class ServiceUnavailable(exceptions.APIException):
@@ -49,7 +52,7 @@ def database_problem(exc: DatabaseError) -> str:
     cause = exc.__cause__
     sqlstate = getattr(cause, "sqlstate", None)
     message = str(exc)
-    if sqlstate == _UNDEFINED_TABLE or message.startswith("no such table"):
+    if sqlstate in _UNDEFINED or message.startswith(_SQLITE_UNDEFINED) or " has no column named " in message:
         return "not_migrated"
     if sqlstate in _TIMED_OUT or message.startswith("database is locked"):
         return "busy"

@@ -10,7 +10,9 @@ import pytest
 from django.db import connection
 from django.db.migrations.recorder import MigrationRecorder
 
+from luna.api.exceptions import DATABASE_NOT_MIGRATED
 from luna.tests.test_faults import run_in_django
+from venues.tests.factories import VenueFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -41,6 +43,26 @@ def test_health_says_which_migration_is_missing(api_client):
     assert "run `python manage.py migrate`" in body["detail"]
 
 
+@pytest.mark.parametrize("write", [False, True], ids=["read", "write"])
+def test_a_missing_column_is_answered_as_not_migrated_like_a_missing_table(api_client, staff, write):
+    # A partly migrated database: the venues' last migration is not recorded and a column it
+    # needs is missing (the test's transaction puts it back).
+    VenueFactory(name="Near Bar")
+    MigrationRecorder.Migration.objects.filter(app="venues").order_by("-name").first().delete()
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE venues_venue DROP COLUMN description")
+    health = api_client.get("/health/")
+    assert (health.status_code, health.json()["database"]) == (500, "not_migrated")
+    # Last: on PostgreSQL the failed statement ends the transaction.
+    if write:
+        api_client.force_authenticate(staff)
+        venues = api_client.post("/venues/", {"name": "Far Bar", "lat": 40.7, "lng": -73.9}, format="json")
+    else:
+        venues = api_client.get("/venues/")
+    assert (venues.status_code, venues["Content-Type"]) == (500, "application/json")
+    assert venues.json() == {"detail": DATABASE_NOT_MIGRATED}
+
+
 def assert_not_migrated(result) -> None:
     assert result.returncode == 0, result.stderr
     health, venues = (json.loads(line) for line in result.stdout.splitlines())
@@ -50,7 +72,7 @@ def assert_not_migrated(result) -> None:
         "/venues/",
         500,
         "application/json",
-        {"detail": "The database has no Luna tables yet: run `python manage.py migrate`."},
+        {"detail": "The database lacks tables or columns Luna needs: run `python manage.py migrate`."},
     ]
 
 
