@@ -10,6 +10,7 @@ import uuid
 
 from django.conf import settings
 from django.http import JsonResponse
+from gunicorn.http.errors import ParseException
 
 from luna.metrics import REQUEST_SECONDS, method_label, route_label
 
@@ -25,7 +26,7 @@ class BodySizeLimitMiddleware:
     the limit, and handed on as if its length had been sent: Django reads a body by its
     Content-Length only, so the view would otherwise see none and answer a write that
     never happened with 200. A server that cannot say where such a body ends (one that
-    does not set `wsgi.input_terminated`) gets a 411 instead.
+    does not set `wsgi.input_terminated`) gets a 411 instead, and chunks that do not parse a 400.
     """
 
     def __init__(self, get_response) -> None:
@@ -46,7 +47,12 @@ class BodySizeLimitMiddleware:
     def _read_chunked(self, request, limit: int) -> JsonResponse | None:
         if not request.META.get("wsgi.input_terminated"):
             return JsonResponse({"detail": "Send the body with a Content-Length header."}, status=411)
-        body = request.META["wsgi.input"].read(limit + 1)
+        try:
+            body = request.META["wsgi.input"].read(limit + 1)
+        except (ParseException, OSError):
+            # The client's chunks do not parse (a size that is not hexadecimal, a chunk without its
+            # end), or it went away mid-body: nginx refuses those itself, gunicorn alone raises here.
+            return JsonResponse({"detail": "The chunked request body is malformed."}, status=400)
         if len(body) > limit:
             return JsonResponse({"detail": f"Request body is over the limit of {limit} bytes."}, status=413)
         request.META["CONTENT_LENGTH"] = str(len(body))
