@@ -14,6 +14,29 @@ import re
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client import generate_latest as _generate
 
+
+def multiprocess_folder_ready() -> None:
+    """Make PROMETHEUS_MULTIPROC_DIR, when set, a folder the metrics below can be written to: created
+    when missing; when it cannot be, start-up stops with one line naming the variable and the path
+    (prometheus_client would otherwise fail on the first metric, in every command, with a traceback)."""
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not folder:
+        return
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as error:
+        problem = f"cannot be created ({error.strerror})"
+    else:
+        if os.access(folder, os.W_OK | os.X_OK):
+            return
+        problem = "is a folder this process may not write to"
+    raise SystemExit(
+        f"PROMETHEUS_MULTIPROC_DIR={folder!r} {problem}: point it at a folder this process may write to, or unset it."
+    )
+
+
+multiprocess_folder_ready()
+
 # Latency buckets in seconds, from a cached request to a slow group suggestion.
 BUCKETS = (0.002, 0.005, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.2, 0.5, 1.0, 2.5, 5.0)
 

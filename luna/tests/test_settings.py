@@ -112,3 +112,33 @@ def test_a_malformed_planner_cost_stops_start_up(value, message):
     result = import_settings(DATABASE_URL="postgres://postgres@127.0.0.1:5432/luna", LUNA_DB_RANDOM_PAGE_COST=value)
     assert result.returncode != 0
     assert f"LUNA_DB_RANDOM_PAGE_COST={value!r} {message}" in result.stderr
+
+
+def manage_check(**env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=PROJECT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_a_metrics_folder_that_does_not_exist_yet_is_created(tmp_path):
+    folder = tmp_path / "metrics" / "luna"
+    result = manage_check(PROMETHEUS_MULTIPROC_DIR=str(folder))
+    assert result.returncode == 0, result.stderr
+    assert folder.is_dir()
+
+
+def test_a_metrics_folder_that_cannot_be_created_stops_start_up_with_one_line(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    folder = blocker / "metrics"
+    result = manage_check(PROMETHEUS_MULTIPROC_DIR=str(folder))
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        f"PROMETHEUS_MULTIPROC_DIR={str(folder)!r} cannot be created (Not a directory): "
+        "point it at a folder this process may write to, or unset it."
+    )
