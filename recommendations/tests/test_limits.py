@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from unittest import mock
+
 import pytest
+from django.utils import timezone
+from prometheus_client import REGISTRY
 
 from plans.models import PlanParticipant
 from plans.tests.factories import PlanFactory, PlanParticipantFactory
+from recommendations import impressions
 from recommendations.models import Impression
 from users.tests.factories import UserFactory
 from venues.tests.factories import VenueFactory
@@ -97,3 +103,53 @@ def test_staff_reading_someone_elses_recommendations_are_not_throttled(client_fo
     assert not Impression.objects.exists()
     assert [staff.get(f"/reco/venues/{boss.pk}/").status_code for _ in range(3)] == [200, 200, 429]
     assert client_for(alice).get(f"/reco/venues/{alice.pk}/").status_code == 200
+
+
+# --- impressions stored per user per day ----------------------------------------------------------------
+
+
+def test_impressions_stored_for_one_user_stop_at_the_daily_bound(client_for, alice, bob, venues, settings):
+    settings.LUNA_IMPRESSIONS_PER_USER_PER_DAY = 12
+    before = REGISTRY.get_sample_value("luna_impressions_over_daily_bound_total") or 0
+    client = client_for(alice)
+    answers = [client.get(f"/reco/venues/{alice.pk}/", {"limit": 5}) for _ in range(4)]
+    # Every answer is served in full; what is stored stops at 12: two answers, then ranks 1-2 of the third.
+    assert [(response.status_code, len(response.json())) for response in answers] == [(200, 5)] * 4
+    stored = Impression.objects.filter(user=alice)
+    assert stored.count() == 12
+    third = answers[2].json()[0]["recommendation_id"]
+    assert sorted(stored.filter(recommendation_id=third).values_list("rank", flat=True)) == [1, 2]
+    assert not stored.filter(recommendation_id=answers[3].json()[0]["recommendation_id"]).exists()
+    assert REGISTRY.get_sample_value("luna_impressions_over_daily_bound_total") == before + 8
+    # bob has a bound of his own.
+    client_for(bob).get(f"/reco/venues/{bob.pk}/", {"limit": 5})
+    assert Impression.objects.filter(user=bob).count() == 5
+
+
+def test_the_daily_bound_counts_a_plans_group_suggestions_too(client_for, alice, plan, settings):
+    settings.LUNA_IMPRESSIONS_PER_USER_PER_DAY = 7
+    client = client_for(alice)
+    client.get(f"/reco/venues/{alice.pk}/", {"limit": 5})
+    client.get(f"/plans/{plan.pk}/venue-suggestions/", {"limit": 5, "ranker": "formula"})
+    assert Impression.objects.filter(user=alice).count() == 7
+
+
+def test_a_new_day_starts_a_new_count(client_for, alice, venues, settings):
+    settings.LUNA_IMPRESSIONS_PER_USER_PER_DAY = 5
+    client = client_for(alice)
+    client.get(f"/reco/venues/{alice.pk}/", {"limit": 5})
+    client.get(f"/reco/venues/{alice.pk}/", {"limit": 5})
+    assert Impression.objects.count() == 5
+    tomorrow = timezone.now() + timedelta(days=1)
+    with mock.patch.object(impressions.timezone, "now", return_value=tomorrow):
+        client.get(f"/reco/venues/{alice.pk}/", {"limit": 5})
+    assert Impression.objects.count() == 10
+
+
+def test_with_the_cache_down_impressions_are_still_recorded(client_for, alice, venues, settings):
+    settings.LUNA_IMPRESSIONS_PER_USER_PER_DAY = 3
+    with mock.patch.object(impressions, "cache") as down:
+        down.add.side_effect = down.incr.side_effect = ConnectionError("cache down")
+        response = client_for(alice).get(f"/reco/venues/{alice.pk}/", {"limit": 5})
+    assert response.status_code == 200
+    assert Impression.objects.count() == 5  # a bound missed for a while beats the experiment's data lost
