@@ -93,7 +93,7 @@ class _ForOneUserViewSet(ViewSet):
     retrieve=operation(
         "Venues recommended for a user",
         VenueRecommendationSerializer(many=True),
-        errors=(400, 401, 403, 404, 409),
+        errors=(400, 401, 403, 404, 409, 429),
         operation_id="reco_venues",
         description=VENUES_ORDER,
         parameters=[USER_ID_PARAMETER, VenueRecommendationQuerySerializer],
@@ -129,7 +129,7 @@ class VenueRecommendationViewSet(_ForOneUserViewSet):
     retrieve=operation(
         "Friends to invite, for a user and optionally a venue",
         PersonRecommendationSerializer(many=True),
-        errors=(400, 401, 403, 404),
+        errors=(400, 401, 403, 404, 429),
         operation_id="reco_people",
         description=PEOPLE_ORDER,
         parameters=[USER_ID_PARAMETER, PeopleRecommendationQuerySerializer],
