@@ -540,6 +540,35 @@ def test_two_accounts_cannot_manufacture_a_winner(people):
     assert cumulative_click_through(experiment)["treat"][-1][1] == pytest.approx(figures["treat"].click_through)
 
 
+def someone_in(arm: str, handle: str):
+    """A new user whom the running experiment puts in `arm`."""
+    experiment = running_experiment()
+    while True:
+        user = UserFactory(handle=f"{handle}{uuid.uuid4().hex[:6]}")
+        if experiment.arm_for(user.pk).name == arm:
+            return user
+
+
+def test_through_the_api_two_accounts_get_no_winner_and_one_is_throttled(client_for, start, boss, venues):
+    experiment = make_experiment()
+    start(experiment_start, experiment, boss)
+    plant_users(experiment, "control", crowd(100), impressions_each=10, clicks_of=lambda i: 1, venue=venues[0])
+    plant_users(experiment, "treat", crowd(100), impressions_each=10, clicks_of=lambda i: 1, venue=venues[0])
+    mallory, oscar = someone_in("treat", "mallory"), someone_in("control", "oscar")
+    # mallory asks for one venue at a time and likes it, naming the answer, as often as she is allowed to.
+    for _ in range(60):
+        shown = recommend(client_for, mallory, limit=1)[0]
+        liked = interact(client_for, mallory, shown["venue_id"], recommendation_id=shown["recommendation_id"])
+        assert liked.status_code == 201
+    assert client_for(mallory).get(f"/reco/venues/{mallory.pk}/", {"limit": 1}).status_code == 429
+    for _ in range(3):
+        recommend(client_for, oscar, limit=100)
+
+    figures = {arm.name: arm for arm in arm_figures(experiment)}
+    assert (figures["treat"].impressions, figures["treat"].clicks) == (1060, 160)
+    assert verdict(list(figures.values())).startswith("no winner")
+
+
 def test_the_report_command_prints_the_table_and_writes_the_plot_and_the_figures(planted, tmp_path):
     out = io.StringIO()
     call_command("experiment_report", planted.name, "--out", str(tmp_path), stdout=out)
