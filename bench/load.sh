@@ -24,6 +24,10 @@ case "$SCENARIO" in
     *) echo "usage: bash bench/load.sh 1k|100k" >&2; exit 2 ;;
 esac
 export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/$DB}" DEBUG=0
+# 500 people asking hundreds of times a minute each: far above what one person may ask or have
+# recorded in a day, so both limits are lifted (their cache round trips are still made).
+export LUNA_THROTTLE_RECOMMENDATIONS="${LUNA_THROTTLE_RECOMMENDATIONS:-1000000/minute}"
+export LUNA_IMPRESSIONS_PER_USER_PER_DAY="${LUNA_IMPRESSIONS_PER_USER_PER_DAY:-1000000000}"
 CONNECTIONS="${LOAD_CONNECTIONS:-32}" DURATION="${LOAD_DURATION:-60s}" THREADS="${LOAD_THREADS:-2}"
 PORT="${LOAD_PORT:-8091}" DURING="${LOAD_DURING:-}"
 DEFAULT_PATH='/reco/venues/{id}/?limit=10' LOAD_PATH="${LOAD_PATH:-$DEFAULT_PATH}"

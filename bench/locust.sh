@@ -7,6 +7,10 @@ cd "$(dirname "$0")/.."
 
 export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/luna_load}"
 export DEBUG=0 LUNA_RECO_CACHE_SECONDS="${LUNA_RECO_CACHE_SECONDS:-5}"
+# A simulated person waits 0.05-0.25 s between requests, far faster than a real one: the per-user
+# limits are lifted (their cache round trips are still made).
+export LUNA_THROTTLE_RECOMMENDATIONS="${LUNA_THROTTLE_RECOMMENDATIONS:-1000000/minute}"
+export LUNA_IMPRESSIONS_PER_USER_PER_DAY="${LUNA_IMPRESSIONS_PER_USER_PER_DAY:-1000000000}"
 USERS="${LOAD_USERS:-50}" DURATION="${LOAD_DURATION:-60s}" PORT="${LOAD_PORT:-8090}"
 PY=.venv/bin/python
 OUT=bench/out

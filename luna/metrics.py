@@ -62,6 +62,10 @@ IMPRESSIONS_RECORDED = Counter("luna_impressions_recorded", "Recommended venues 
 IMPRESSIONS_FAILED = Counter(
     "luna_impressions_failed", "Recommended venues whose recording failed (the recommendation was served)."
 )
+IMPRESSIONS_OVER_DAILY_BOUND = Counter(
+    "luna_impressions_over_daily_bound",
+    "Recommended venues not recorded: their user had LUNA_IMPRESSIONS_PER_USER_PER_DAY stored that day.",
+)
 BOOKINGS = Counter("luna_bookings", "Booking agent runs by the status they ended in.", ["outcome"])
 CATALOGUE_LOADS = Counter("luna_catalogue_loads", "Full loads of the recommendation catalogue.")
 POPULARITY_RECOUNTS = Counter(

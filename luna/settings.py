@@ -175,6 +175,8 @@ REST_FRAMEWORK = {
         "signup": env_rate("LUNA_THROTTLE_SIGNUP", "30/hour"),
         "token": env_rate("LUNA_THROTTLE_TOKEN", "20/minute"),
         "interactions": env_rate("LUNA_THROTTLE_INTERACTIONS", "120/minute"),
+        # Per signed-in user: venue and people recommendations and a plan's group suggestions.
+        "recommendations": env_rate("LUNA_THROTTLE_RECOMMENDATIONS", "60/minute"),
     },
     # Throttles count per client address: the socket's peer unless proxies are declared,
     # then the right-most address of X-Forwarded-For that none of them added. A client can
@@ -251,6 +253,10 @@ LUNA_RECORD_IMPRESSIONS = env_bool("LUNA_RECORD_IMPRESSIONS", default=True)
 LUNA_ATTRIBUTION_WINDOW_HOURS = env_number("LUNA_ATTRIBUTION_WINDOW_HOURS", 24.0, float, minimum=0.01)
 # Impressions (and their outcomes) older than this are deleted by prune_impressions / the periodic task.
 LUNA_IMPRESSIONS_KEEP_DAYS = env_number("LUNA_IMPRESSIONS_KEEP_DAYS", 90, int, minimum=1)
+# At most this many impressions are stored per user per (UTC) day; beyond, answers are served unrecorded.
+LUNA_IMPRESSIONS_PER_USER_PER_DAY = env_number("LUNA_IMPRESSIONS_PER_USER_PER_DAY", 2_000, int, minimum=1)
+# The experiment report names no winner before every arm has this many users.
+LUNA_EXPERIMENT_MIN_USERS = env_number("LUNA_EXPERIMENT_MIN_USERS", 100, int, minimum=2)
 
 # --- Booking agent --------------------------------------------------------
 LUNA_BOOKING_PROVIDER = env_str("LUNA_BOOKING_PROVIDER", "plans.providers.MockProvider")

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import base64
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count
@@ -307,4 +308,9 @@ def experiment_report_context(experiment: Experiment) -> dict:
             }
         )
     chart = plot_png(series, f"{experiment.name}: cumulative click-through") if series else b""
-    return {"arms": rows, "verdict": verdict(arms), "chart": base64.b64encode(chart).decode()}
+    return {
+        "arms": rows,
+        "verdict": verdict(arms),
+        "min_users": settings.LUNA_EXPERIMENT_MIN_USERS,
+        "chart": base64.b64encode(chart).decode(),
+    }

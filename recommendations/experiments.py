@@ -31,6 +31,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Case, Count, Max, Min, Value, When
 from django.db.models.functions import TruncDay, TruncHour
 from django.utils import timezone
+from scipy import stats
 
 from recommendations.models import Experiment, ExperimentArm, ExperimentChange, Impression, Outcome
 
@@ -228,15 +229,13 @@ def outcome_attribute(
 
 # --- the report -----------------------------------------------------------------
 
-Z_95 = 1.959963984540054
 ALPHA = 0.05
-MIN_IMPRESSIONS = 1_000  # per arm, before any verdict
-MIN_EVENTS = 10  # clicks and non-clicks per arm: the normal approximation needs both
+MIN_EVENTS = 10  # users who clicked, per arm: a mean carried by a handful of users proves nothing
 
 
 def two_proportion_p(successes_a: int, trials_a: int, successes_b: int, trials_b: int) -> float:
     """The two-sided p-value of the pooled two-proportion z-test (1.0 when it cannot be computed): impressions
-    as the unit, the comparison docs/experiments.md keeps; the report uses `ratio_p`."""
+    as the unit, the comparison docs/experiments.md keeps; the report uses `welch_p`."""
     if trials_a == 0 or trials_b == 0:
         return 1.0
     pooled = (successes_a + successes_b) / (trials_a + trials_b)
@@ -255,39 +254,40 @@ class ArmFigures:
     is_control: bool
     share: int
     users: int
+    users_who_clicked: int
     impressions: int
     views: int  # impressions followed by a view of the venue
     clicks: int  # impressions followed by an interest or a like
     plans: int  # impressions followed by a plan for the venue
-    click_through: float
+    click_through: float  # the mean over the arm's users of each one's clicks / impressions
     click_through_ci: tuple[float, float]
-    plans_per_1000: float
+    plans_per_1000: float  # the mean over users of each one's plans per 1,000 impressions
     plans_per_1000_ci: tuple[float, float]
     lift: float | None  # click-through relative to the control's, minus 1; None for the control
     p_value: float | None  # against the control; None for the control
 
 
-def verdict(arms: list[ArmFigures], *, min_impressions: int = MIN_IMPRESSIONS, alpha: float = ALPHA) -> str:
-    """What the click-through says, refusing to call a winner before every arm has enough data.
+def verdict(arms: list[ArmFigures], *, min_users: int | None = None, alpha: float = ALPHA) -> str:
+    """What the click-through says, refusing to call a winner before every arm has enough users.
 
-    Each arm's click-through is compared with the control's by a z-test on the difference of two
-    ratio metrics whose variance (the delta method) takes users as the unit, since one user's
-    impressions are not independent; at alpha divided by the number of comparisons (Bonferroni);
-    and only once every arm has `min_impressions` impressions and at least MIN_EVENTS clicks and
-    MIN_EVENTS non-clicks. (The impression-level two-proportion z-test, `two_proportion_p`, calls
-    false winners about twice as often when users differ: docs/experiments.md.)"""
+    The unit is the user: each arm's click-through is the mean of its users' own click-through, and
+    it is compared with the control's by Welch's t-test over users (`welch_p`), at alpha divided by
+    the number of comparisons (Bonferroni); only once every arm has `min_users` users
+    (LUNA_EXPERIMENT_MIN_USERS) and at least MIN_EVENTS users who clicked. One account counts once
+    however much it asks and clicks, so it moves its arm's figure by at most 1/users."""
+    min_users = settings.LUNA_EXPERIMENT_MIN_USERS if min_users is None else min_users
     arms = [arm for arm in arms if arm.share > 0 or arm.impressions > 0]  # an arm without traffic is no arm
     control = next((arm for arm in arms if arm.is_control), None)
     if control is None or len(arms) < 2:
         return "no verdict: the experiment needs a control and at least one other arm with traffic"
-    short = [arm for arm in arms if arm.impressions < min_impressions]
+    short = [arm for arm in arms if arm.users < min_users]
     if short:
-        needed = ", ".join(f"{arm.name} {arm.impressions:,}/{min_impressions:,}" for arm in short)
-        return f"not enough data yet: every arm needs {min_impressions:,} impressions ({needed})"
-    thin = [arm for arm in arms if min(arm.clicks, arm.impressions - arm.clicks) < MIN_EVENTS]
+        needed = ", ".join(f"{arm.name} {arm.users:,}/{min_users:,}" for arm in short)
+        return f"not enough data yet: every arm needs {min_users:,} users ({needed})"
+    thin = [arm for arm in arms if arm.users_who_clicked < MIN_EVENTS]
     if thin:
-        names = ", ".join(arm.name for arm in thin)
-        return f"not enough data yet: fewer than {MIN_EVENTS} clicks (or non-clicks) in {names}"
+        names = ", ".join(f"{arm.name} {arm.users_who_clicked}" for arm in thin)
+        return f"not enough data yet: every arm needs {MIN_EVENTS} users who clicked ({names})"
     threshold = alpha / (len(arms) - 1)
     others = [arm for arm in arms if not arm.is_control]
     better = [arm for arm in others if arm.p_value < threshold and arm.click_through > control.click_through]
@@ -326,29 +326,33 @@ class ArmCounts:
     views: int = 0  # impressions followed by a view (reported, not tested)
 
 
-def ratio_interval(numerators: np.ndarray, denominators: np.ndarray, z: float = Z_95) -> tuple[float, float, float]:
-    """(ratio of sums, its variance, half the z-interval) with users as the unit: the delta method's
-    variance of sum(numerators) / sum(denominators) over independent users."""
-    users = len(denominators)
-    total = float(denominators.sum())
-    if users < 2 or total == 0:
-        return (float(numerators.sum()) / total if total else 0.0), math.inf, math.inf
-    ratio = float(numerators.sum()) / total
-    residual = numerators - ratio * denominators
-    variance = float((residual**2).sum()) / (users - 1) / users / (total / users) ** 2
-    return ratio, variance, z * math.sqrt(variance)
+def mean_interval(values: np.ndarray, confidence: float = 1 - ALPHA) -> tuple[float, float, float]:
+    """(mean, the variance of the mean, half the t-interval) of one value per user."""
+    users = len(values)
+    mean = float(values.mean()) if users else 0.0
+    if users < 2:
+        return mean, math.inf, math.inf
+    variance = float(values.var(ddof=1)) / users
+    return mean, variance, float(stats.t.ppf((1 + confidence) / 2, users - 1)) * math.sqrt(variance)
 
 
-def ratio_p(control: tuple[np.ndarray, np.ndarray], other: tuple[np.ndarray, np.ndarray]) -> float:
-    """The two-sided p-value of the difference of two ratio metrics (delta method, users as the unit)."""
-    rate_a, variance_a, _ = ratio_interval(*control)
-    rate_b, variance_b, _ = ratio_interval(*other)
+def welch_p(control: np.ndarray, other: np.ndarray) -> float:
+    """The two-sided p-value of Welch's t-test between two arms' per-user values (1.0 when it cannot
+    be computed)."""
+    mean_a, variance_a, _ = mean_interval(control)
+    mean_b, variance_b, _ = mean_interval(other)
     spread = math.sqrt(variance_a + variance_b)
     if not math.isfinite(spread):
         return 1.0
-    if spread == 0:  # every user of both arms at their arm's rate: any difference is certain
-        return 1.0 if rate_a == rate_b else 0.0
-    return math.erfc(abs(rate_b - rate_a) / spread / math.sqrt(2))
+    if spread == 0:  # every user of both arms at their arm's value: any difference is certain
+        return 1.0 if mean_a == mean_b else 0.0
+    # Welch-Satterthwaite degrees of freedom.
+    freedom = (variance_a + variance_b) ** 2 / (variance_a**2 / (len(control) - 1) + variance_b**2 / (len(other) - 1))
+    return float(2 * stats.t.sf(abs(mean_b - mean_a) / spread, freedom))
+
+
+def _per_user(numerators: np.ndarray, impressions: np.ndarray) -> np.ndarray:
+    return numerators / np.maximum(impressions, 1)
 
 
 def figures_of(arms: list[ExperimentArm], counts: dict[str, ArmCounts]) -> list[ArmFigures]:
@@ -356,12 +360,14 @@ def figures_of(arms: list[ExperimentArm], counts: dict[str, ArmCounts]) -> list[
     empty = ArmCounts(np.zeros(0), np.zeros(0), np.zeros(0))
     control = next((arm for arm in arms if arm.is_control), None)
     control_counts = counts.get(control.name, empty) if control else empty
-    control_rate = ratio_interval(control_counts.clicks, control_counts.impressions)[0]
+    control_rates = _per_user(control_counts.clicks, control_counts.impressions)
+    control_rate = mean_interval(control_rates)[0]
     figures = []
     for arm in arms:
         mine = counts.get(arm.name, empty)
-        rate, _, half = ratio_interval(mine.clicks, mine.impressions)
-        plans_rate, _, plans_half = ratio_interval(mine.plans, mine.impressions)
+        rates = _per_user(mine.clicks, mine.impressions)
+        rate, _, half = mean_interval(rates)
+        plans_rate, _, plans_half = mean_interval(_per_user(mine.plans, mine.impressions))
         figures.append(
             ArmFigures(
                 name=arm.name,
@@ -370,6 +376,7 @@ def figures_of(arms: list[ExperimentArm], counts: dict[str, ArmCounts]) -> list[
                 is_control=arm.is_control,
                 share=arm.share,
                 users=len(mine.impressions),
+                users_who_clicked=int((mine.clicks > 0).sum()),
                 impressions=int(mine.impressions.sum()),
                 views=mine.views,
                 clicks=int(mine.clicks.sum()),
@@ -379,9 +386,7 @@ def figures_of(arms: list[ExperimentArm], counts: dict[str, ArmCounts]) -> list[
                 plans_per_1000=1000 * plans_rate,
                 plans_per_1000_ci=(1000 * max(0.0, plans_rate - plans_half), 1000 * min(1.0, plans_rate + plans_half)),
                 lift=None if arm.is_control or not control_rate else rate / control_rate - 1,
-                p_value=None
-                if arm.is_control
-                else ratio_p((control_counts.clicks, control_counts.impressions), (mine.clicks, mine.impressions)),
+                p_value=None if arm.is_control else welch_p(control_rates, rates),
             )
         )
     return figures
@@ -423,8 +428,9 @@ def arm_figures(experiment: Experiment) -> list[ArmFigures]:
 
 
 def cumulative_click_through(experiment: Experiment) -> dict[str, list[tuple[datetime, float]]]:
-    """Per arm, (end of each day, or hour for an experiment of under three days; click-through of every
-    impression up to then): what the report's plot draws."""
+    """Per arm, (end of each day, or hour for an experiment of under three days; the click-through up to
+    then, as the report computes it: the mean over the users shown something of their own click-through):
+    what the report's plot draws."""
     span = Impression.objects.filter(experiment=experiment).aggregate(start=Min("created_at"), end=Max("created_at"))
     start, end = span["start"], span["end"]
     if start is None:
@@ -434,24 +440,37 @@ def cumulative_click_through(experiment: Experiment) -> dict[str, list[tuple[dat
         Impression.objects.filter(experiment=experiment)
         .annotate(at=bucket("created_at"))
         .order_by()
-        .values("arm", "at")
+        .values_list("arm", "at", "user_id")
         .annotate(count=Count("id"))
     )
     clicked = (
         Outcome.objects.filter(impression__experiment=experiment, kind__in=Outcome.POSITIVE_KINDS)
         .annotate(at=bucket("impression__created_at"))
         .order_by()
-        .values("impression__arm", "at")
+        .values_list("impression__arm", "at", "impression__user_id")
         .annotate(count=Count("impression", distinct=True))
     )
-    clicks = {(row["impression__arm"], row["at"]): row["count"] for row in clicked}
+    clicks = {(arm, at, user): count for arm, at, user, count in clicked}
     series: dict[str, list[tuple[datetime, float]]] = {}
-    totals: dict[str, list[int]] = {}
-    for row in sorted(shown, key=lambda row: (row["arm"], row["at"])):
-        seen = totals.setdefault(row["arm"], [0, 0])
-        seen[0] += row["count"]
-        seen[1] += clicks.get((row["arm"], row["at"]), 0)
-        series.setdefault(row["arm"], []).append((row["at"], seen[1] / seen[0]))
+    seen: dict[tuple[str, uuid.UUID], list[int]] = {}  # (arm, user) -> [impressions, clicks] so far
+    rate_sums: dict[str, float] = {}  # per arm, the sum of its users' click-through so far
+    users: dict[str, int] = {}
+    for arm, at, user, count in sorted(shown, key=lambda row: (row[0], row[1])):
+        counted = seen.get((arm, user))
+        if counted is None:
+            counted = seen[(arm, user)] = [0, 0]
+            users[arm] = users.get(arm, 0) + 1
+        else:
+            rate_sums[arm] -= counted[1] / counted[0]
+        counted[0] += count
+        counted[1] += clicks.get((arm, at, user), 0)
+        rate_sums[arm] = rate_sums.get(arm, 0.0) + counted[1] / counted[0]
+        points = series.setdefault(arm, [])
+        point = (at, rate_sums[arm] / users[arm])
+        if points and points[-1][0] == at:
+            points[-1] = point
+        else:
+            points.append(point)
     return series
 
 

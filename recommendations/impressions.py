@@ -5,6 +5,13 @@ when the request has finished (Django's request_finished signal, which fires aft
 response has been sent), together with whatever else is waiting. A failed write is logged
 and counted in /metrics (luna_impressions_failed_total); the recommendation was served anyway.
 Outside a request (a management command, the shell) `impressions_flush()` writes them.
+
+At most LUNA_IMPRESSIONS_PER_USER_PER_DAY rows are stored per user per UTC day: the flush adds each
+user's rows to a counter of theirs for the day in the shared cache (one `incr`, atomic on Redis; on
+the file cache, one machine's, a get and a set) and keeps only what is still under the bound, the
+earliest answers and their top ranks first. Beyond it the user is still served, unrecorded (counted
+in luna_impressions_over_daily_bound_total). The count costs the request nothing: it happens after
+the response, with the insert.
 """
 
 from __future__ import annotations
@@ -16,17 +23,20 @@ from collections.abc import Iterable
 from contextlib import nullcontext
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.signals import request_finished
 from django.db import DatabaseError, connections, router, transaction
 from django.utils import timezone
 
-from luna.metrics import IMPRESSIONS_FAILED, IMPRESSIONS_RECORDED
+from luna.metrics import IMPRESSIONS_FAILED, IMPRESSIONS_OVER_DAILY_BOUND, IMPRESSIONS_RECORDED
 from recommendations.models import Impression
 
 logger = logging.getLogger(__name__)
 
 _lock = threading.Lock()
 _pending: list[Impression] = []
+
+DAY_SECONDS = 86_400
 
 
 def impressions_record(
@@ -69,6 +79,7 @@ def impressions_flush() -> int:
     global _pending
     with _lock:
         rows, _pending = _pending, []
+    rows = _within_daily_bound(rows)
     if not rows:
         return 0
     try:
@@ -79,6 +90,34 @@ def impressions_flush() -> int:
         return 0
     IMPRESSIONS_RECORDED.inc(len(rows))
     return len(rows)
+
+
+def _within_daily_bound(rows: list[Impression]) -> list[Impression]:
+    """The rows whose user is still under LUNA_IMPRESSIONS_PER_USER_PER_DAY for the day they were shown
+    (see the module docstring), in their order."""
+    bound = settings.LUNA_IMPRESSIONS_PER_USER_PER_DAY
+    groups: dict[tuple, list[Impression]] = {}
+    for row in rows:
+        groups.setdefault((row.user_id, row.created_at.date()), []).append(row)
+    kept = []
+    for (user_id, day), theirs in groups.items():
+        key = f"luna:impressions:{day:%Y%m%d}:{user_id}"
+        try:
+            # The key names the day; it outlives it by a day so that a flush around midnight finds it.
+            cache.add(key, 0, timeout=2 * DAY_SECONDS)
+            try:
+                total = cache.incr(key, len(theirs))
+            except ValueError:  # it expired between the two calls
+                cache.set(key, total := len(theirs), timeout=2 * DAY_SECONDS)
+        except Exception:  # the cache is down: record them (a bound missed beats experiment data lost)
+            logger.warning("Counting impressions per user failed; recorded without the daily bound", exc_info=True)
+            kept += theirs
+            continue
+        allowed = max(0, bound - (total - len(theirs)))
+        kept += theirs[:allowed]
+        if allowed < len(theirs):
+            IMPRESSIONS_OVER_DAILY_BOUND.inc(len(theirs) - allowed)
+    return kept
 
 
 def _insert(rows: list[Impression]) -> None:

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 
 from luna.api.permissions import IsSelfOrStaff
 from luna.api.schema import operation
+from luna.api.throttles import ScopedRateThrottle
 from luna.api.viewsets import ViewSet
 from plans.models import Plan
 from plans.selectors import plan_is_visible
@@ -58,8 +59,18 @@ class _ForOneUserViewSet(ViewSet):
     permissions = {"*": [IsSelfOrStaff(message="You can only see your own recommendations.")]}
     pagination_class = None
     filter_backends: list = []
+    # Per signed-in user (DRF's key is the caller's id): what one account may ask, and so record.
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "recommendations"
     query_serializer_class: type
     serializer_class: type
+
+    def get_throttles(self):
+        # Staff reading someone else's list (a preview, `evaluate --api` asking for every user) are not
+        # that person asking and nothing of it is recorded: not counted. Their own list counts as anyone's.
+        if self.request.user.is_staff and str(self.request.user.pk) != self.kwargs.get(self.lookup_url_kwarg):
+            return []
+        return super().get_throttles()
 
     def get_object(self) -> User:
         # Asking for one's own recommendations is the common case: the signed-in user is already loaded.
@@ -82,7 +93,7 @@ class _ForOneUserViewSet(ViewSet):
     retrieve=operation(
         "Venues recommended for a user",
         VenueRecommendationSerializer(many=True),
-        errors=(400, 401, 403, 404, 409),
+        errors=(400, 401, 403, 404, 409, 429),
         operation_id="reco_venues",
         description=VENUES_ORDER,
         parameters=[USER_ID_PARAMETER, VenueRecommendationQuerySerializer],
@@ -118,7 +129,7 @@ class VenueRecommendationViewSet(_ForOneUserViewSet):
     retrieve=operation(
         "Friends to invite, for a user and optionally a venue",
         PersonRecommendationSerializer(many=True),
-        errors=(400, 401, 403, 404),
+        errors=(400, 401, 403, 404, 429),
         operation_id="reco_people",
         description=PEOPLE_ORDER,
         parameters=[USER_ID_PARAMETER, PeopleRecommendationQuerySerializer],
@@ -144,6 +155,8 @@ class _ForOnePlanViewSet(ViewSet):
     lookup_url_kwarg = "plan_id"
     pagination_class = None
     filter_backends: list = []
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "recommendations"  # per signed-in user, shared with /reco/
     query_serializer_class: type
 
     def get_plan(self) -> Plan:

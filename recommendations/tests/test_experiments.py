@@ -17,6 +17,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
+from scipy import stats
 
 from plans.models import Plan
 from recommendations.experiments import (
@@ -24,14 +25,17 @@ from recommendations.experiments import (
     ExperimentError,
     RunningExperiment,
     arm_figures,
+    cumulative_click_through,
     experiment_start,
     experiment_stop,
-    ratio_interval,
+    mean_interval,
     running_experiment,
     two_proportion_p,
     verdict,
+    welch_p,
 )
 from recommendations.models import Experiment, ExperimentArm, ExperimentChange, Impression, Outcome
+from users.models import User
 from users.tests.factories import UserFactory
 from venues.models import Interaction
 from venues.tests.factories import VenueFactory
@@ -441,49 +445,128 @@ def test_the_p_value_takes_users_as_the_unit(people):
 
 
 def test_the_statistics_match_known_values():
-    # The delta method on users who all saw one impression is the usual binomial interval: 5 of 10
-    # clicked, 0.5 +- 1.96 sqrt(0.25 x 10 / 9 / 10) = 0.5 +- 0.3267.
-    ratio, _, half = ratio_interval(np.r_[np.ones(5), np.zeros(5)], np.ones(10))
-    assert (ratio, half) == (0.5, pytest.approx(0.3267, abs=1e-4))
-    assert ratio_interval(np.zeros(1), np.ones(1))[2] == math.inf  # one user: no interval
+    # The mean of per-user values and its t-interval: 5 of 10 users at 1, 5 at 0: 0.5 +- t(0.975, 9) x
+    # sqrt(0.2778 / 10) = 0.5 +- 2.2622 x 0.16667 = 0.5 +- 0.3770.
+    mean, _, half = mean_interval(np.r_[np.ones(5), np.zeros(5)])
+    assert (mean, half) == (0.5, pytest.approx(0.3770, abs=1e-4))
+    assert mean_interval(np.zeros(1))[2] == math.inf  # one user: no interval
+    # Welch's t-test as scipy computes it.
+    control, treat = np.array([0.1, 0.0, 0.2, 0.1, 0.0, 0.3]), np.array([0.3, 0.2, 0.4, 0.1, 0.5])
+    assert welch_p(control, treat) == pytest.approx(stats.ttest_ind(treat, control, equal_var=False).pvalue)
+    assert welch_p(np.full(5, 0.1), np.full(5, 0.1)) == 1.0
     # 45/1500 against 135/1500: z = 6.93.
     assert two_proportion_p(45, 1500, 135, 1500) == pytest.approx(2 * (1 - NormalDist().cdf(6.9338)), rel=0.01)
     assert two_proportion_p(30, 1000, 30, 1000) == pytest.approx(1.0)
     assert two_proportion_p(0, 0, 5, 10) == 1.0
 
 
-def test_no_verdict_before_every_arm_has_enough_impressions(people):
+def crowd(count: int) -> list:
+    """`count` users stored at once (the report only needs them to exist)."""
+    return User.objects.bulk_create(UserFactory.build_batch(count, password="!"))
+
+
+def plant_users(experiment, arm: str, users, *, impressions_each: int, clicks_of, venue) -> None:
+    """Each user shown `impressions_each` impressions in `arm`, the first clicks_of(index) of them liked."""
+    at = timezone.now() - timedelta(hours=1)
+    for index, user in enumerate(users):
+        plant(
+            experiment, arm, impressions=impressions_each, clicks=clicks_of(index), users=[user], venue=venue,
+            at=at,
+        )  # fmt: skip
+
+
+def test_no_verdict_before_every_arm_has_enough_users_however_many_impressions(people):
     experiment = make_experiment()
     venue = VenueFactory()
     plant(experiment, "control", impressions=1500, clicks=45, users=people, venue=venue)
-    plant(experiment, "treat", impressions=300, clicks=60, users=people, venue=venue)
-    assert verdict(arm_figures(experiment)).startswith("not enough data yet")
-    assert "treat 300/1,000" in verdict(arm_figures(experiment))
-    assert verdict(arm_figures(experiment), min_impressions=200).startswith("winner: treat")
+    plant(experiment, "treat", impressions=1500, clicks=600, users=people, venue=venue)
+    said = verdict(arm_figures(experiment))
+    assert said.startswith("not enough data yet: every arm needs 100 users")
+    assert "control 4/100, treat 4/100" in said
+
+
+def test_the_minimum_number_of_users_follows_the_setting(people, settings):
+    experiment = make_experiment()
+    venue = VenueFactory()
+    plant_users(experiment, "control", crowd(30), impressions_each=10, clicks_of=lambda i: i % 3, venue=venue)
+    plant_users(experiment, "treat", crowd(30), impressions_each=10, clicks_of=lambda i: i % 3 + 3, venue=venue)
+    assert verdict(arm_figures(experiment)).startswith("not enough data yet: every arm needs 100 users")
+    settings.LUNA_EXPERIMENT_MIN_USERS = 30
+    assert verdict(arm_figures(experiment)).startswith("winner: treat")
 
 
 @pytest.fixture
-def planted(people):
-    """1,500 impressions per arm: 3 % click-through in the control, 9 % in treat."""
+def planted():
+    """120 users per arm, 10 impressions each: in the control users click 0, 1 or 2 of them (10 % on
+    average), in treat 1, 2 or 3 (20 %)."""
     experiment = make_experiment("big-difference")
     venue = VenueFactory()
-    plant(experiment, "control", impressions=1500, clicks=45, users=people, venue=venue)
-    plant(experiment, "treat", impressions=1500, clicks=135, users=people, venue=venue)
+    plant_users(experiment, "control", crowd(120), impressions_each=10, clicks_of=lambda i: i % 3, venue=venue)
+    plant_users(experiment, "treat", crowd(120), impressions_each=10, clicks_of=lambda i: i % 3 + 1, venue=venue)
     return experiment
 
 
-def test_a_large_difference_with_enough_data_names_the_winner(planted):
-    figures = arm_figures(planted)
-    assert verdict(figures).startswith("winner: treat")
-    assert "+200.0%" in verdict(figures)
+def test_a_real_difference_among_enough_users_names_the_winner(planted):
+    figures = {arm.name: arm for arm in arm_figures(planted)}
+    assert [(arm.users, arm.impressions, arm.clicks) for arm in figures.values()] == [
+        (120, 1200, 120),
+        (120, 1200, 240),
+    ]
+    assert figures["treat"].click_through == pytest.approx(0.2)
+    said = verdict(list(figures.values()))
+    assert said.startswith("winner: treat (+100.0% click-through against control")
 
 
-def test_equal_arms_have_no_winner(people):
+def test_two_accounts_cannot_manufacture_a_winner(people):
+    """mallory (in treat) asks for one venue at a time and likes each, naming its recommendation_id; oscar
+    (in the control) asks for 100 venues three times and likes none. The arms' 100 genuine users each
+    act on one in ten of what they are shown."""
     experiment = make_experiment()
     venue = VenueFactory()
-    plant(experiment, "control", impressions=1200, clicks=60, users=people, venue=venue)
-    plant(experiment, "treat", impressions=1200, clicks=62, users=people, venue=venue)
-    assert verdict(arm_figures(experiment)).startswith("no winner")
+    plant_users(experiment, "control", crowd(100), impressions_each=10, clicks_of=lambda i: 1, venue=venue)
+    plant_users(experiment, "treat", crowd(100), impressions_each=10, clicks_of=lambda i: 1, venue=venue)
+    mallory, oscar = UserFactory(handle="mallory"), UserFactory(handle="oscar")
+    plant(experiment, "treat", impressions=2000, clicks=2000, users=[mallory], venue=venue)
+    plant(experiment, "control", impressions=300, clicks=0, users=[oscar], venue=venue)
+
+    figures = {arm.name: arm for arm in arm_figures(experiment)}
+    said = verdict(list(figures.values()))
+    assert said.startswith("no winner: no arm differs from control"), said
+    assert (figures["control"].users, figures["treat"].users) == (101, 101)
+    # One account is one user of 101: its arm's click-through moves by at most 1/101.
+    assert figures["treat"].click_through == pytest.approx((100 * 0.1 + 1) / 101)
+    assert figures["treat"].p_value > 0.05
+    # The plot draws the same figure.
+    assert cumulative_click_through(experiment)["treat"][-1][1] == pytest.approx(figures["treat"].click_through)
+
+
+def someone_in(arm: str, handle: str):
+    """A new user whom the running experiment puts in `arm`."""
+    experiment = running_experiment()
+    while True:
+        user = UserFactory(handle=f"{handle}{uuid.uuid4().hex[:6]}")
+        if experiment.arm_for(user.pk).name == arm:
+            return user
+
+
+def test_through_the_api_two_accounts_get_no_winner_and_one_is_throttled(client_for, start, boss, venues):
+    experiment = make_experiment()
+    start(experiment_start, experiment, boss)
+    plant_users(experiment, "control", crowd(100), impressions_each=10, clicks_of=lambda i: 1, venue=venues[0])
+    plant_users(experiment, "treat", crowd(100), impressions_each=10, clicks_of=lambda i: 1, venue=venues[0])
+    mallory, oscar = someone_in("treat", "mallory"), someone_in("control", "oscar")
+    # mallory asks for one venue at a time and likes it, naming the answer, as often as she is allowed to.
+    for _ in range(60):
+        shown = recommend(client_for, mallory, limit=1)[0]
+        liked = interact(client_for, mallory, shown["venue_id"], recommendation_id=shown["recommendation_id"])
+        assert liked.status_code == 201
+    assert client_for(mallory).get(f"/reco/venues/{mallory.pk}/", {"limit": 1}).status_code == 429
+    for _ in range(3):
+        recommend(client_for, oscar, limit=100)
+
+    figures = {arm.name: arm for arm in arm_figures(experiment)}
+    assert (figures["treat"].impressions, figures["treat"].clicks) == (1060, 160)
+    assert verdict(list(figures.values())).startswith("no winner")
 
 
 def test_the_report_command_prints_the_table_and_writes_the_plot_and_the_figures(planted, tmp_path):
@@ -491,17 +574,26 @@ def test_the_report_command_prints_the_table_and_writes_the_plot_and_the_figures
     call_command("experiment_report", planted.name, "--out", str(tmp_path), stdout=out)
     printed = out.getvalue()
     lines = printed.splitlines()
-    assert any(line.startswith("control ") and "formula" in line and "1,500" in line for line in lines)
-    assert any(line.startswith("treat ") and "popularity" in line and "9.00%" in line for line in lines)
+    assert any(line.split()[:4] == ["control", "formula", "120", "1,200"] for line in lines)
+    assert any(line.split()[:5] == ["treat", "popularity", "120", "1,200", "20.00%"] for line in lines)
     assert any(line.startswith("verdict: winner: treat") for line in lines)
     assert (tmp_path / "big-difference.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
     figures = json.loads((tmp_path / "big-difference.json").read_text())
     assert figures["experiment"] == "big-difference"
     assert figures["verdict"].startswith("winner: treat")
     assert [(arm["name"], arm["impressions"], arm["clicks"]) for arm in figures["arms"]] == [
-        ("control", 1500, 45),
-        ("treat", 1500, 135),
+        ("control", 1200, 120),
+        ("treat", 1200, 240),
     ]
+    assert [arm["users"] for arm in figures["arms"]] == [120, 120]
+
+
+def test_the_report_command_takes_a_minimum_number_of_users(planted, tmp_path):
+    out = io.StringIO()
+    call_command("experiment_report", planted.name, "--out", str(tmp_path), "--min-users", "121", stdout=out)
+    assert "verdict: not enough data yet: every arm needs 121 users (control 120/121, treat 120/121)" in out.getvalue()
+    with pytest.raises(CommandError, match="--min-users must be at least 2"):
+        call_command("experiment_report", planted.name, "--out", str(tmp_path), "--min-users", "1", stdout=out)
 
 
 def test_the_report_of_an_unknown_experiment_names_those_there_are(planted, tmp_path):
@@ -569,6 +661,8 @@ def test_the_change_page_shows_the_report_and_its_verdict(admin, planted):
     page = response.content.decode()
     assert "<h2>Report</h2>" in page
     assert escape(verdict(arm_figures(planted))) in page
+    assert "<td>120</td><td>1200</td>" in page  # users and impressions of each arm
+    assert "no verdict before every arm has 100 users" in page
     assert "data:image/png;base64," in page
     assert reverse("admin:recommendations_experiment_start", args=[planted.pk]) in page
 
@@ -735,8 +829,9 @@ def figure(name, *, control=False, share=50, impressions=2000, clicks=100, p_val
 
     return ArmFigures(
         name=name, ranker="formula", model_version=None, is_control=control, share=share, users=200,
-        impressions=impressions, views=0, clicks=clicks, plans=0, click_through=clicks / max(impressions, 1),
-        click_through_ci=(0.0, 1.0), plans_per_1000=0.0, plans_per_1000_ci=(0.0, 0.0), lift=lift, p_value=p_value,
+        users_who_clicked=min(clicks, 200), impressions=impressions, views=0, clicks=clicks, plans=0,
+        click_through=clicks / max(impressions, 1), click_through_ci=(0.0, 1.0), plans_per_1000=0.0,
+        plans_per_1000_ci=(0.0, 0.0), lift=lift, p_value=p_value,
     )  # fmt: skip
 
 

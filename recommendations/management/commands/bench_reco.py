@@ -16,7 +16,7 @@ import numpy as np
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
-from django.test.utils import CaptureQueriesContext
+from django.test.utils import CaptureQueriesContext, override_settings
 from django.utils import timezone
 from rest_framework.test import APIRequestFactory, force_authenticate
 from threadpoolctl import threadpool_limits
@@ -99,7 +99,14 @@ class Command(BaseCommand):
         if not threads.isdigit() or int(threads) < 1:
             raise CommandError(f"OPENBLAS_NUM_THREADS={threads!r} is not a number of threads.")
         threads = int(threads)
-        with threadpool_limits(threads, "blas"):
+        # A few people (one organizer for every group call) ask hundreds of times: the per-user limits
+        # are lifted for the run, so that every call is served and recorded (their cache round trips stay).
+        rates = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "recommendations": "1000000/minute"}
+        lifted = override_settings(
+            REST_FRAMEWORK={**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates},
+            LUNA_IMPRESSIONS_PER_USER_PER_DAY=10**9,
+        )
+        with threadpool_limits(threads, "blas"), lifted:
             self.stdout.write(f"BLAS threads per process: {threads}")
             self._run(options)
 

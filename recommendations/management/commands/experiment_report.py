@@ -5,37 +5,45 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from recommendations.experiments import MIN_IMPRESSIONS, arm_figures, cumulative_click_through, plot_png, verdict
+from recommendations.experiments import arm_figures, cumulative_click_through, plot_png, verdict
 from recommendations.models import Experiment
 
 
 class Command(BaseCommand):
     help = (
-        "Report an experiment: per arm users, impressions, click-through (impressions followed by an interest "
-        "or a like) and plans per 1,000 impressions with 95% intervals, the lift against the control, a "
-        "verdict (a z-test with users as the unit, Bonferroni across arms, none before enough data), and a plot of "
-        "the cumulative click-through per arm (PNG in --out)."
+        "Report an experiment: per arm users, impressions, click-through (per user, the share of their impressions "
+        "followed by an interest or a like, averaged over users) and plans per 1,000 impressions (the same way) "
+        "with 95% intervals, the lift against the control, a verdict (Welch's t-test over users, Bonferroni across "
+        "arms, none before every arm has --min-users users), and a plot of the cumulative click-through per arm "
+        "(PNG in --out)."
     )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("name", help="the experiment's name")
         parser.add_argument("--out", default=".", help="folder for NAME.png and NAME.json (default: here)")
-        parser.add_argument("--min-impressions", type=int, default=MIN_IMPRESSIONS, help="per arm, before any verdict")
+        parser.add_argument(
+            "--min-users",
+            type=int,
+            default=None,
+            help="per arm, before any verdict (default LUNA_EXPERIMENT_MIN_USERS)",
+        )
 
     def handle(self, *args, **options) -> None:
         experiment = Experiment.objects.filter(name=options["name"]).first()
         if experiment is None:
             known = ", ".join(Experiment.objects.values_list("name", flat=True)[:20]) or "none yet"
             raise CommandError(f"No experiment named {options['name']!r} (experiments: {known}).")
-        if options["min_impressions"] < 1:
-            raise CommandError("--min-impressions must be at least 1.")
+        min_users = settings.LUNA_EXPERIMENT_MIN_USERS if options["min_users"] is None else options["min_users"]
+        if min_users < 2:
+            raise CommandError("--min-users must be at least 2 (a t-test needs two users an arm).")
         out = Path(options["out"])
         if not out.is_dir():
             raise CommandError(f"--out {out} is not a folder.")
         arms = arm_figures(experiment)
-        summary = verdict(arms, min_impressions=options["min_impressions"])
+        summary = verdict(arms, min_users=min_users)
         window = f"started {experiment.started_at:%Y-%m-%d %H:%M}" if experiment.started_at else "never started"
         if experiment.stopped_at:
             window += f", stopped {experiment.stopped_at:%Y-%m-%d %H:%M}"
