@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponseRedirect
 from django.urls import path, reverse
@@ -10,7 +12,14 @@ from django.views.decorators.http import require_POST
 from luna.admin import ModelAdmin, add_panels, admin_link, related_table
 from luna.errors import Conflict
 from plans.models import Booking, Plan, PlanParticipant
-from plans.services import booking_retry, plan_cancel, plan_confirm
+from plans.services import (
+    booking_retry,
+    plan_cancel,
+    plan_confirm,
+    plan_create,
+    plan_start_time_check,
+    plan_switch_venue,
+)
 from users.models import User
 from venues.models import Venue
 
@@ -48,6 +57,25 @@ CONFIRM = {
 def is_settled(plan: Plan | None) -> bool:
     """Confirmed and cancelled plans are read-only: changes go through cancel and a new plan."""
     return plan is not None and plan.status != Plan.Status.PENDING
+
+
+class PlanForm(forms.ModelForm):
+    """The plan page's form, with the API's rules: a plan has a venue, and a new one starts in the
+    future within the horizon (plan_start_time_check, which plan_create applies again)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if "venue" in self.fields:
+            self.fields["venue"].required = True
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if self.instance._state.adding and cleaned.get("start_time") is not None:
+            try:
+                plan_start_time_check(start_time=cleaned["start_time"])
+            except ValidationError as exc:
+                self.add_error(None, exc)
+        return cleaned
 
 
 class PlanParticipantInline(admin.TabularInline):
@@ -92,6 +120,7 @@ class BookingInline(admin.StackedInline):
 
 @admin.register(Plan)
 class PlanAdmin(ModelAdmin):
+    form = PlanForm
     list_display = ("__str__", "status", "participant_count", "booking_status", "start_time", "created_at")
     list_filter = ("status", "venue__category")
     search_fields = ("organizer__handle", "organizer__name", "venue__name")
@@ -180,7 +209,30 @@ class PlanAdmin(ModelAdmin):
         if is_settled(obj):
             # A booked plan moved to another day or venue would leave the booking behind.
             return ("id", "organizer", "venue", "start_time", "status", "created_at", "updated_at")
+        if obj is not None:
+            # As in the API, a pending plan only moves to another venue (plan_switch_venue): the group
+            # agreed to its time, and its organizer is one of its participants.
+            return ("id", "organizer", "start_time", "status", "created_at", "updated_at")
         return self.readonly_fields
+
+    def save_model(self, request, obj: Plan, form, change: bool) -> None:
+        # Through the services the API uses, never a bare save.
+        if change:
+            if "venue" in form.changed_data:
+                plan_switch_venue(plan=obj, venue=obj.venue)
+            return
+        created = plan_create(organizer=obj.organizer, venue=obj.venue, start_time=obj.start_time)
+        # The admin goes on with `obj` (the participants' rows, its log, the redirect): make it the stored plan.
+        obj.pk, obj._state.adding = created.pk, False
+        obj.refresh_from_db()
+
+    def save_formset(self, request, form, formset, change: bool) -> None:
+        if formset.model is not PlanParticipant or change:
+            return super().save_formset(request, form, formset, change)
+        # plan_create made the organizer an accepted participant already; a row for them adds nothing.
+        for participant in formset.save(commit=False):
+            if participant.user_id != form.instance.organizer_id:
+                participant.save()
 
     @admin.action(description="Confirm selected plans and book their venues")
     def confirm_plans(self, request, queryset) -> None:

@@ -4,7 +4,7 @@ import uuid
 from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.db.models.deletion import SET_NULL, ProtectedError
 from django.utils import timezone
@@ -38,13 +38,22 @@ def keep_booked_plans(collector, field, sub_objs, using) -> None:
 
     Deleting the venue would leave a confirmed plan with no venue and its reservation
     standing at the provider; staff cancel such plans first (which cancels the booking).
+
+    The venue's plans are locked before they are checked, the lock plan_confirm and
+    booking_retry take: a confirmation in flight finishes first and is seen here (refused),
+    or waits and then finds the plan without a venue (refused there).
     """
-    blocking = list(Plan.objects.using(using).filter(pk__in=[plan.pk for plan in sub_objs]).holding_a_booking())
+    with transaction.atomic(using=using):
+        # Locked in one statement, read in the next: the lock waits for a confirmation, and only a
+        # later statement sees what it committed (PostgreSQL, read committed).
+        held = list(sub_objs.select_for_update().order_by("pk").values_list("pk", flat=True))
+        plans = Plan.objects.using(using).filter(pk__in=held)
+        blocking = list(plans.holding_a_booking())
     if blocking:
         raise ProtectedError(
             f"{len(blocking)} confirmed plan(s) ahead hold a booking at this venue; cancel them first.", blocking
         )
-    SET_NULL(collector, field, sub_objs, using)
+    SET_NULL(collector, field, plans, using)
 
 
 class Plan(models.Model):

@@ -28,6 +28,16 @@ def _reload(plan_id: uuid.UUID) -> Plan:
     return plan_queryset().get(pk=plan_id)
 
 
+def plan_start_time_check(*, start_time: datetime, now: datetime | None = None) -> None:
+    """A new plan starts in the future, within LUNA_PLAN_HORIZON_DAYS (plan_create, and the admin's form)."""
+    now = now or timezone.now()
+    if start_time <= now:
+        raise ValidationError({"start_time": ["The start time must be in the future."]})
+    horizon = settings.LUNA_PLAN_HORIZON_DAYS
+    if start_time > now + timedelta(days=horizon):
+        raise ValidationError({"start_time": [f"The start time must be within {horizon} days from now."]})
+
+
 def plan_create(
     *,
     organizer: User,
@@ -40,11 +50,7 @@ def plan_create(
     `plan_created` hear of it (recommendations attributes it to the answer that suggested the venue;
     `recommendation_id` names that answer when the client knows)."""
     now = timezone.now()
-    if start_time <= now:
-        raise ValidationError({"start_time": ["The start time must be in the future."]})
-    horizon = settings.LUNA_PLAN_HORIZON_DAYS
-    if start_time > now + timedelta(days=horizon):
-        raise ValidationError({"start_time": [f"The start time must be within {horizon} days from now."]})
+    plan_start_time_check(start_time=start_time, now=now)
     invitees = [user for user in invitees if user.pk != organizer.pk]
 
     with transaction.atomic():

@@ -8,7 +8,7 @@ from rest_framework.response import Response
 
 from luna.api.permissions import IsAuthenticated, IsSelfOrStaff, IsStaff
 from luna.api.schema import operation
-from luna.api.viewsets import ViewSet
+from luna.api.viewsets import ViewSet, takes_no_body
 from plans import services
 from plans.filters import BookingFilter, PlanFilter
 from plans.models import Booking, Plan
@@ -126,6 +126,7 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet):
         request=None,
     )
     @action(detail=True, methods=["post"])
+    @takes_no_body
     def confirm(self, request, pk=None):
         booking = services.plan_confirm(plan=self.get_object())
         return Response(PlanConfirmationSerializer(booking).data)
@@ -137,6 +138,7 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet):
         request=None,
     )
     @action(detail=True, methods=["post"])
+    @takes_no_body
     def cancel(self, request, pk=None):
         plan = services.plan_cancel(plan=self.get_object())
         return Response(PlanSerializer(plan).data)
@@ -175,6 +177,7 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet):
 
     @operation("Retry a failed booking (staff)", BookingSerializer, errors=(401, 403, 404, 409), request=None)
     @action(detail=True, methods=["post"])
+    @takes_no_body
     def retry(self, request, pk=None):
         booking = services.booking_retry(booking=self.get_object())
         return Response(BookingSerializer(booking).data)

@@ -152,6 +152,8 @@ class _ForOnePlanViewSet(ViewSet):
     """The path names a plan; its organizer, its participants and staff may read its suggestions, and
     for anyone else the plan does not exist (404)."""
 
+    # The plans the path may name; the browsable API asks a list view for its queryset (get_plan reads the plan).
+    queryset = Plan.objects.all()
     lookup_url_kwarg = "plan_id"
     pagination_class = None
     filter_backends: list = []

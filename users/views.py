@@ -14,7 +14,7 @@ from luna.api.exceptions import exception_handler
 from luna.api.filters import MAX_SEARCH_WORDS, SearchFilter
 from luna.api.schema import operation
 from luna.api.throttles import ScopedRateThrottle
-from luna.api.viewsets import PartialUpdateMixin, ViewSet
+from luna.api.viewsets import PartialUpdateMixin, ViewSet, takes_no_body
 from users import services
 from users.permissions import MayChangeAccount
 from users.selectors import user_list
@@ -183,6 +183,7 @@ class AuthTokenView(APIView):
         status=204,
         request=None,
     )
+    @takes_no_body
     def delete(self, request) -> Response:
         services.auth_token_revoke(user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -35,7 +35,8 @@ def venue_delete(*, venue: Venue) -> None:
     """Remove a venue from the catalogue; plans made for it keep existing without a venue.
 
     Refused (409) while a plan ahead holds a booking there: the models that point at a
-    venue decide that through their `on_delete`.
+    venue decide that through their `on_delete`, which locks their rows before checking them,
+    so a confirmation in flight is either seen here or refused for want of a venue.
     """
     try:
         venue.delete()

@@ -77,3 +77,27 @@ def omittable_fields_are_not_required(result, generator, request, public):
             if not schema["required"]:
                 del schema["required"]
     return result
+
+
+_NO_BODY = {
+    "400": ("ValidationError", "A body was sent: this request takes none (`{}` counts as none)."),
+    "415": ("Error", _DESCRIPTIONS[415]),
+}
+
+
+def bodyless_writes_refuse_a_body(result, generator, request, public):
+    """A drf-spectacular postprocessing hook: a write without a request body answers 400 (or 415) to
+    one (luna.api.viewsets.takes_no_body, and every DELETE), so its operation says so."""
+    for operations in result.get("paths", {}).values():
+        for method, operation in operations.items():
+            if method in {"post", "patch", "delete"} and "requestBody" not in operation:
+                for code, (component, description) in _NO_BODY.items():
+                    operation["responses"].setdefault(
+                        code,
+                        {
+                            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{component}"}}},
+                            "description": description,
+                        },
+                    )
+                operation["responses"] = dict(sorted(operation["responses"].items()))
+    return result

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from django.db import models
 from django.http import QueryDict
 from rest_framework import serializers
+from rest_framework.settings import api_settings
 
 from luna.api.fields import (
     StrictBooleanField,
@@ -32,6 +33,18 @@ class _RefuseUnknownFields:
             if unexpected:
                 raise serializers.ValidationError({name: [NOT_WRITABLE] for name in unexpected}, code="not_writable")
         return super().to_internal_value(data)
+
+
+NO_BODY = "This request takes no body; nothing can be set with it."
+
+
+def refuse_a_body(data) -> None:
+    """The body of a write that takes none (`request.data`): an empty one passes; anything else is a 400
+    naming each field sent (or the body, when it is not an object), as an unknown field is elsewhere."""
+    if isinstance(data, Mapping) and not data:
+        return
+    names = sorted(str(name) for name in data) if isinstance(data, Mapping) else [api_settings.NON_FIELD_ERRORS_KEY]
+    raise serializers.ValidationError({name: [NO_BODY] for name in names}, code="no_body")
 
 
 class StrictSerializer(_RefuseUnknownFields, serializers.Serializer):

@@ -4,6 +4,9 @@
 - Permissions: `permissions` maps an action to the permission instances it needs,
   `"*"` to those of every other action (default: signed in). A method no action
   answers (PUT, TRACE) checks none, so the client gets the 405 it deserves.
+- Bodies: a write that takes none (every DELETE, and a handler marked `@takes_no_body`)
+  refuses a non-empty one with a 400 naming what was sent, as other writes refuse a
+  field they do not know; `{}` and no body at all are no body.
 - Updates (PartialUpdateMixin, for the viewsets that have PATCH): `update_serializer_class`
   validates the body against the object, `perform_partial_update(instance, data)`
   calls the service, and the answer is `serializer_class`'s view of what it returned.
@@ -11,9 +14,24 @@
 
 from __future__ import annotations
 
+import functools
+
 from rest_framework import viewsets
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
+
+from luna.api.serializers import refuse_a_body
+
+
+def takes_no_body(handler):
+    """Mark a handler (an action, or an APIView method) that takes no body: one sent is a 400, not ignored."""
+
+    @functools.wraps(handler)
+    def checked(view, request, *args, **kwargs):
+        refuse_a_body(request.data)
+        return handler(view, request, *args, **kwargs)
+
+    return checked
 
 
 class ViewSet(viewsets.GenericViewSet):
@@ -24,6 +42,11 @@ class ViewSet(viewsets.GenericViewSet):
         if self.action is None:
             return []
         return list(self.permissions.get(self.action, self.permissions.get("*", [IsAuthenticated()])))
+
+    def initial(self, request, *args, **kwargs) -> None:
+        super().initial(request, *args, **kwargs)
+        if request.method == "DELETE" and self.action is not None:  # a DELETE nothing answers stays a 405
+            refuse_a_body(request.data)
 
 
 class PartialUpdateMixin:

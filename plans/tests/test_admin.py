@@ -9,9 +9,10 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone
 
-from plans.models import STARTED, Booking, Plan
+from plans.models import STARTED, Booking, Plan, PlanParticipant
 from plans.tests.factories import BookingFactory, PlanFactory
 from users.tests.factories import UserFactory
+from venues.tests.factories import VenueFactory
 
 
 @pytest.fixture
@@ -164,3 +165,112 @@ def test_the_lists_show_people_booking_and_errors_not_ids(admin_client, confirme
     assert str(confirmed_plan) in plans
     bookings = admin_client.get(reverse("admin:plans_booking_changelist")).content.decode()
     assert "provider down" in bookings
+
+
+# --- the pending plan's form goes through the services, with the API's rules ------
+
+
+def plan_form(*, organizer, venue, start, participants=()) -> dict:
+    """The plan page's form as a browser posts it; `participants` are (user, status) rows to add."""
+    data = {
+        "organizer": str(organizer.pk),
+        "venue": str(venue.pk) if venue is not None else "",
+        "start_time_0": start.strftime("%Y-%m-%d"),
+        "start_time_1": start.strftime("%H:%M:%S"),
+        "participants-TOTAL_FORMS": str(len(participants)),
+        "participants-INITIAL_FORMS": "0",
+    }
+    for index, (user, status) in enumerate(participants):
+        data[f"participants-{index}-user"] = str(user.pk)
+        data[f"participants-{index}-status"] = status
+    return data
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("year", [2001, 9999])
+def test_a_plan_added_in_the_admin_to_start_in_2001_or_9999_is_refused_with_a_form_error(
+    admin_client, alice, venue, year
+):
+    start = timezone.now().replace(year=year, month=6, day=1)
+
+    response = admin_client.post(reverse("admin:plans_plan_add"), plan_form(organizer=alice, venue=venue, start=start))
+
+    assert response.status_code == 200  # the form again
+    errors = response.context["adminform"].form.errors
+    expected = "in the future" if year == 2001 else "within 730 days from now"
+    assert expected in str(errors["start_time"])
+    assert not Plan.objects.exists() and not PlanParticipant.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("organizer_listed", [False, True])
+def test_a_plan_added_in_the_admin_is_made_as_the_api_makes_it(admin_client, alice, bob, venue, organizer_listed):
+    start = timezone.now() + timedelta(days=2)
+    rows = [(bob, "invited")] + ([(alice, "accepted")] if organizer_listed else [])
+
+    response = admin_client.post(
+        reverse("admin:plans_plan_add"), plan_form(organizer=alice, venue=venue, start=start, participants=rows)
+    )
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    plan = Plan.objects.get()
+    assert (plan.organizer, plan.venue, plan.status) == (alice, venue, Plan.Status.PENDING)
+    assert sorted(plan.participants.values_list("user__handle", "status")) == [
+        ("alice", "accepted"),  # the organizer is always a participant, accepted (plan_create)
+        ("bob", "invited"),
+    ]
+
+
+@pytest.mark.django_db
+def test_a_plan_added_in_the_admin_needs_a_venue(admin_client, alice):
+    start = timezone.now() + timedelta(days=2)
+
+    response = admin_client.post(reverse("admin:plans_plan_add"), plan_form(organizer=alice, venue=None, start=start))
+
+    assert response.status_code == 200
+    assert "venue" in response.context["adminform"].form.errors
+    assert not Plan.objects.exists()
+
+
+@pytest.mark.django_db
+def test_moving_a_pending_plan_to_another_venue_in_the_admin_asks_the_group_again(admin_client, alice, agreed_plan):
+    elsewhere = VenueFactory(name="Elsewhere")
+    url = reverse("admin:plans_plan_change", args=[agreed_plan.pk])
+
+    response = admin_client.post(url, plan_form(organizer=alice, venue=elsewhere, start=agreed_plan.start_time))
+
+    assert response.status_code == 302
+    assert Plan.objects.get(pk=agreed_plan.pk).venue == elsewhere
+    assert sorted(agreed_plan.participants.values_list("user__handle", "status")) == [
+        ("alice", "accepted"),
+        ("bob", "invited"),  # bob agreed to the Blue Note, not to this place
+    ]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("year", [2001, 9999])
+def test_the_admin_keeps_a_pending_plans_time_and_organizer_as_the_api_does(
+    admin_client, alice, bob, agreed_plan, year
+):
+    url = reverse("admin:plans_plan_change", args=[agreed_plan.pk])
+    start = timezone.now().replace(year=year, month=6, day=1)
+
+    admin_client.post(url, plan_form(organizer=bob, venue=agreed_plan.venue, start=start))
+
+    plan = Plan.objects.get(pk=agreed_plan.pk)
+    assert (plan.organizer, plan.start_time) == (alice, agreed_plan.start_time)
+    assert sorted(plan.participants.values_list("user__handle", "status")) == [
+        ("alice", "accepted"),
+        ("bob", "accepted"),
+    ]
+
+
+@pytest.mark.django_db
+def test_the_admin_does_not_take_a_pending_plans_venue_away(admin_client, alice, agreed_plan):
+    url = reverse("admin:plans_plan_change", args=[agreed_plan.pk])
+
+    response = admin_client.post(url, plan_form(organizer=alice, venue=None, start=agreed_plan.start_time))
+
+    assert response.status_code == 200
+    assert "venue" in response.context["adminform"].form.errors
+    assert Plan.objects.get(pk=agreed_plan.pk).venue_id == agreed_plan.venue_id

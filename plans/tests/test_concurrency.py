@@ -1,4 +1,5 @@
-"""Many requests at once on real PostgreSQL connections: still one booking, one provider call."""
+"""Many requests at once on real PostgreSQL connections: still one booking, one provider call, and
+no booked plan left without its venue."""
 
 from __future__ import annotations
 
@@ -6,11 +7,14 @@ import threading
 
 import pytest
 from django.db import connection, transaction
+from django.db.models.signals import post_save, pre_delete
 from rest_framework.test import APIClient
 
 from plans.agent import booking_run
-from plans.models import Booking, Plan
-from plans.tests.factories import BookingFactory
+from plans.models import Booking, Plan, PlanParticipant
+from plans.tests.factories import BookingFactory, PlanFactory, PlanParticipantFactory
+from venues.models import Venue
+from venues.tests.factories import VenueFactory
 
 THREADS = 20
 
@@ -128,3 +132,95 @@ def test_a_plan_locked_elsewhere_is_a_quick_503_with_retry_after_not_a_hang(alic
     assert response.json() == {"detail": "The database is busy with this data; try again shortly."}
     assert Plan.objects.get(pk=agreed_plan.pk).status == Plan.Status.PENDING
     assert not Booking.objects.exists()
+
+
+# --- removing a venue while its plan is being confirmed ------------------------
+
+
+def confirm_and_delete_together(alice, staff, plan, pause_in: str | None = None) -> tuple[int, int]:
+    """alice confirms `plan` while staff delete its venue; the two status codes (confirm, delete).
+
+    `pause_in` holds one side in the middle of its transaction ("delete": after it has read the
+    venue's plans; "confirm": after it has saved the plan confirmed) until the other side has
+    finished or a second has passed, so each interleaving is tried, not only the likely one.
+    """
+    confirmer, deleter = APIClient(), APIClient()
+    confirmer.force_authenticate(alice)
+    deleter.force_authenticate(staff)
+    started, finished = threading.Event(), threading.Event()
+    together = threading.Barrier(2, timeout=10)
+
+    def pause(name: str) -> None:
+        if name == pause_in and threading.current_thread().name == name:
+            started.set()
+            finished.wait(timeout=1)
+
+    def after_the_check(sender, **kwargs) -> None:
+        pause("delete")
+
+    def after_confirming(sender, instance, update_fields, **kwargs) -> None:
+        if instance.status == Plan.Status.CONFIRMED and update_fields:
+            pause("confirm")
+
+    codes: dict[str, int] = {}
+    sides = {
+        "confirm": lambda: confirmer.post(f"/plans/{plan.pk}/confirm/"),
+        "delete": lambda: deleter.delete(f"/venues/{plan.venue_id}/"),
+    }
+
+    def run(name: str) -> None:
+        try:
+            if pause_in is None:
+                together.wait()
+            elif name != pause_in:
+                started.wait(timeout=10)  # the other side is paused mid-way
+            codes[name] = sides[name]().status_code
+        finally:
+            if name != pause_in:
+                finished.set()
+            connection.close()
+
+    pre_delete.connect(after_the_check, sender=Venue, dispatch_uid="test-pause-delete")
+    post_save.connect(after_confirming, sender=Plan, dispatch_uid="test-pause-confirm")
+    try:
+        threads = [threading.Thread(target=run, args=(name,), name=name) for name in sides]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+    finally:
+        pre_delete.disconnect(dispatch_uid="test-pause-delete", sender=Venue)
+        post_save.disconnect(dispatch_uid="test-pause-confirm", sender=Plan)
+    return codes["confirm"], codes["delete"]
+
+
+def assert_one_of_them_refused(codes: tuple[int, int], plan: Plan) -> None:
+    plan = Plan.objects.select_related("booking").get(pk=plan.pk)
+    if codes == (200, 409):  # confirmed first: the venue stays while the plan holds its booking
+        assert plan.venue_id is not None and Venue.objects.filter(pk=plan.venue_id).exists()
+        assert (plan.status, plan.booking.status) == (Plan.Status.CONFIRMED, Booking.Status.BOOKED)
+    else:  # deleted first: the plan, left without a venue, cannot be confirmed
+        assert codes == (409, 204), codes
+        assert (plan.venue_id, plan.status) == (None, Plan.Status.PENDING)
+        assert not Booking.objects.filter(plan=plan).exists()
+
+
+# The side caught mid-way got its locks first, so it wins and the other is refused.
+@pytest.mark.parametrize("pause_in, codes", [("delete", (409, 204)), ("confirm", (200, 409))])
+def test_a_venue_deleted_while_its_plan_is_confirmed_leaves_no_booked_plan_without_a_venue(
+    alice, staff, agreed_plan, provider, pause_in, codes
+):
+    assert confirm_and_delete_together(alice, staff, agreed_plan, pause_in=pause_in) == codes
+
+    assert_one_of_them_refused(codes, agreed_plan)
+
+
+def test_rounds_of_confirming_and_deleting_the_venue_at_once_always_refuse_one_of_them(alice, bob, staff, provider):
+    for _ in range(10):
+        plan = PlanFactory(organizer=alice, venue=VenueFactory())
+        PlanParticipantFactory(plan=plan, user=alice, status=PlanParticipant.Status.ACCEPTED)
+        PlanParticipantFactory(plan=plan, user=bob, status=PlanParticipant.Status.ACCEPTED)
+
+        codes = confirm_and_delete_together(alice, staff, plan)
+
+        assert_one_of_them_refused(codes, plan)
