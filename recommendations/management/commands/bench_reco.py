@@ -253,14 +253,15 @@ class Command(BaseCommand):
         )
 
     def _group_plan(self, members: list[User], venue_id) -> Plan:
-        """A pending plan of these users (the first organizes), for the group scenario."""
+        """A pending plan of these users (the first organizes, the others accepted: the group), for the group
+        scenario. Made directly, as staff's data: the sampled users have no edges to the organizer."""
         organizer, *others = members
         plan = Plan.objects.create(
             organizer=organizer, venue_id=venue_id, start_time=timezone.now() + timedelta(days=1)
         )
         PlanParticipant.objects.bulk_create(
             [PlanParticipant(plan=plan, user=organizer, status=PlanParticipant.Status.ACCEPTED)]
-            + [PlanParticipant(plan=plan, user=user, status=PlanParticipant.Status.INVITED) for user in others]
+            + [PlanParticipant(plan=plan, user=user, status=PlanParticipant.Status.ACCEPTED) for user in others]
         )
         return Plan.objects.select_related("organizer").get(pk=plan.pk)
 
