@@ -43,7 +43,9 @@ VENUES_ORDER = (
 )
 PEOPLE_ORDER = (
     "Active users the user has an edge to, best first: score desc, then user id. "
-    "score = 0.6 strength + 0.25 direct + 0.15 category; without venue_id, 0.6 strength."
+    "score = 0.6 strength + 0.25 direct + 0.15 category; without venue_id, 0.6 strength. "
+    "direct and category (how much they like the venue and its kind of place) are 0 for anyone who has "
+    "no edge back to the user: a person's likes count only for the people they added."
 )
 
 
