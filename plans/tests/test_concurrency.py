@@ -11,6 +11,8 @@ from rest_framework.test import APIClient
 from plans.agent import booking_run
 from plans.models import Booking, Plan
 from plans.tests.factories import BookingFactory
+from social.tests.factories import SocialEdgeFactory
+from users.tests.factories import UserFactory
 
 THREADS = 20
 
@@ -128,3 +130,25 @@ def test_a_plan_locked_elsewhere_is_a_quick_503_with_retry_after_not_a_hang(alic
     assert response.json() == {"detail": "The database is busy with this data; try again shortly."}
     assert Plan.objects.get(pk=agreed_plan.pk).status == Plan.Status.PENDING
     assert not Booking.objects.exists()
+
+
+def test_twenty_invitations_at_once_for_the_last_places_leave_the_plan_within_the_cap(alice, plan, settings):
+    settings.LUNA_PLAN_MAX_INVITEES = 3  # bob is invited already: two places are left
+    people = UserFactory.create_batch(THREADS)
+    for person in people:
+        SocialEdgeFactory(user=person, other_user=alice)
+    clients = []
+    for _ in range(THREADS):
+        client = APIClient()
+        client.force_authenticate(alice)
+        clients.append(client)
+
+    responses = run_together(
+        THREADS,
+        lambda index: clients[index].post(
+            f"/plans/{plan.pk}/participants/", {"user_ids": [str(people[index].pk)]}, format="json"
+        ),
+    )
+
+    assert sorted(response.status_code for response in responses) == [200] * 2 + [400] * (THREADS - 2)
+    assert plan.participants.exclude(user=alice).count() == 3
