@@ -177,6 +177,7 @@ REST_FRAMEWORK = {
         "interactions": env_rate("LUNA_THROTTLE_INTERACTIONS", "120/minute"),
         # Per signed-in user: venue and people recommendations and a plan's group suggestions.
         "recommendations": env_rate("LUNA_THROTTLE_RECOMMENDATIONS", "60/minute"),
+        "plans": env_rate("LUNA_THROTTLE_PLANS", "30/hour"),
     },
     # Throttles count per client address: the socket's peer unless proxies are declared,
     # then the right-most address of X-Forwarded-For that none of them added. A client can
@@ -243,6 +244,9 @@ LUNA_METRICS_TOKEN = env_str("LUNA_METRICS_TOKEN", "")
 # --- Plans ----------------------------------------------------------------
 # How far ahead a plan may start.
 LUNA_PLAN_HORIZON_DAYS = env_number("LUNA_PLAN_HORIZON_DAYS", 730, int, minimum=1)
+# How many people one plan may invite besides its organizer (staff included): a group's suggestions
+# cost time per member.
+LUNA_PLAN_MAX_INVITEES = env_number("LUNA_PLAN_MAX_INVITEES", 20, int, minimum=1)
 
 # The learned ranker's configuration over its defaults (recommendations.engine.learned.DEFAULTS).
 LUNA_RANKER: dict = {}

@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
+from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils import timezone
@@ -14,6 +15,7 @@ from luna.errors import Conflict
 from plans.models import Booking, Plan, PlanParticipant
 from plans.services import (
     booking_retry,
+    invitees_within_cap,
     plan_cancel,
     plan_confirm,
     plan_create,
@@ -78,8 +80,35 @@ class PlanForm(forms.ModelForm):
         return cleaned
 
 
+def invited_besides_organizer(forms, organizer_id) -> int:
+    """How many people the participant forms that stay (not deleted, a user chosen) invite besides the organizer."""
+    users = [form.cleaned_data.get("user") for form in forms if not form.cleaned_data.get("DELETE")]
+    return sum(1 for user in users if user is not None and user.pk != organizer_id)
+
+
+class PlanParticipantFormSet(BaseInlineFormSet):
+    def clean(self) -> None:
+        super().clean()
+        # Staff may invite anyone, but no more people than a member could (the cap's reason is cost).
+        filled = [form for form in self.forms if getattr(form, "cleaned_data", None)]
+        invitees_within_cap(count=invited_besides_organizer(filled, self.instance.organizer_id))
+
+
+class PlanParticipantForm(forms.ModelForm):
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        plan, user = cleaned.get("plan"), cleaned.get("user")
+        if plan is not None and user is not None and user.pk != plan.organizer_id:
+            others = plan.participants.exclude(user_id=plan.organizer_id)
+            if self.instance.pk is not None:
+                others = others.exclude(pk=self.instance.pk)
+            invitees_within_cap(count=others.count() + 1)
+        return cleaned
+
+
 class PlanParticipantInline(admin.TabularInline):
     model = PlanParticipant
+    formset = PlanParticipantFormSet
     verbose_name_plural = "Participants"
     extra = 0
     autocomplete_fields = ("user",)
@@ -256,6 +285,7 @@ class PlanAdmin(ModelAdmin):
 
 @admin.register(PlanParticipant)
 class PlanParticipantAdmin(ModelAdmin):
+    form = PlanParticipantForm
     list_display = ("__str__", "plan", "status", "updated_at")
     list_filter = ("status",)
     search_fields = ("user__handle", "user__name", "plan__venue__name")

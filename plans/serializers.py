@@ -11,7 +11,12 @@ from users.serializers import ActingUserField, UserIdField
 from venues.models import Venue
 from venues.serializers import VenueIdField
 
+# The most ids one request may name; how many a plan may invite is LUNA_PLAN_MAX_INVITEES (plans.services).
 MAX_INVITEES = 100
+INVITEES_HELP = (
+    "People to invite: only people who have added the inviter (a social edge to them), unless staff invite; "
+    "at most LUNA_PLAN_MAX_INVITEES (20) per plan besides its organizer."
+)
 
 
 class ZonedDateTimeField(serializers.DateTimeField):
@@ -106,7 +111,7 @@ class PlanCreateSerializer(StrictSerializer):
         required=False,
         default=list,
         max_length=MAX_INVITEES,
-        help_text="People to invite.",
+        help_text=INVITEES_HELP,
     )
     organizer_id = ActingUserField(
         what="plan", source="organizer", help_text="Defaults to the caller; only staff may set another."
@@ -126,7 +131,9 @@ class PlanUpdateSerializer(StrictSerializer):
 
 
 class PlanInviteSerializer(StrictSerializer):
-    user_ids = UserIdField(many=True, source="users", allow_empty=False, max_length=MAX_INVITEES)
+    user_ids = UserIdField(
+        many=True, source="users", allow_empty=False, max_length=MAX_INVITEES, help_text=INVITEES_HELP
+    )
 
 
 class PlanRespondSerializer(StrictSerializer):

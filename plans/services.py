@@ -20,6 +20,7 @@ from plans.dispatch import booking_dispatch, booking_dispatch_on_commit, booking
 from plans.events import plan_created
 from plans.models import Booking, Plan, PlanParticipant
 from plans.selectors import plan_queryset
+from social.selectors import users_with_edge_to
 from users.models import User
 from venues.models import Venue
 
@@ -44,14 +45,19 @@ def plan_create(
     venue: Venue,
     start_time: datetime,
     invitees: Iterable[User] = (),
+    invited_by: User | None = None,
     recommendation_id: uuid.UUID | None = None,
 ) -> Plan:
     """A pending plan: the organizer has accepted, the invitees are invited. The listeners of
     `plan_created` hear of it (recommendations attributes it to the answer that suggested the venue;
-    `recommendation_id` names that answer when the client knows)."""
+    `recommendation_id` names that answer when the client knows).
+
+    `invited_by` (default: the organizer) must be allowed to invite every invitee: see invitations_check.
+    """
     now = timezone.now()
     plan_start_time_check(start_time=start_time, now=now)
     invitees = [user for user in invitees if user.pk != organizer.pk]
+    invitations_check(invited_by=invited_by or organizer, invitees=invitees, already=0, field="invitee_ids")
 
     with transaction.atomic():
         plan = Plan(organizer=organizer, venue=venue, start_time=start_time)
@@ -76,15 +82,45 @@ def _require_pending(plan: Plan, action: str) -> None:
         raise Conflict(f"The plan is {plan.status}; {action} only while it is pending.", code=f"plan_{plan.status}")
 
 
-def plan_invite(*, plan: Plan, users: Iterable[User]) -> Plan:
-    """Invite more people; anyone already part of the plan is left as they are."""
+def invitees_within_cap(*, count: int, field: str | None = None) -> None:
+    """Refuse a plan that would invite more than LUNA_PLAN_MAX_INVITEES people besides its organizer
+    (whoever invites, staff too: a group's suggestions cost time per member)."""
+    cap = settings.LUNA_PLAN_MAX_INVITEES
+    if count > cap:
+        message = f"A plan invites at most {cap} people besides its organizer; this would make it {count}."
+        raise ValidationError({field: [message]} if field else message, code="too_many_invitees")
+
+
+def invitations_check(*, invited_by: User, invitees: list[User], already: int, field: str) -> None:
+    """May `invited_by` add `invitees` to a plan that already invites `already` people besides its organizer?
+
+    The cap holds for everyone. Staff may invite anyone; a member only people who have an edge to
+    them (who added them): being invited shares a plan, and a plan's suggestions use its members' data.
+    """
+    invitees_within_cap(count=already + len(invitees), field=field)
+    if invited_by.is_staff or not invitees:
+        return
+    consenting = users_with_edge_to(user_id=invited_by.pk, among=[user.pk for user in invitees])
+    refused = [str(user.pk) for user in invitees if user.pk not in consenting]
+    if refused:
+        raise PermissionDenied(
+            "You can invite only people who have added you (a social edge from them to you); "
+            f"these have not: {', '.join(refused)}."
+        )
+
+
+def plan_invite(*, plan: Plan, users: Iterable[User], invited_by: User) -> Plan:
+    """Invite more people; anyone already part of the plan is left as they are. `invited_by` must be
+    allowed to invite each newcomer (invitations_check)."""
     with transaction.atomic():
         plan = _lock(plan)
         _require_pending(plan, "people can be invited")
         present = set(plan.participants.values_list("user_id", flat=True))
-        PlanParticipant.objects.bulk_create(
-            [PlanParticipant(plan=plan, user=user) for user in users if user.pk not in present]
-        )
+        newcomers = [user for user in users if user.pk not in present and user.pk != plan.organizer_id]
+        # Counted under the plan's lock: two invitations at once cannot both fill the last place.
+        already = len(present - {plan.organizer_id})
+        invitations_check(invited_by=invited_by, invitees=newcomers, already=already, field="user_ids")
+        PlanParticipant.objects.bulk_create([PlanParticipant(plan=plan, user=user) for user in newcomers])
     return _reload(plan.pk)
 
 

@@ -8,6 +8,7 @@ from rest_framework.response import Response
 
 from luna.api.permissions import IsAuthenticated, IsSelfOrStaff, IsStaff
 from luna.api.schema import operation
+from luna.api.throttles import ScopedRateThrottle
 from luna.api.viewsets import ViewSet, takes_no_body
 from plans import services
 from plans.filters import BookingFilter, PlanFilter
@@ -22,6 +23,12 @@ from plans.serializers import (
     PlanRespondSerializer,
     PlanSerializer,
     PlanUpdateSerializer,
+)
+
+INVITATION_RULE = (
+    "A member invites only people who have added them (a social edge from the invitee to the organizer): "
+    "403 naming those who have not. Staff may invite anyone. A plan invites at most LUNA_PLAN_MAX_INVITEES "
+    "people (20 by default) besides its organizer, staff's plans too: 400 beyond. Nothing is stored when refused."
 )
 
 ORGANIZER_OR_STAFF = IsSelfOrStaff(
@@ -49,6 +56,14 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet):
         "*": [IsAuthenticated()],
     }
 
+    def get_throttles(self):
+        # Plans invite people, so one account may only make so many (as with interactions).
+        return [ScopedRateThrottle()] if self.action == "create" else []
+
+    @property
+    def throttle_scope(self) -> str | None:
+        return "plans" if self.action == "create" else None
+
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Plan.objects.none()
@@ -61,14 +76,15 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet):
     @operation(
         "Make a plan and invite people",
         PlanSerializer,
-        errors=(400, 401, 403),
+        errors=(400, 401, 403, 429),
         status=201,
         request=PlanCreateSerializer,
+        description=INVITATION_RULE + " Each user may make only so many plans an hour (429 beyond).",
     )
     def create(self, request):
         params = PlanCreateSerializer(data=request.data, context={"request": request})
         params.is_valid(raise_exception=True)
-        plan = services.plan_create(**params.validated_data)
+        plan = services.plan_create(**params.validated_data, invited_by=request.user)
         return Response(PlanSerializer(plan).data, status=status.HTTP_201_CREATED)
 
     @operation(
@@ -92,13 +108,14 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet):
         PlanSerializer,
         errors=(400, 401, 403, 404, 409),
         request=PlanInviteSerializer,
+        description=INVITATION_RULE,
     )
     @action(detail=True, methods=["post"])
     def participants(self, request, pk=None):
         plan = self.get_object()
         params = PlanInviteSerializer(data=request.data)
         params.is_valid(raise_exception=True)
-        plan = services.plan_invite(plan=plan, users=params.validated_data["users"])
+        plan = services.plan_invite(plan=plan, users=params.validated_data["users"], invited_by=request.user)
         return Response(PlanSerializer(plan).data)
 
     @operation(

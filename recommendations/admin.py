@@ -133,7 +133,8 @@ class PlanWithSuggestionsAdmin(PlanAdmin):
         if plan is None or plan.pk is None:
             return "-"
         try:
-            group = suggest_plan_venues(plan=plan, limit=SUGGESTIONS_SHOWN)
+            # Only staff reach the admin: every member's figures (viewer=None).
+            group = suggest_plan_venues(plan=plan, viewer=None, limit=SUGGESTIONS_SHOWN)
         except Conflict as exc:
             return exc.message
         handles = [member.handle for member in group.members]

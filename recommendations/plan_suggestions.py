@@ -1,11 +1,15 @@
 """Suggestions for a plan's group: venues its people will all enjoy, and who else to invite.
 
-The group is the plan's organizer and every participant who has not declined. Each
+The group is the plan's organizer and every participant who accepted: accepting is what lets a
+plan use a member's data (home, likes, dwell); someone merely invited is not in it. Each
 member's scores come from the ranker that serves their own list (the active trained
 model, else the formula), all members in one (members x venues) matrix, and are
 aggregated per venue by a strategy of recommendations.engine.groups. The reads do not
 grow with the group: one query for the members, one for all their interactions, one
 for all their friends (learned ranker), one to check the chosen venues still exist.
+
+What a member sees of the answer (`viewer`): the group's figures and their own, never another
+member's score, distance or whether they have a home; staff see every member's (README, Privacy).
 """
 
 from __future__ import annotations
@@ -14,10 +18,11 @@ import math
 import time
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 
 from luna.errors import Conflict
 from plans.models import Plan, PlanParticipant
@@ -36,7 +41,16 @@ from recommendations.services import (
     user_world,
     venue_candidates,
 )
+from social.selectors import users_with_edge_to
 from users.models import User
+
+
+@dataclass(frozen=True)
+class GroupMember:
+    id: uuid.UUID
+    handle: str
+    name: str
+    has_home: bool | None  # None: another member's, which the viewer may not know
 
 
 @dataclass(frozen=True)
@@ -52,8 +66,8 @@ class GroupVenueSuggestion:
     venue_name: str
     category: str
     score: float  # the group's, by the strategy
-    members: list[MemberScore]  # in the order of GroupVenueSuggestions.members
-    most_pleased: uuid.UUID
+    members: list[MemberScore]  # those the viewer may see, in the order of GroupVenueSuggestions.members
+    most_pleased: uuid.UUID  # of the group: the organizer or a participant who accepted
     least_pleased: uuid.UUID
     features: dict[str, float]  # the members' mean of each of the ranker's features
 
@@ -64,8 +78,9 @@ class GroupVenueSuggestions:
     strategy: str
     ranker: str
     model_version: int | None
-    members: list[User]  # the organizer first, then by id
-    # Members the distance filter did not apply to (they have no home); empty without the filter.
+    members: list[GroupMember]  # the organizer first, then by id
+    # Members the distance filter did not apply to (they have no home) that the viewer may know of;
+    # empty without the filter.
     distance_filter_ignores: list[uuid.UUID]
     suggestions: list[GroupVenueSuggestion]
 
@@ -85,10 +100,9 @@ class PersonSuggestion:
 
 
 def plan_group(*, plan: Plan) -> list[User]:
-    """The organizer and every participant who has not declined: the organizer first, then by id (one query)."""
+    """The organizer and every participant who accepted: the organizer first, then by id (one query)."""
     participants = (
-        PlanParticipant.objects.filter(plan=plan)
-        .exclude(status=PlanParticipant.Status.DECLINED)
+        PlanParticipant.objects.filter(plan=plan, status=PlanParticipant.Status.ACCEPTED)
         .exclude(user_id=plan.organizer_id)
         .select_related("user")
         .order_by("user_id")
@@ -104,6 +118,7 @@ def _require_open(plan: Plan) -> None:
 def suggest_plan_venues(
     *,
     plan: Plan,
+    viewer: User | None,
     limit: int,
     strategy: str = DEFAULT_STRATEGY,
     categories: Iterable[str] | None = None,
@@ -112,7 +127,8 @@ def suggest_plan_venues(
     exclude_interacted: bool = False,
     ranker: str | None = None,
 ) -> GroupVenueSuggestions:
-    """The `limit` best venues for the plan's group (group score desc, then venue id).
+    """The `limit` best venues for the plan's group (group score desc, then venue id), as `viewer` may
+    see them (None: every member's figures, for staff's tools such as the admin).
 
     `exclude_interacted` leaves out venues anyone in the group has been to; `max_distance_km`
     holds for every member with a home (the others are listed in `distance_filter_ignores`).
@@ -136,7 +152,24 @@ def suggest_plan_venues(
     if catalogue_cache.holds_deleted(catalogue, shown):
         result = _suggest(plan, members, totals, catalogue_cache.reload(), **arguments)
     observe_recommendation("plan_venues", result.ranker, started, len(result.suggestions))
-    return result
+    return _as_seen_by(result, viewer)
+
+
+def _as_seen_by(result: GroupVenueSuggestions, viewer: User | None) -> GroupVenueSuggestions:
+    """Staff (and None) see every member's figures; a member the group's and their own only."""
+
+    def shown(user_id: uuid.UUID) -> bool:
+        return viewer is None or viewer.is_staff or user_id == viewer.pk
+
+    return replace(
+        result,
+        members=[replace(member, has_home=member.has_home if shown(member.id) else None) for member in result.members],
+        distance_filter_ignores=[user_id for user_id in result.distance_filter_ignores if shown(user_id)],
+        suggestions=[
+            replace(row, members=[member for member in row.members if shown(member.user_id)])
+            for row in result.suggestions
+        ],
+    )
 
 
 def _suggest(
@@ -206,19 +239,23 @@ def _suggest(
         strategy=strategy,
         ranker=name,
         model_version=version,
-        members=members,
+        members=[GroupMember(member.id, member.handle, member.name, member.has_home) for member in members],
         distance_filter_ignores=ignored,
         suggestions=suggestions,
     )
 
 
-def suggest_plan_people(*, plan: Plan, limit: int) -> list[PersonSuggestion]:
-    """The organizer's active friends not yet in the plan, who would most enjoy its venue and know its people.
+def suggest_plan_people(*, plan: Plan, viewer: User | None, limit: int) -> list[PersonSuggestion]:
+    """The organizer's active friends who may be invited (they have an edge back to the organizer) and
+    are not yet in the plan, who would most enjoy its venue and know its people.
 
     score = the people formula for the plan's venue (strength alone when it has none)
             + PLAN_CONNECTION_WEIGHT x the share of the plan's other members they have an edge with.
-    Score desc, then user id.
+    Score desc, then user id. Only for the organizer and staff (`viewer` None: staff's tools): they
+    are who invite, and the answer is made of the organizer's ties and their friends' likes.
     """
+    if viewer is not None and not viewer.is_staff and viewer.pk != plan.organizer_id:
+        raise PermissionDenied("Only the plan's organizer and staff invite people, so only they get suggestions.")
     _require_open(plan)
     started = time.perf_counter()
     config = settings.LUNA_RECO
@@ -226,7 +263,10 @@ def suggest_plan_people(*, plan: Plan, limit: int) -> list[PersonSuggestion]:
     # One read of the participants: who is in the plan at all, and who of them (declined aside) is coming.
     answers = dict(PlanParticipant.objects.filter(plan=plan).values_list("user_id", "status"))
     in_plan = set(answers) | {plan.organizer_id}
-    keep = [index for index, friend in enumerate(friends) if friend.user_id not in in_plan]
+    invitable = users_with_edge_to(user_id=plan.organizer_id, among=[friend.user_id for friend in friends])
+    keep = [
+        index for index, friend in enumerate(friends) if friend.user_id not in in_plan and friend.user_id in invitable
+    ]
     friends = [friends[index] for index in keep]
     strength, direct, category = strength[keep], direct[keep], category[keep]
     members = sorted(

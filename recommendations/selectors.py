@@ -149,8 +149,10 @@ def members_known(*, candidate_ids: Sequence[uuid.UUID], member_ids: Sequence[uu
 
 
 _FRIEND_VENUE_TOTALS = CompiledRead(
-    lambda friend_ids: (
-        Interaction.objects.filter(user_id__in=friend_ids)
+    lambda friend_ids, shared_with: (
+        Interaction.objects.filter(
+            user_id__in=SocialEdge.objects.filter(user_id__in=friend_ids, other_user_id=shared_with).values("user_id")
+        )
         .order_by()
         .values("user_id", "venue_id")
         .annotate(
@@ -162,15 +164,17 @@ _FRIEND_VENUE_TOTALS = CompiledRead(
 )
 
 
-def friend_venue_totals(*, friend_ids: Sequence[uuid.UUID]) -> FriendVenueTotals:
-    """Each friend's totals per venue, read through the (user, venue) index.
+def friend_venue_totals(*, friend_ids: Sequence[uuid.UUID], shared_with: uuid.UUID) -> FriendVenueTotals:
+    """Each friend's totals per venue, read through the (user, venue) index, for the friends who have
+    an edge to `shared_with` only: a person's likes and dwell count for the people they added, not
+    for whoever adds them (the others have no rows, so their preferences are 0).
 
     No join with venues: their categories come from the catalogue, which keeps the cost
     independent of how many venues share a category.
     """
     if not friend_ids:
         return FriendVenueTotals(np.empty(0, dtype=np.intp), [], np.empty(0), np.empty(0))
-    rows = _FRIEND_VENUE_TOTALS.rows(friend_ids=list(friend_ids))
+    rows = _FRIEND_VENUE_TOTALS.rows(friend_ids=list(friend_ids), shared_with=shared_with)
     user_ids, venue_ids, positive_counts, dwell_seconds = zip(*rows, strict=True) if rows else ((), (), (), ())
     # PostgreSQL writes a UUID with dashes, SQLite stores its 32 hex digits.
     index_of = {text: index for index, friend_id in enumerate(friend_ids) for text in (str(friend_id), friend_id.hex)}

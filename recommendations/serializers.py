@@ -140,7 +140,7 @@ class PlanVenueSuggestionQuerySerializer(VenueRecommendationQuerySerializer):
         min_value=0,
         required=False,
         help_text="Only venues at most this far from the home of every member who has one (members without a "
-        "home are listed in `distance_filter_ignores`).",
+        "home are not held to it; `distance_filter_ignores` says whether you are one).",
     )
     exclude_interacted = serializers.BooleanField(
         default=False, help_text="Leave out venues anyone in the group has viewed, liked or shown interest in."
@@ -151,12 +151,14 @@ class PlanMemberSerializer(serializers.Serializer):
     user_id = serializers.UUIDField(source="id")
     handle = serializers.CharField()
     name = serializers.CharField()
-    has_home = serializers.BooleanField()
+    has_home = serializers.BooleanField(
+        allow_null=True, help_text="Whether you have a home location; null for the other members (staff: everyone's)."
+    )
 
 
 class MemberScoreSerializer(serializers.Serializer):
     user_id = serializers.UUIDField()
-    score = RoundedFloatField(help_text="This member's own score of the venue (as in their own list).")
+    score = RoundedFloatField(help_text="Your own score of the venue (as in your own list).")
     distance_km = DistanceField(allow_null=True, help_text="From their home (km, 3 decimals); null without one.")
 
     def to_representation(self, member) -> dict:
@@ -176,11 +178,17 @@ class GroupVenueSuggestionSerializer(serializers.Serializer):
     venue_name = serializers.CharField()
     category = serializers.CharField(help_text='The venue\'s category slug; "" when it has none.')
     score = RoundedFloatField(help_text="The group's score, by the strategy.")
-    members = MemberScoreSerializer(many=True, help_text="Every member's own score, in the order of `members`.")
-    most_pleased = serializers.UUIDField(help_text="The member who scores it highest.")
-    least_pleased = serializers.UUIDField(help_text="The member who scores it lowest.")
+    members = MemberScoreSerializer(
+        many=True,
+        help_text="Your own score and distance (empty when you are not in the group); never another member's. "
+        "Staff get every member's, in the order of `members`.",
+    )
+    most_pleased = serializers.UUIDField(
+        help_text="The member of the group (the organizer or a participant who accepted) who scores it highest."
+    )
+    least_pleased = serializers.UUIDField(help_text="The member of the group who scores it lowest.")
     features = serializers.DictField(
-        child=RoundedFloatField(), help_text="The members' mean of each of the ranker's features."
+        child=RoundedFloatField(), help_text="The group's mean of each of the ranker's features."
     )
 
 
@@ -193,11 +201,12 @@ class GroupVenueSuggestionsSerializer(serializers.Serializer):
     ranker = serializers.ChoiceField(choices=SERVED_RANKERS, help_text="The ranker that scored every member.")
     model_version = serializers.IntegerField(allow_null=True)
     members = PlanMemberSerializer(
-        many=True, help_text="The group: the organizer, then every participant who has not declined."
+        many=True, help_text="The group: the organizer, then every participant who accepted."
     )
     distance_filter_ignores = serializers.ListField(
         child=serializers.UUIDField(),
-        help_text="Members `max_distance_km` did not apply to, for they have no home; empty without the filter.",
+        help_text="You, when `max_distance_km` did not apply to you for you have no home (staff: every such "
+        "member); empty without the filter.",
     )
     suggestions = GroupVenueSuggestionSerializer(many=True, help_text="Best first: group score desc, then venue id.")
 

@@ -359,7 +359,8 @@ def best_friends(friends: list[Friend], score: np.ndarray, limit: int) -> np.nda
 
 def friend_features(user: User, venue: Venue | None) -> tuple[list[Friend], np.ndarray, np.ndarray, np.ndarray]:
     """The user's active friends and, per friend, the people formula's features: (friends, strength,
-    direct, category); direct and category are 0 without a venue."""
+    direct, category); direct and category are 0 without a venue, and for a friend who has no edge
+    back to the user (their likes are not shared with someone they did not add)."""
     config = settings.LUNA_RECO
     friends = user_friends(user_id=user.id)
     count = len(friends)
@@ -368,7 +369,7 @@ def friend_features(user: User, venue: Venue | None) -> tuple[list[Friend], np.n
     category = np.zeros(count, dtype=np.float64)
     if venue is not None and count:
         catalogue = catalogue_cache.current()
-        totals = friend_venue_totals(friend_ids=[friend.user_id for friend in friends])
+        totals = friend_venue_totals(friend_ids=[friend.user_id for friend in friends], shared_with=user.id)
         friend_index = totals.friend_index
         positive, dwell = totals.positive_counts, totals.dwell_seconds
         positions = catalogue.positions_of_keys(totals.venue_keys)

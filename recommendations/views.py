@@ -44,7 +44,9 @@ VENUES_ORDER = (
 )
 PEOPLE_ORDER = (
     "Active users the user has an edge to, best first: score desc, then user id. "
-    "score = 0.6 strength + 0.25 direct + 0.15 category; without venue_id, 0.6 strength."
+    "score = 0.6 strength + 0.25 direct + 0.15 category; without venue_id, 0.6 strength. "
+    "direct and category (how much they like the venue and its kind of place) are 0 for anyone who has "
+    "no edge back to the user: a person's likes count only for the people they added."
 )
 
 
@@ -152,9 +154,9 @@ class _ForOnePlanViewSet(ViewSet):
     """The path names a plan; its organizer, its participants and staff may read its suggestions, and
     for anyone else the plan does not exist (404)."""
 
-    # The plans the path may name; the browsable API asks a list view for its queryset (get_plan reads the plan).
-    queryset = Plan.objects.all()
     lookup_url_kwarg = "plan_id"
+    # Not used to find the plan (get_plan does); the browsable API's filter form asks for one for a list answer.
+    queryset = Plan.objects.all()
     pagination_class = None
     filter_backends: list = []
     throttle_classes = [ScopedRateThrottle]
@@ -186,10 +188,12 @@ PLAN_ID_PARAMETER = OpenApiParameter("plan_id", OpenApiTypes.UUID, OpenApiParame
         GroupVenueSuggestionsSerializer,
         errors=(400, 401, 404, 409),
         operation_id="plan_venue_suggestions",
-        description="The group is the organizer and every participant who has not declined. Each member's "
-        "scores come from the ranker of their own list (the active trained model, else the formula); the "
-        "strategy makes them the group's score. Visible to the organizer, the participants and staff (404 for "
-        "anyone else); 409 for a cancelled plan. The filters of /reco/venues/ apply to the group.",
+        description="The group is the organizer and every participant who accepted (an invitation alone "
+        "shares nothing). Each member's scores come from the ranker of their own list (the active trained "
+        "model, else the formula); the strategy makes them the group's score. A member sees the group's "
+        "figures and their own, never another member's score, distance or home; staff see every member's. "
+        "Visible to the organizer, the participants and staff (404 for anyone else); 409 for a cancelled "
+        "plan. The filters of /reco/venues/ apply to the group.",
         parameters=[PLAN_ID_PARAMETER, PlanVenueSuggestionQuerySerializer],
     )
 )
@@ -199,7 +203,7 @@ class PlanVenueSuggestionViewSet(_ForOnePlanViewSet):
 
     def list(self, request, plan_id: str | None = None) -> Response:
         plan = self.get_plan()
-        result = suggest_plan_venues(plan=plan, **self.query())
+        result = suggest_plan_venues(plan=plan, viewer=request.user, **self.query())
         recommendation_id = uuid.uuid4()
         if result.suggestions:
             impressions_record(
@@ -217,12 +221,13 @@ class PlanVenueSuggestionViewSet(_ForOnePlanViewSet):
     list=operation(
         "People to invite next to a plan",
         PersonSuggestionSerializer(many=True),
-        errors=(400, 401, 404, 409),
+        errors=(400, 401, 403, 404, 409),
         operation_id="plan_people_suggestions",
-        description="The organizer's active friends not yet in the plan, best first (score desc, then user id): "
+        description="The organizer's active friends who may be invited (they have an edge back to the "
+        "organizer) and are not yet in the plan, best first (score desc, then user id): "
         "score = 0.6 strength + 0.25 direct + 0.15 category (for the plan's venue) + 0.2 x the share of the "
-        "plan's other members they have an edge with. Visible to the organizer, the participants and staff "
-        "(404 for anyone else); 409 for a cancelled plan.",
+        "plan's other members they have an edge with. For the organizer and staff; 403 for the other "
+        "participants, 404 for anyone else; 409 for a cancelled plan.",
         parameters=[PLAN_ID_PARAMETER, PlanPeopleSuggestionQuerySerializer],
     )
 )
@@ -232,4 +237,5 @@ class PlanPeopleSuggestionViewSet(_ForOnePlanViewSet):
 
     def list(self, request, plan_id: str | None = None) -> Response:
         plan = self.get_plan()
-        return Response(self.get_serializer(suggest_plan_people(plan=plan, **self.query()), many=True).data)
+        people = suggest_plan_people(plan=plan, viewer=request.user, **self.query())
+        return Response(self.get_serializer(people, many=True).data)

@@ -33,8 +33,9 @@ ZOE=$(call POST /auth/token/ "" "{\"handle\": \"zoe-$RUN\", \"password\": \"$PAS
 YANN=$(call POST /auth/token/ "" "{\"handle\": \"yann-$RUN\", \"password\": \"$PASSWORD\"}" | field '["token"]')
 echo "zoe-$RUN is $ZOE_ID, yann-$RUN is $YANN_ID; both have a token"
 
-step "2. Zoe adds Yann as a friend (people recommendations come from friends: without any they are [])"
+step "2. Zoe and Yann add each other (people recommendations come from friends; a friend's likes count, and you may invite them, once they have added you too)"
 call POST /social/edges/ "$ZOE" "{\"other_user_id\": \"$YANN_ID\", \"relationship_type\": \"friend\", \"strength\": 0.8}" | show
+call POST /social/edges/ "$YANN" "{\"other_user_id\": \"$ZOE_ID\", \"relationship_type\": \"friend\", \"strength\": 0.8}" | show
 
 step "3. Yann likes a venue near them"
 VENUE_ID=$(call GET "/venues/?near=40.725,-73.985&radius_km=5&limit=1" "$ZOE" | field '["results"][0]["id"]')

@@ -15,7 +15,7 @@ ALLOWED = {
     "users": {"luna", "users"},
     "venues": {"luna", "users", "venues"},
     "social": {"luna", "users", "social"},
-    "plans": {"luna", "users", "venues", "plans"},
+    "plans": {"luna", "users", "venues", "social", "plans"},
     "recommendations": {"luna", "users", "venues", "social", "plans", "recommendations"},
     "world": {"luna", "users", "venues", "social", "plans", "recommendations", "world"},
 }

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from plans.models import Booking, Plan, PlanParticipant
 from plans.tests.factories import BookingFactory, PlanFactory, PlanParticipantFactory
+from social.tests.factories import SocialEdgeFactory
 from users.tests.factories import UserFactory
 
 
@@ -24,6 +25,7 @@ def statuses(body: dict) -> dict[str, str]:
 
 @pytest.mark.django_db(transaction=True)
 def test_alice_makes_a_plan_bob_accepts_and_the_confirmed_plan_is_booked(client_for, alice, bob, venue):
+    SocialEdgeFactory(user=bob, other_user=alice)  # bob added alice, so she may invite him
     created = client_for(alice).post(
         "/plans/", {"venue_id": str(venue.pk), "start_time": tomorrow(), "invitee_ids": [str(bob.pk)]}
     )
@@ -127,6 +129,7 @@ def test_naming_yourself_as_organizer_is_fine(client_for, alice, venue):
 
 
 def test_inviting_yourself_or_someone_twice_makes_one_participant_each(client_for, alice, bob, venue):
+    SocialEdgeFactory(user=bob, other_user=alice)
     response = client_for(alice).post(
         "/plans/",
         {"venue_id": str(venue.pk), "start_time": tomorrow(), "invitee_ids": [str(bob.pk), str(bob.pk), str(alice.pk)]},
@@ -178,6 +181,7 @@ def test_it_rejects_a_plan_without_venue_or_time(client_for, alice):
 
 def test_inviting_more_people_leaves_existing_participants_as_they_are(client_for, alice, bob, agreed_plan):
     dana = UserFactory(handle="dana")
+    SocialEdgeFactory(user=dana, other_user=alice)
     response = client_for(alice).post(
         f"/plans/{agreed_plan.pk}/participants/", {"user_ids": [str(bob.pk), str(dana.pk), str(alice.pk)]}
     )

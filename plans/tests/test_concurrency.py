@@ -13,6 +13,8 @@ from rest_framework.test import APIClient
 from plans.agent import booking_run
 from plans.models import Booking, Plan, PlanParticipant
 from plans.tests.factories import BookingFactory, PlanFactory, PlanParticipantFactory
+from social.tests.factories import SocialEdgeFactory
+from users.tests.factories import UserFactory
 from venues.models import Venue
 from venues.tests.factories import VenueFactory
 
@@ -224,3 +226,25 @@ def test_rounds_of_confirming_and_deleting_the_venue_at_once_always_refuse_one_o
         codes = confirm_and_delete_together(alice, staff, plan)
 
         assert_one_of_them_refused(codes, plan)
+
+
+def test_twenty_invitations_at_once_for_the_last_places_leave_the_plan_within_the_cap(alice, plan, settings):
+    settings.LUNA_PLAN_MAX_INVITEES = 3  # bob is invited already: two places are left
+    people = UserFactory.create_batch(THREADS)
+    for person in people:
+        SocialEdgeFactory(user=person, other_user=alice)
+    clients = []
+    for _ in range(THREADS):
+        client = APIClient()
+        client.force_authenticate(alice)
+        clients.append(client)
+
+    responses = run_together(
+        THREADS,
+        lambda index: clients[index].post(
+            f"/plans/{plan.pk}/participants/", {"user_ids": [str(people[index].pk)]}, format="json"
+        ),
+    )
+
+    assert sorted(response.status_code for response in responses) == [200] * 2 + [400] * (THREADS - 2)
+    assert plan.participants.exclude(user=alice).count() == 3

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from plans.models import Booking, Plan, PlanParticipant
 from plans.tests.factories import BookingFactory
+from social.tests.factories import SocialEdgeFactory
 from users.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -40,6 +41,7 @@ def request_for(endpoint: str, plan, venue, bob):
         return "get", f"/plans/{plan.pk}/", None
     if endpoint == "invite":
         dana = UserFactory(handle="dana")
+        SocialEdgeFactory(user=dana, other_user=plan.organizer)  # dana may be invited by alice
         return "post", f"/plans/{plan.pk}/participants/", {"user_ids": [str(dana.pk)]}
     if endpoint == "respond":
         return "post", f"/plans/{plan.pk}/respond/", {"status": "accepted"}

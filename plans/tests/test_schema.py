@@ -11,6 +11,7 @@ from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 
 from plans.models import Booking, Plan
+from social.tests.factories import SocialEdgeFactory
 
 
 def _json_schema(node):
@@ -67,6 +68,7 @@ def test_every_answer_of_the_plan_flow_matches_the_schema(
         return response
 
     start = (timezone.now() + timedelta(days=1)).isoformat()
+    SocialEdgeFactory(user=bob, other_user=alice)  # bob added alice; charlie did not (403 below)
     plan_id = call(
         alice, "post", "/plans", {"venue_id": str(venue.pk), "start_time": start, "invitee_ids": [str(bob.pk)]}
     ).json()["id"]

@@ -102,7 +102,8 @@ def people_for(user: User, *, venue: Venue | None = None) -> list[ReferencePerso
         friend = User.objects.get(pk=edge.other_user_id)
         if not friend.is_active:
             continue
-        if venue is None:
+        # A friend's likes count only for the people they added (README, Privacy).
+        if venue is None or not SocialEdge.objects.filter(user=friend, other_user=user).exists():
             score = 0.6 * edge.strength
             ranking.append(ReferencePerson(str(friend.id), score, edge.strength, 0.0, 0.0))
             continue

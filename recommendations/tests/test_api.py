@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 
+from social.tests.factories import SocialEdgeFactory
 from users.tests.factories import UserFactory
 from venues.tests.factories import InteractionFactory, VenueFactory
 
@@ -204,6 +205,7 @@ class TestPeopleRecommendations:
         self, client_for, alice, charlie, friends_of_alice, venues_near_alice
     ):
         near_bar, middle_bar = venues_near_alice[:2]
+        SocialEdgeFactory(user=charlie, other_user=alice)  # charlie added alice: his likes count for her
         InteractionFactory(user=charlie, venue=near_bar, interaction_type="like", dwell_time_seconds=300)
         InteractionFactory(user=charlie, venue=middle_bar, interaction_type="interest", dwell_time_seconds=0)
         body = client_for(alice).get(people_url(alice), {"venue_id": str(near_bar.pk)}).json()
@@ -213,6 +215,7 @@ class TestPeopleRecommendations:
         assert body[0]["score"] == pytest.approx(0.6 * 0.4 + 0.25 + 0.15)
 
     def test_a_venue_without_category_gives_no_category_feature(self, client_for, alice, charlie, friends_of_alice):
+        SocialEdgeFactory(user=charlie, other_user=alice)
         plain = VenueFactory(category="")
         other_plain = VenueFactory(category="")
         InteractionFactory(user=charlie, venue=plain, interaction_type="view", dwell_time_seconds=150)
@@ -220,6 +223,31 @@ class TestPeopleRecommendations:
         body = client_for(alice).get(people_url(alice), {"venue_id": str(plain.pk)}).json()
         charlie_row = next(row for row in body if row["handle"] == "charlie")
         assert charlie_row["features"] == {"strength": 0.4, "direct": 0.5, "category": 0.0}
+
+    def test_a_person_who_has_not_added_you_shares_no_likes(self, client_for, db):
+        # mallory adds victim (no consent needed); victim liked one bar and never added mallory.
+        mallory, victim = UserFactory(handle="mallory"), UserFactory(handle="victim")
+        liked, other = VenueFactory(category="bar"), VenueFactory(category="bar")
+        InteractionFactory(user=victim, venue=liked, interaction_type="like", dwell_time_seconds=300)
+        SocialEdgeFactory(user=mallory, other_user=victim, strength=0.5)
+        for venue in (liked, other):
+            body = client_for(mallory).get(people_url(mallory), {"venue_id": str(venue.pk)}).json()
+            assert body == [
+                {
+                    "user_id": str(victim.pk),
+                    "handle": "victim",
+                    "name": victim.name,
+                    "relationship_type": "friend",
+                    "score": pytest.approx(0.6 * 0.5),
+                    "features": {"strength": 0.5, "direct": 0.0, "category": 0.0},
+                }
+            ]
+
+        SocialEdgeFactory(user=victim, other_user=mallory)  # now victim has added mallory too
+        shared = client_for(mallory).get(people_url(mallory), {"venue_id": str(liked.pk)}).json()
+        # direct = min(1, 0.5 + 300 / 300); category = min(1, 0.3 + 300 / 600)
+        assert shared[0]["features"] == {"strength": 0.5, "direct": 1.0, "category": 0.8}
+        assert shared[0]["score"] == pytest.approx(0.6 * 0.5 + 0.25 * 1.0 + 0.15 * 0.8)
 
     def test_it_answers_404_for_an_unknown_venue(self, client_for, alice, friends_of_alice):
         response = client_for(alice).get(people_url(alice), {"venue_id": str(uuid.uuid4())})

@@ -64,7 +64,7 @@ def names(response) -> list[str]:
     return [row["venue_name"] for row in response.json()["suggestions"]]
 
 
-def test_least_misery_meets_halfway_and_average_goes_to_someone(town, client_for):
+def test_least_misery_meets_halfway_and_average_goes_to_someone(town, client_for, staff):
     client = client_for(town["alice"])
     average = suggestions(client, town["plan"])
     assert average.status_code == 200
@@ -75,7 +75,11 @@ def test_least_misery_meets_halfway_and_average_goes_to_someone(town, client_for
     assert names(average)[2] == "Middle"
     assert suggestions(client, town["plan"], strategy="least_misery").json()["suggestions"][0]["venue_name"] == "Middle"
     assert names(suggestions(client, town["plan"], strategy="fair"))[2] == "Middle"
+    # alice sees her own figures only; staff see every member's (below).
+    assert {len(row["members"]) for row in body["suggestions"]} == {1}
+    assert {row["members"][0]["user_id"] for row in body["suggestions"]} == {str(town["alice"].pk)}
 
+    body = suggestions(client_for(staff), town["plan"]).json()
     first = body["suggestions"][0]
     alice_score, bob_score = (member["score"] for member in first["members"])
     assert first["score"] == pytest.approx((alice_score + bob_score) / 2)
@@ -99,19 +103,33 @@ def test_filters_apply_to_the_whole_group(town, client_for):
     assert empty.status_code == 200 and empty.json()["suggestions"] == []
 
 
-def test_members_without_a_home_are_left_out_of_the_distance_filter_and_named(town, client_for):
+def test_members_without_a_home_are_left_out_of_the_distance_filter_and_named_to_themselves(town, client_for, staff):
     homeless = UserFactory(handle="drifter", home_lat=None, home_lng=None)
-    PlanParticipantFactory(plan=town["plan"], user=homeless, status=PlanParticipant.Status.INVITED)
-    body = suggestions(client_for(town["alice"]), town["plan"], max_distance_km=6).json()
+    PlanParticipantFactory(plan=town["plan"], user=homeless, status=PlanParticipant.Status.ACCEPTED)
+    body = suggestions(client_for(staff), town["plan"], max_distance_km=6).json()
     assert body["distance_filter_ignores"] == [str(homeless.pk)]
     assert [row["venue_name"] for row in body["suggestions"]] == ["Middle"]
     drifter = next(member for member in body["suggestions"][0]["members"] if member["user_id"] == str(homeless.pk))
     assert drifter["distance_km"] is None
-    assert suggestions(client_for(town["alice"]), town["plan"]).json()["distance_filter_ignores"] == []
+    own = suggestions(client_for(homeless), town["plan"], max_distance_km=6).json()
+    assert own["distance_filter_ignores"] == [str(homeless.pk)]
+    assert own["suggestions"][0]["members"] == [
+        {"user_id": str(homeless.pk), "score": drifter["score"], "distance_km": None}
+    ]
+    # Whether someone else has a home is not alice's to know.
+    as_alice = suggestions(client_for(town["alice"]), town["plan"], max_distance_km=6).json()
+    assert as_alice["distance_filter_ignores"] == []
+    assert {member["handle"]: member["has_home"] for member in as_alice["members"]} == {
+        "alice": True,
+        "bob": None,
+        "drifter": None,
+    }
+    assert suggestions(client_for(staff), town["plan"]).json()["distance_filter_ignores"] == []
 
 
-def test_the_group_is_the_organizer_and_everyone_who_has_not_declined(town, client_for):
-    town["plan"].participants.filter(user=town["bob"]).update(status=PlanParticipant.Status.DECLINED)
+@pytest.mark.parametrize("answer", [PlanParticipant.Status.DECLINED, PlanParticipant.Status.INVITED])
+def test_the_group_is_the_organizer_and_everyone_who_accepted(town, client_for, answer):
+    town["plan"].participants.filter(user=town["bob"]).update(status=answer)
     body = suggestions(client_for(town["alice"]), town["plan"]).json()
     assert [member["handle"] for member in body["members"]] == ["alice"]  # a group of one works
     assert names(suggestions(client_for(town["alice"]), town["plan"]))[0] == "West"
@@ -121,8 +139,10 @@ def test_who_may_see_the_suggestions(town, client_for, staff):
     plan = town["plan"]
     outsider = UserFactory(handle="outsider")
     for user, status in ((town["alice"], 200), (town["bob"], 200), (staff, 200), (outsider, 404), (None, 401)):
-        for path in ("venue-suggestions", "people-suggestions"):
-            assert client_for(user).get(f"/plans/{plan.pk}/{path}/").status_code == status, (user, path)
+        assert client_for(user).get(f"/plans/{plan.pk}/venue-suggestions/").status_code == status, user
+    # Whom to invite is for those who invite: bob, a participant, gets 403.
+    for user, status in ((town["alice"], 200), (town["bob"], 403), (staff, 200), (outsider, 404), (None, 401)):
+        assert client_for(user).get(f"/plans/{plan.pk}/people-suggestions/").status_code == status, user
     assert client_for(staff).get("/plans/not-a-uuid/venue-suggestions/").status_code == 404
     assert client_for(staff).get(f"/plans/{outsider.pk}/venue-suggestions/").status_code == 404
 
@@ -157,7 +177,7 @@ def test_the_queries_do_not_grow_with_the_group(town, client_for):
     small = queries(town["plan"])
     big = PlanFactory(organizer=town["alice"], venue=town["west"])
     for user in [town["alice"], *UserFactory.create_batch(9)]:
-        PlanParticipantFactory(plan=big, user=user, status=PlanParticipant.Status.INVITED)
+        PlanParticipantFactory(plan=big, user=user, status=PlanParticipant.Status.ACCEPTED)
         InteractionFactory(user=user, venue=town["east"], interaction_type="like")
     assert queries(big) == small
 
@@ -169,14 +189,18 @@ def test_people_to_invite_are_friends_not_in_the_plan_and_knowing_the_group_coun
     alice, bob, plan = town["alice"], town["bob"], town["plan"]
     knows_bob = UserFactory(handle="knowsbob")
     stranger_to_bob = UserFactory(handle="loner")
-    for friend in (bob, knows_bob, stranger_to_bob):
+    never_added_alice = UserFactory(handle="aloof")
+    for friend in (bob, knows_bob, stranger_to_bob, never_added_alice):
         SocialEdgeFactory(user=alice, other_user=friend, strength=0.5)
+    for friend in (bob, knows_bob, stranger_to_bob):
+        SocialEdgeFactory(user=friend, other_user=alice)  # they may be invited by alice
     SocialEdgeFactory(user=bob, other_user=knows_bob)
 
     response = client_for(alice).get(f"/plans/{plan.pk}/people-suggestions/")
     assert response.status_code == 200
     body = response.json()
-    assert [row["handle"] for row in body] == ["knowsbob", "loner"]  # bob is already in the plan
+    # bob is already in the plan; aloof never added alice, so she cannot invite them.
+    assert [row["handle"] for row in body] == ["knowsbob", "loner"]
     first, second = body
     assert first["reason"]["members_known"] == 1 and first["reason"]["connection"] == 1.0
     assert second["reason"]["members_known"] == 0
@@ -190,6 +214,7 @@ def test_a_friend_who_likes_the_plans_venue_ranks_higher(town, client_for):
     fan, indifferent = UserFactory(handle="fan"), UserFactory(handle="meh")
     for friend in (fan, indifferent):
         SocialEdgeFactory(user=alice, other_user=friend, strength=0.5)
+        SocialEdgeFactory(user=friend, other_user=alice)
     InteractionFactory(user=fan, venue=town["west"], interaction_type="like")
     body = client_for(alice).get(f"/plans/{plan.pk}/people-suggestions/", {"limit": 1}).json()
     assert [row["handle"] for row in body] == ["fan"]
@@ -239,14 +264,32 @@ def test_only_the_organizer_or_staff_moves_a_plan_and_bad_bodies_are_a_400(town,
     assert client_for(staff).patch(url, {"venue_id": str(middle.pk)}, format="json").status_code == 200
 
 
-def test_recommend_prints_the_group_table(town):
+def test_recommend_prints_the_group_table_as_the_user_sees_it(town):
     out = StringIO()
     call_command("recommend", "alice", "--plan", str(town["plan"].pk), "--strategy", "least_misery", stdout=out)
     lines = out.getvalue().splitlines()
-    assert "2 in the group: alice, bob; least_misery; formula" in lines[0]
-    assert lines[1].split()[:6] == ["#", "venue", "category", "group", "alice", "bob"]
+    assert "2 in the group: alice, bob; least_misery; formula; as alice sees it" in lines[0]
+    assert lines[1].split() == ["#", "venue", "category", "group", "alice", "most", "least"]
     assert lines[3].split()[1] == "Middle"
-    assert "People to invite next" in out.getvalue()
+    assert "People to invite next (friends of alice" in out.getvalue()
+
+    UserFactory(handle="root", is_staff=True)
+    out = StringIO()
+    call_command("recommend", "root", "--plan", str(town["plan"].pk), stdout=out)
+    assert out.getvalue().splitlines()[1].split() == [
+        "#",
+        "venue",
+        "category",
+        "group",
+        "alice",
+        "bob",
+        "most",
+        "least",
+    ]
+
+    out = StringIO()
+    call_command("recommend", "bob", "--plan", str(town["plan"].pk), stdout=out)
+    assert "People to invite next: Only the plan's organizer and staff" in out.getvalue()
     with pytest.raises(CommandError, match="that outsider can see"):
         UserFactory(handle="outsider")
         call_command("recommend", "outsider", "--plan", str(town["plan"].pk), stdout=StringIO())

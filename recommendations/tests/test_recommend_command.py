@@ -33,6 +33,7 @@ def cells(rule: str, line: str) -> list[str]:
 
 def test_it_prints_aligned_tables_with_the_features(alice, bob, venues_near_alice):
     SocialEdgeFactory(user=alice, other_user=bob, strength=0.8, relationship_type="mutual")
+    SocialEdgeFactory(user=bob, other_user=alice)  # bob added alice: his likes count for her
     InteractionFactory(user=bob, venue=venues_near_alice[1], interaction_type="like", dwell_time_seconds=60)
     lines = run("alice", "--venue", "middle bar")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import gc
 import os
 import random
@@ -31,6 +32,17 @@ from users.models import User
 from venues.models import Interaction, Venue
 
 SAMPLED_USERS = 500
+
+
+def _group_sizes(value: str) -> list[int]:
+    """--group-size: one size or several, comma-separated, each at least 1."""
+    try:
+        sizes = [int(part) for part in value.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a size or a list of sizes such as 2,5,10,20") from None
+    if not sizes or min(sizes) < 1:
+        raise argparse.ArgumentTypeError("every group size must be at least 1")
+    return sizes
 
 
 def _memory_kib(field: str) -> int:
@@ -76,10 +88,11 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--group-size",
-            type=int,
-            default=10,
-            help="members of the plan whose group suggestions are timed (the organizer and N-1 sampled users; "
-            "the plan is removed afterwards)",
+            type=_group_sizes,
+            default=[10],
+            help="members of the plan whose group suggestions are timed (the organizer and N-1 sampled users who "
+            "accepted; the plan is removed afterwards); several, e.g. 2,5,10,20, time a plan of each size in "
+            "turn, call after call, so that the machine's drift hits them alike, with the CPU time per call",
         )
         parser.add_argument(
             "--reseed",
@@ -90,8 +103,6 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         if options["calls"] < 1 or options["warmup"] < 0:
             raise CommandError("--calls must be at least 1 and --warmup at least 0.")
-        if options["group_size"] < 1:
-            raise CommandError("--group-size must be at least 1.")
         self._ensure_world(options)
         # One BLAS thread, as gunicorn.conf.py serves (a group of 10 took 118 ms with the default
         # threads against 66 ms with one); OPENBLAS_NUM_THREADS, when set, decides instead.
@@ -171,22 +182,40 @@ class Command(BaseCommand):
         self._bench("GET /reco/venues/{id}/", venue_call, options)
         self._recording_cost(venue_call, options)
         self._bench("GET /reco/people/{id}/?venue_id=", people_call, options)
-        plan = self._group_plan(users[: options["group_size"]], venue_ids[0])
+        sizes = options["group_size"]
+        if max(sizes) > len(users):
+            raise CommandError(f"--group-size: the world has only {len(users)} sampled users to make a group of.")
+        plans = [self._group_plan(users[:size], venue_ids[0]) for size in sizes]
         group_view = PlanVenueSuggestionViewSet.as_view({"get": "list"})
 
-        def group_call(index: int) -> None:
-            params = {"limit": limit} if options["ranker"] is None else {"limit": limit, "ranker": options["ranker"]}
-            request = factory.get(f"/plans/{plan.pk}/venue-suggestions/", params)
-            force_authenticate(request, user=plan.organizer)
-            response = group_view(request, plan_id=str(plan.pk))
-            response.render()
-            if response.status_code != 200:
-                raise CommandError(f"venue-suggestions answered {response.status_code}: {response.content[:200]!r}")
+        def group_call(plan: Plan) -> Callable[[int], None]:
+            def call(index: int) -> None:
+                params = {"limit": limit}
+                if options["ranker"] is not None:
+                    params["ranker"] = options["ranker"]
+                request = factory.get(f"/plans/{plan.pk}/venue-suggestions/", params)
+                force_authenticate(request, user=plan.organizer)
+                response = group_view(request, plan_id=str(plan.pk))
+                response.render()
+                if response.status_code != 200:
+                    raise CommandError(f"venue-suggestions answered {response.status_code}: {response.content[:200]!r}")
+
+            return call
 
         try:
-            self._bench(f"GET /plans/{{id}}/venue-suggestions/ ({options['group_size']})", group_call, options)
+            if len(sizes) == 1:
+                self._bench(f"GET /plans/{{id}}/venue-suggestions/ ({sizes[0]})", group_call(plans[0]), options)
+            else:
+                self._bench_in_turn(
+                    {
+                        f"GET /plans/{{id}}/venue-suggestions/ ({size})": group_call(plan)
+                        for size, plan in zip(sizes, plans, strict=True)
+                    },
+                    options,
+                )
         finally:
-            plan.delete()
+            for plan in plans:
+                plan.delete()
 
         state = catalogue_cache.current()
         self.stdout.write(
@@ -241,6 +270,40 @@ class Command(BaseCommand):
             )
         return float(p50)
 
+    def _bench_in_turn(self, calls: dict[str, Callable[[int], None]], options: dict) -> None:
+        """Time several calls one after the other, round after round (each round in another order), and
+        print each one's wall-clock and CPU-time percentiles: on a shared machine, a slow spell slows
+        them all alike, and the CPU time is what a call costs the server whoever else runs."""
+        labels = list(calls)
+        for index in range(options["warmup"]):
+            for label in labels:
+                calls[label](index)
+        queries = {}
+        for label in labels:
+            with CaptureQueriesContext(connection) as captured:
+                calls[label](options["warmup"])
+            queries[label] = len(captured)
+        if options["gc_freeze"]:
+            gc.collect()
+            gc.freeze()
+        wall = {label: [] for label in labels}
+        cpu = {label: [] for label in labels}
+        for index in range(options["calls"]):
+            shift = index % len(labels)
+            for label in labels[shift:] + labels[:shift]:
+                started_wall, started_cpu = time.perf_counter_ns(), time.thread_time_ns()
+                calls[label](options["warmup"] + 1 + index)
+                cpu[label].append((time.thread_time_ns() - started_cpu) / 1e6)
+                wall[label].append((time.perf_counter_ns() - started_wall) / 1e6)
+                impressions_flush()  # after the response, as a server writes it; not timed
+        for label in labels:
+            p50, p95 = np.percentile(wall[label], [50, 95])
+            cpu50, cpu95 = np.percentile(cpu[label], [50, 95])
+            self.stdout.write(
+                f"{label:<34} calls {options['calls']:>5}  p50 {p50:7.2f} ms  p95 {p95:7.2f} ms  "
+                f"CPU p50 {cpu50:7.2f} ms  p95 {cpu95:7.2f} ms  queries/call {queries[label]}"
+            )
+
     def _recording_cost(self, call: Callable[[int], None], options: dict) -> None:
         """What recording impressions adds to a venue call: the same calls with recording on and off,
         alternating (so the machine's drift hits both alike), and the insert after each response."""
@@ -260,14 +323,15 @@ class Command(BaseCommand):
         )
 
     def _group_plan(self, members: list[User], venue_id) -> Plan:
-        """A pending plan of these users (the first organizes), for the group scenario."""
+        """A pending plan of these users (the first organizes, the others accepted: the group), for the group
+        scenario. Made directly, as staff's data: the sampled users have no edges to the organizer."""
         organizer, *others = members
         plan = Plan.objects.create(
             organizer=organizer, venue_id=venue_id, start_time=timezone.now() + timedelta(days=1)
         )
         PlanParticipant.objects.bulk_create(
             [PlanParticipant(plan=plan, user=organizer, status=PlanParticipant.Status.ACCEPTED)]
-            + [PlanParticipant(plan=plan, user=user, status=PlanParticipant.Status.INVITED) for user in others]
+            + [PlanParticipant(plan=plan, user=user, status=PlanParticipant.Status.ACCEPTED) for user in others]
         )
         return Plan.objects.select_related("organizer").get(pk=plan.pk)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
+from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 
 from luna.errors import Conflict
@@ -63,8 +64,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--plan",
             metavar="PLAN_ID",
-            help="instead: the venues for this plan's group (which the user must be able to see), each member's "
-            "score, and the people to invite next",
+            help="instead: the venues for this plan's group (which the user must be able to see) as the user sees "
+            "them (the group's figures and their own; staff: every member's), and the people to invite next",
         )
         parser.add_argument(
             "--strategy", choices=STRATEGIES, default=DEFAULT_STRATEGY, help="with --plan: how scores are combined"
@@ -139,17 +140,20 @@ class Command(BaseCommand):
         if plan is None or not plan_is_visible(plan=plan, user=person):
             raise CommandError(f"No plan {value!r} that {person.handle} can see.")
         try:
-            group = suggest_plan_venues(plan=plan, limit=limit, strategy=strategy, ranker=ranker)
-            people = suggest_plan_people(plan=plan, limit=limit)
+            # What the person sees through the API: the group's figures and their own (staff: everyone's).
+            group = suggest_plan_venues(plan=plan, viewer=person, limit=limit, strategy=strategy, ranker=ranker)
         except Conflict as exc:
             raise CommandError(exc.message) from None
-        handles = [member.handle for member in group.members]
+        handle_of = {member.id: member.handle for member in group.members}
+        handles = list(handle_of.values())
+        shown = [handle_of[member.user_id] for member in group.suggestions[0].members] if group.suggestions else []
         model = f" v{group.model_version}" if group.model_version else ""
         self.stdout.write(
-            f"Venues for {plan} ({len(handles)} in the group: {', '.join(handles)}; {strategy}; {group.ranker}{model})"
+            f"Venues for {plan} ({len(handles)} in the group: {', '.join(handles)}; {strategy}; {group.ranker}{model}; "
+            f"as {person.handle} sees it)"
         )
         self._table(
-            ["#", "venue", "category", "group", *handles, "most", "least"],
+            ["#", "venue", "category", "group", *shown, "most", "least"],
             [
                 [
                     rank,
@@ -157,16 +161,21 @@ class Command(BaseCommand):
                     row.category or "-",
                     _number(row.score),
                     *(_number(member.score) for member in row.members),
-                    handles[[member.id for member in group.members].index(row.most_pleased)],
-                    handles[[member.id for member in group.members].index(row.least_pleased)],
+                    handle_of[row.most_pleased],
+                    handle_of[row.least_pleased],
                 ]
                 for rank, row in enumerate(group.suggestions, start=1)
             ],
-            right={0, *range(3, 4 + len(handles))},
+            right={0, *range(3, 4 + len(shown))},
             empty="(no venues)",
         )
         self.stdout.write("")
-        self.stdout.write(f"People to invite next (friends of {plan.organizer.handle} not in the plan)")
+        try:
+            people = suggest_plan_people(plan=plan, viewer=person, limit=limit)
+        except PermissionDenied as exc:
+            self.stdout.write(f"People to invite next: {exc}")
+            return
+        self.stdout.write(f"People to invite next (friends of {plan.organizer.handle} who added them, not in the plan)")
         self._table(
             ["#", "handle", "name", "score", "strength", "direct", "category", "members known"],
             [
