@@ -186,7 +186,7 @@ PLAN_ID_PARAMETER = OpenApiParameter("plan_id", OpenApiTypes.UUID, OpenApiParame
     list=operation(
         "Venues for a plan's whole group",
         GroupVenueSuggestionsSerializer,
-        errors=(400, 401, 404, 409),
+        errors=(400, 401, 404, 409, 429),
         operation_id="plan_venue_suggestions",
         description="The group is the organizer and every participant who accepted (an invitation alone "
         "shares nothing). Each member's scores come from the ranker of their own list (the active trained "
@@ -221,7 +221,7 @@ class PlanVenueSuggestionViewSet(_ForOnePlanViewSet):
     list=operation(
         "People to invite next to a plan",
         PersonSuggestionSerializer(many=True),
-        errors=(400, 401, 403, 404, 409),
+        errors=(400, 401, 403, 404, 409, 429),
         operation_id="plan_people_suggestions",
         description="The organizer's active friends who may be invited (they have an edge back to the "
         "organizer) and are not yet in the plan, best first (score desc, then user id): "
