@@ -114,6 +114,7 @@ class UserViewSet(
     filter_backends = [SearchFilter]
     search_fields = ["handle", "name"]
     throttle_scope = "signup"
+    throttle_fails_closed = True  # unlimited signups while the cache is down would be worse than none
 
     def get_queryset(self):
         return user_list(viewer=self.request.user)
@@ -157,6 +158,7 @@ class AuthTokenView(APIView):
 
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "token"
+    throttle_fails_closed = True  # uncounted password guesses while the cache is down: refuse instead
 
     def get_permissions(self):
         return [AllowAny()] if self.request.method == "POST" else [IsAuthenticated()]
