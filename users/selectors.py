@@ -4,10 +4,11 @@ from django.db.models import QuerySet
 from rest_framework.authtoken.models import Token
 
 from users.models import User
+from users.validators import normalize_handle
 
 
 def handle_taken(handle: str, *, exclude: User | None = None) -> bool:
-    users = User.objects.filter(handle__iexact=handle)
+    users = User.objects.filter(handle=normalize_handle(handle))
     if exclude is not None:
         users = users.exclude(pk=exclude.pk)
     return users.exists()

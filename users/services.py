@@ -10,13 +10,12 @@ from django.http import HttpRequest
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from luna.errors import RateLimited
 from luna.services import model_update
-from users.models import User
+from users.models import HANDLE_TAKEN, User
 from users.selectors import token_is_stale
-from users.throttles import signin_failure_record, signin_retry_after
+from users.throttles import signin_attempt_count, signin_attempt_succeeded
+from users.validators import normalize_handle
 
-HANDLE_TAKEN = "Handle already taken."
 BAD_CREDENTIALS = "Unable to sign in with the given handle and password."
 WRONG_PASSWORD = "This is not your current password."
 
@@ -135,17 +134,24 @@ def user_deactivate(*, user: User) -> None:
     _end_sign_ins(user)
 
 
-def auth_token_issue(*, request: HttpRequest | None, handle: str, password: str) -> Token:
-    retry_after = signin_retry_after(handle)
-    if retry_after is not None:
-        raise RateLimited(
-            f"Too many failed sign-ins for this handle; try again in {retry_after} s.", retry_after=retry_after
-        )
+def user_sign_in(*, request: HttpRequest | None, handle: str, password: str) -> User:
+    """The account this handle and password sign in to; every sign-in (API token, admin login) comes here.
+
+    The attempt is counted against the handle before the password is checked (users.throttles), so
+    a locked handle is refused (RateLimited) without a check, even with the right password.
+    """
+    handle = normalize_handle(handle)
+    signin_attempt_count(handle)
     # authenticate() refuses inactive accounts and unusable passwords, and does not say which half was wrong.
     user = authenticate(request, handle=handle, password=password)
     if user is None:
-        signin_failure_record(handle)
         raise ValidationError(BAD_CREDENTIALS, code="authorization")
+    signin_attempt_succeeded(handle)
+    return user
+
+
+def auth_token_issue(*, request: HttpRequest | None, handle: str, password: str) -> Token:
+    user = user_sign_in(request=request, handle=handle, password=password)
     token, _ = Token.objects.get_or_create(user=user)
     if token_is_stale(token):
         # Issued before the password changed: it no longer signs in, so hand out a new one.

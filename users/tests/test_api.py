@@ -136,10 +136,10 @@ def test_changing_the_handle_to_a_taken_one_is_refused(client_for, alice, bob):
     assert alice.handle == "alice"
 
 
-def test_keeping_your_own_handle_in_another_case_is_allowed(client_for, alice):
+def test_keeping_your_own_handle_in_another_case_is_allowed_and_stored_normalized(client_for, alice):
     response = client_for(alice).patch(f"/users/{alice.id}/", {"handle": "Alice"}, format="json")
     assert response.status_code == 200
-    assert response.json()["handle"] == "Alice"
+    assert response.json()["handle"] == "alice"
 
 
 def test_closing_an_account_deactivates_it_and_keeps_its_history(client_for, api_client, alice):
