@@ -3,7 +3,6 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
-from rest_framework.authtoken.models import TokenProxy
 
 from luna.admin import SafeChangeListMixin
 from users.models import User
@@ -21,11 +20,6 @@ class LunaUserChangeForm(UserChangeForm):
         model = User
         fields = "__all__"
 
-
-# API keys are secrets: DRF's TokenAdmin (registered by installing rest_framework.authtoken) lists
-# every key, a superuser's included, to anyone holding its view permission. No admin page shows them.
-if admin.site.is_registered(TokenProxy):
-    admin.site.unregister(TokenProxy)
 
 PRIVILEGE_FIELDS = ("is_staff", "is_superuser", "groups", "user_permissions")
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hashlib
 import uuid
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
@@ -116,3 +117,26 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.handle
+
+
+class Token(models.Model):
+    """An API key (`Authorization: Token <key>`), stored as its SHA-256: the key is shown once, when it
+    is issued (users.services.auth_token_create), and a read of this table signs nobody in.
+
+    A user may hold several (one per device that signed in), the newest TOKENS_PER_USER of them.
+    """
+
+    digest = models.CharField(max_length=64, primary_key=True, editable=False)
+    prefix = models.CharField(max_length=8, editable=False, help_text="The key's first characters, to tell keys apart.")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="tokens")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "-created_at"], name="token_user_newest")]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user_id})"
+
+    @staticmethod
+    def digest_of(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()

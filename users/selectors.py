@@ -1,9 +1,8 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
-from rest_framework.authtoken.models import Token
 
-from users.models import User
+from users.models import Token, User
 from users.validators import normalize_handle
 
 
@@ -25,4 +24,4 @@ def user_list(*, viewer: User) -> QuerySet[User]:
 def token_is_stale(token: Token) -> bool:
     """Whether the token was issued before its user's password last changed (it then signs in no more)."""
     changed = token.user.password_changed_at
-    return changed is not None and token.created < changed
+    return changed is not None and token.created_at < changed

@@ -1,11 +1,20 @@
-"""API keys are secrets: no admin page shows one, to staff or anyone."""
+"""API keys are secrets: no admin page shows one, and the database keeps only their digests."""
 
 from __future__ import annotations
 
-import pytest
-from django.contrib.auth.models import Permission
-from django.test import Client
+import hashlib
+import importlib
+from datetime import timedelta
+from types import SimpleNamespace
 
+import pytest
+from django.apps import apps as django_apps
+from django.contrib.auth.models import Permission
+from django.db import connection
+from django.test import Client
+from django.utils import timezone
+
+from users.models import Token, User
 from users.tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -47,3 +56,49 @@ def test_not_even_a_superuser_sees_a_key_in_the_admin():
     ]
     assert [page.status_code for page in pages] == [404, 200, 200]
     assert not any(alice_key in page.content.decode() for page in pages)
+
+
+def test_the_database_holds_no_working_key(api_client):
+    alice = UserFactory(handle="alice")
+    key = signed_in_key("alice")
+    stored = list(Token.objects.filter(user=alice).values_list("digest", "prefix"))
+
+    assert stored == [(hashlib.sha256(key.encode()).hexdigest(), key[:8])]
+    for value in stored[0]:
+        api_client.credentials(HTTP_AUTHORIZATION=f"Token {value}")
+        assert api_client.get("/users/me/").status_code == 401
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    assert api_client.get("/users/me/").status_code == 200
+
+
+def test_a_key_drf_stored_in_clear_keeps_working_once_moved_and_the_clear_table_is_gone(api_client):
+    alice = UserFactory(handle="alice")
+    key = "0f" * 20
+    created = (timezone.now() + timedelta(seconds=1)).strftime("%Y-%m-%d %H:%M:%S.%f")  # as DRF's table held it
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE authtoken_token (key varchar(40), user_id char(32), created timestamp)")
+        cursor.execute("INSERT INTO authtoken_token VALUES (%s, %s, %s)", [key, alice.pk.hex, created])
+    migration = importlib.import_module("users.migrations.0004_api_key_digests")
+    migration.move_drf_keys(django_apps, SimpleNamespace(connection=connection, execute=connection.cursor().execute))
+
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    assert api_client.get("/users/me/").json()["id"] == str(alice.pk)
+    assert "authtoken_token" not in connection.introspection.table_names()
+    assert Token.objects.get().prefix == "0f0f0f0f"
+
+
+def test_handles_stored_before_are_stored_normalized_by_the_migration():
+    User.objects.bulk_create([User(handle="Alice", name="Alice"), User(handle="BOB", name="Bob")])  # no save()
+    migration = importlib.import_module("users.migrations.0003_normalize_handles")
+    migration.normalize_handles(django_apps, None)
+    assert sorted(User.objects.values_list("handle", flat=True)) == ["alice", "bob"]
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="PostgreSQL's LOWER already refuses this pair")
+def test_the_handle_migration_stops_and_names_handles_that_become_one():
+    # The Kelvin sign lower-cases to "k" in Unicode but not in SQLite's LOWER, so both rows could be stored.
+    User.objects.bulk_create([User(handle="\u212aim", name="Kim"), User(handle="kim", name="Kim")])
+    migration = importlib.import_module("users.migrations.0003_normalize_handles")
+    with pytest.raises(RuntimeError, match="rename all but one of each and migrate again: 'kim'"):
+        migration.normalize_handles(django_apps, None)
+    assert sorted(User.objects.values_list("handle", flat=True)) == ["kim", "\u212aim"]

@@ -13,11 +13,10 @@ import pytest
 from django.core.cache import caches
 from django.core.exceptions import ValidationError
 from django.test import override_settings
-from rest_framework.authtoken.models import Token
 
 from luna.errors import RateLimited, Unavailable
 from luna.tests.live import gunicorn, request
-from users.models import User
+from users.models import Token, User
 from users.services import auth_token_issue
 from users.tests.factories import PASSWORD, UserFactory
 
