@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.core.cache import caches
-from django.test import RequestFactory, override_settings
+from django.test import Client, RequestFactory, override_settings
 
 from luna.api.throttles import ScopedRateThrottle
 from luna.metrics import CACHE_FAILURES
@@ -138,3 +138,13 @@ def test_with_the_cache_down_venue_recommendations_are_served(client_for, alice)
         response = client_for(alice).get(f"/reco/venues/{alice.id}/")
     assert response.status_code == 200
     assert len(response.json()) == 3
+
+
+@pytest.mark.django_db
+def test_with_the_cache_down_staff_still_open_the_admin_index(staff):
+    client = Client()
+    client.force_login(staff)
+    with cache_down:
+        response = client.get("/admin/")
+    assert response.status_code == 200
+    assert "Luna administration" in response.content.decode()
