@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 
+from django.core.exceptions import ImproperlyConfigured
 from rest_framework import throttling
 from rest_framework.settings import api_settings
 
@@ -32,7 +33,12 @@ class ScopedRateThrottle(throttling.BaseThrottle):
 
     def allow_request(self, request, view) -> bool:
         scope = getattr(view, "throttle_scope", None)
-        rate = api_settings.DEFAULT_THROTTLE_RATES.get(scope) if scope else None
+        if not scope:
+            return True
+        rates = api_settings.DEFAULT_THROTTLE_RATES
+        if scope not in rates:  # as DRF's own: a scope left out is a mistake; a rate of None means unlimited
+            raise ImproperlyConfigured(f"No rate for the throttle scope {scope!r} in DEFAULT_THROTTLE_RATES.")
+        rate = rates[scope]
         if rate is None:
             return True
         limit, seconds = throttling.SimpleRateThrottle.parse_rate(None, rate)
