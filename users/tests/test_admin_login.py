@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client, override_settings
 
+from users.models import User
 from users.tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -82,3 +83,20 @@ def test_with_the_cache_down_the_admin_login_is_refused_with_503(sam):
     assert int(response["Retry-After"]) > 0
     assert "try again shortly" in response.content.decode()
     assert "_auth_user_id" not in client.session
+
+
+def test_a_handle_added_in_the_admin_is_stored_normalized_and_a_taken_one_refused(db):
+    UserFactory(handle="alice")
+    root = UserFactory(handle="root", is_staff=True, is_superuser=True)
+    client = Client()
+    client.force_login(root)
+    form = {"handle": "DANA", "name": "Dana", "usable_password": "false", "_save": "Save"}
+
+    added = client.post("/admin/users/user/add/", form)
+    taken = client.post("/admin/users/user/add/", {**form, "handle": "ALICE"})
+
+    assert added.status_code == 302
+    assert User.objects.filter(handle="dana").exists()
+    assert taken.status_code == 200
+    assert "Handle already taken." in taken.content.decode()
+    assert User.objects.count() == 3
