@@ -30,11 +30,11 @@ fi
 # Tokens for 200 people and the venue ids the scenario picks from.
 $PY manage.py shell --no-imports -c "
 import json
-from rest_framework.authtoken.models import Token
+from users.services import auth_token_create
 from users.models import User
 from venues.models import Venue
 people = [
-    {'id': str(user.id), 'token': Token.objects.get_or_create(user=user)[0].key}
+    {'id': str(user.id), 'token': auth_token_create(user=user)}
     for user in User.objects.filter(is_active=True, is_staff=False).order_by('id')[:200]
 ]
 venues = [str(pk) for pk in Venue.objects.order_by('id').values_list('id', flat=True)]

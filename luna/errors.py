@@ -23,3 +23,12 @@ class RateLimited(Exception):
         super().__init__(message)
         self.message = message
         self.retry_after = retry_after
+
+
+class Unavailable(Exception):
+    """Something the request depends on is down; the caller may try again shortly (HTTP 503)."""
+
+    def __init__(self, message: str, *, code: str = "unavailable") -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code

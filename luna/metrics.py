@@ -71,6 +71,12 @@ CATALOGUE_LOADS = Counter("luna_catalogue_loads", "Full loads of the recommendat
 POPULARITY_RECOUNTS = Counter(
     "luna_popularity_recounts", "Popularity counted again over every interaction (the others read the result)."
 )
+CACHE_FAILURES = Counter(
+    "luna_cache_failures",
+    "Calls to the shared cache that failed and were let through (a limiter not counting, a fallback served), "
+    "by what made the call.",
+    ["use"],
+)
 MODEL_VERSION = Gauge(
     "luna_ranker_model_version",
     "The trained model version a process serves (0: the formula).",

@@ -33,7 +33,7 @@ DEBUG = env_bool("DEBUG", default=not PRODUCTION)
 
 INSTALLED_APPS = [
     "world",  # first: its admin index (the dashboard) overrides the admin's own
-    "django.contrib.admin",
+    "users.apps.LunaAdminConfig",  # django.contrib.admin with the sign-in limits on its login
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -41,7 +41,6 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",

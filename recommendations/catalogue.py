@@ -61,7 +61,8 @@ from scipy.spatial import cKDTree
 
 from luna.db import CompiledRead
 from luna.geo import unit_vectors
-from luna.metrics import CATALOGUE_LOADS, MODEL_VERSION, POPULARITY_RECOUNTS
+from luna.limits import CACHE_ERRORS
+from luna.metrics import CACHE_FAILURES, CATALOGUE_LOADS, MODEL_VERSION, POPULARITY_RECOUNTS
 from recommendations.engine.learned import LearnedRanker, aligned
 from recommendations.engine.world import NO_CATEGORY, NearestVenues
 from recommendations.models import RankerVersion
@@ -170,13 +171,24 @@ class Catalogue:
         return total
 
 
+# The marks this process read last, for when the cache cannot be reached.
+_last_marks: dict[str, str] = {}
+
+
 def _cache_mark(key: str) -> str:
     """The value under `key`, made anew when the cache has none (never set, or lost): a lost mark
-    reads as a change, which costs a reload, never a stale answer."""
-    mark = cache.get(key)
-    if mark is None:
-        cache.add(key, uuid.uuid4().hex, timeout=None)
+    reads as a change, which costs a reload, never a stale answer. While the cache is down, the
+    mark this process read last (so the catalogue it holds is served, not reloaded per request)."""
+    try:
         mark = cache.get(key)
+        if mark is None:
+            cache.add(key, uuid.uuid4().hex, timeout=None)
+            mark = cache.get(key)
+    except CACHE_ERRORS as exc:
+        logger.warning("cache unavailable, keeping the catalogue's last known %s: %s", key, exc)
+        CACHE_FAILURES.labels(use="catalogue").inc()
+        return _last_marks.get(key, "cache-unavailable")
+    _last_marks[key] = mark
     return mark
 
 
@@ -351,10 +363,15 @@ def popularity_published(catalogue: Catalogue, *, up_to_id: int) -> Catalogue | 
     that the catalogue never counts beyond what the request path has seen.
     """
     key = _popularity_key()
-    stamp = cache.get(f"{key}:stamp")  # a few bytes: the counts themselves are read only when newer
-    if stamp is None or stamp <= catalogue.loaded_at:
+    try:
+        stamp = cache.get(f"{key}:stamp")  # a few bytes: the counts themselves are read only when newer
+        if stamp is None or stamp <= catalogue.loaded_at:
+            return None
+        entry = cache.get(key)
+    except CACHE_ERRORS as exc:
+        logger.warning("cache unavailable, no published popularity counts: %s", exc)
+        CACHE_FAILURES.labels(use="catalogue").inc()
         return None
-    entry = cache.get(key)
     if (
         not entry
         or entry["counted_at"] <= catalogue.loaded_at
@@ -544,7 +561,11 @@ class CatalogueCache:
         lock = f"{_popularity_key()}:lock"
         bound = settings.LUNA_RECO["CACHE_STALENESS_SECONDS"]
         owner = f"{os.getpid()}:{uuid.uuid4().hex}"
-        if cache.add(lock, owner, timeout=max(int(bound), 1)):
+        try:
+            locked = cache.add(lock, owner, timeout=max(int(bound), 1))
+        except CACHE_ERRORS:
+            return self._recount(catalogue)  # the cache is down: nobody can publish counts, count here
+        if locked:
             try:
                 return self._recount(catalogue)
             finally:

@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 import threading
 import time
@@ -33,7 +34,11 @@ from django.db.models.functions import TruncDay, TruncHour
 from django.utils import timezone
 from scipy import stats
 
+from luna.limits import CACHE_ERRORS
+from luna.metrics import CACHE_FAILURES
 from recommendations.models import Experiment, ExperimentArm, ExperimentChange, Impression, Outcome
+
+logger = logging.getLogger(__name__)
 
 GENERATION_CACHE_KEY = "luna:experiments:generation"
 EXPERIMENT_CACHE_SECONDS = 30.0
@@ -73,7 +78,15 @@ class _RunningCache:
         self._value: tuple[str | None, float, RunningExperiment | None] | None = None
 
     def get(self) -> RunningExperiment | None:
-        generation = cache.get(GENERATION_CACHE_KEY)
+        try:
+            generation = cache.get(GENERATION_CACHE_KEY)
+        except CACHE_ERRORS as exc:
+            # The cache is down: keep what this process last read, and read the database again once
+            # EXPERIMENT_CACHE_SECONDS have passed, as when nothing changed.
+            logger.warning("cache unavailable, serving the last known running experiment: %s", exc)
+            CACHE_FAILURES.labels(use="experiments").inc()
+            last = self._value
+            generation = last[0] if last is not None else None
         with self._lock:
             value = self._value
             if value is not None and value[0] == generation and time.monotonic() - value[1] < EXPERIMENT_CACHE_SECONDS:

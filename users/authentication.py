@@ -1,20 +1,21 @@
-"""Token authentication that refuses tokens older than the account's last password change."""
+"""Token authentication against stored key digests, refusing keys older than the last password change."""
 
 from __future__ import annotations
 
 from rest_framework import authentication, exceptions
 
+from users.models import Token
 from users.selectors import token_is_stale
 
 
 class TokenAuthentication(authentication.TokenAuthentication):
-    """DRF's `Authorization: Token <key>`; a token issued before the password last changed is dead.
-
-    The check reads the token's user, which DRF loads with the token anyway, so it costs no query.
-    """
+    """`Authorization: Token <key>`: the key's SHA-256 is looked up (users.models.Token), so the table
+    holds no working key; a key issued before the password last changed is dead."""
 
     def authenticate_credentials(self, key):
-        user, token = super().authenticate_credentials(key)
-        if token_is_stale(token):
+        token = Token.objects.select_related("user").filter(digest=Token.digest_of(key)).first()
+        if token is None or token_is_stale(token):
             raise exceptions.AuthenticationFailed("Invalid token.")
-        return user, token
+        if not token.user.is_active:
+            raise exceptions.AuthenticationFailed("User inactive or deleted.")
+        return token.user, token

@@ -1,13 +1,13 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
-from rest_framework.authtoken.models import Token
 
-from users.models import User
+from users.models import Token, User
+from users.validators import normalize_handle
 
 
 def handle_taken(handle: str, *, exclude: User | None = None) -> bool:
-    users = User.objects.filter(handle__iexact=handle)
+    users = User.objects.filter(handle=normalize_handle(handle))
     if exclude is not None:
         users = users.exclude(pk=exclude.pk)
     return users.exists()
@@ -24,4 +24,4 @@ def user_list(*, viewer: User) -> QuerySet[User]:
 def token_is_stale(token: Token) -> bool:
     """Whether the token was issued before its user's password last changed (it then signs in no more)."""
     changed = token.user.password_changed_at
-    return changed is not None and token.created < changed
+    return changed is not None and token.created_at < changed

@@ -13,7 +13,7 @@ from luna.api.serializers import StrictModelSerializer, StrictSerializer
 from users.models import User
 from users.selectors import handle_taken
 from users.services import HANDLE_TAKEN
-from users.validators import validate_handle
+from users.validators import normalize_handle, validate_handle
 
 HOME_TOGETHER = "Give home_lat and home_lng together, or neither."
 
@@ -120,10 +120,18 @@ def password_field(**kwargs) -> StrictCharField:
     )
 
 
-class _ProfileInputSerializer(StrictModelSerializer):
-    """Shared rules of signup and profile edits: handle free (any case), home given as a pair, password strength."""
+class HandleField(StrictCharField):
+    """A handle in a request body, normalized (users.validators.normalize_handle) before it is checked."""
 
-    handle = StrictCharField(max_length=30, validators=[validate_handle])
+    def to_internal_value(self, data) -> str:
+        return normalize_handle(super().to_internal_value(data))
+
+
+class _ProfileInputSerializer(StrictModelSerializer):
+    """Shared rules of signup and profile edits: handle free (in any spelling), home given as a pair,
+    password strength."""
+
+    handle = HandleField(max_length=30, validators=[validate_handle])
     password = password_field(
         required=False,
         allow_null=True,

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import secrets
 from contextlib import contextmanager
 
 from django.contrib.auth import SESSION_KEY, authenticate
@@ -8,18 +9,18 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
-from luna.errors import RateLimited
 from luna.services import model_update
-from users.models import User
-from users.selectors import token_is_stale
-from users.throttles import signin_failure_record, signin_retry_after
+from users.models import HANDLE_TAKEN, Token, User
+from users.throttles import signin_attempt_count, signin_attempt_succeeded
+from users.validators import normalize_handle
 
-HANDLE_TAKEN = "Handle already taken."
 BAD_CREDENTIALS = "Unable to sign in with the given handle and password."
 WRONG_PASSWORD = "This is not your current password."
 
+
+# Keys a user may hold at once (one per device that signed in); a new one retires the oldest beyond.
+TOKENS_PER_USER = 10
 
 PROFILE_FIELDS = ["handle", "name", "age", "home_lat", "home_lng", "is_active", "is_staff"]
 
@@ -79,8 +80,8 @@ def _check_rights(*, actor: User, user: User, fields: dict, current_password: st
 
 
 @transaction.atomic
-def user_update(*, actor: User, user: User, current_password: str | None = None, **fields) -> tuple[User, Token | None]:
-    """Change a profile; returns the user and, when the actor changed their own password, a new token.
+def user_update(*, actor: User, user: User, current_password: str | None = None, **fields) -> tuple[User, str | None]:
+    """Change a profile; returns the user and, when the actor changed their own password, a new API key.
 
     A new password ends every sign-in of the account made before it: older tokens stop
     working (users.authentication) and sessions end (Django's session auth hash follows
@@ -101,11 +102,11 @@ def user_update(*, actor: User, user: User, current_password: str | None = None,
         )
     if fields.get("is_active") is False:
         _end_sign_ins(user)
-    token = None
+    key = None
     if password is not None and actor.pk == user.pk:
         Token.objects.filter(user=user).delete()
-        token = Token.objects.create(user=user)
-    return user, token
+        key = auth_token_create(user=user)
+    return user, key
 
 
 def _end_sign_ins(user: User) -> None:
@@ -135,24 +136,38 @@ def user_deactivate(*, user: User) -> None:
     _end_sign_ins(user)
 
 
-def auth_token_issue(*, request: HttpRequest | None, handle: str, password: str) -> Token:
-    retry_after = signin_retry_after(handle)
-    if retry_after is not None:
-        raise RateLimited(
-            f"Too many failed sign-ins for this handle; try again in {retry_after} s.", retry_after=retry_after
-        )
+def user_sign_in(*, request: HttpRequest | None, handle: str, password: str) -> User:
+    """The account this handle and password sign in to; every sign-in (API token, admin login) comes here.
+
+    The attempt is counted against the handle before the password is checked (users.throttles), so
+    a locked handle is refused (RateLimited) without a check, even with the right password.
+    """
+    handle = normalize_handle(handle)
+    signin_attempt_count(handle)
     # authenticate() refuses inactive accounts and unusable passwords, and does not say which half was wrong.
     user = authenticate(request, handle=handle, password=password)
     if user is None:
-        signin_failure_record(handle)
         raise ValidationError(BAD_CREDENTIALS, code="authorization")
-    token, _ = Token.objects.get_or_create(user=user)
-    if token_is_stale(token):
-        # Issued before the password changed: it no longer signs in, so hand out a new one.
-        token.delete()
-        token = Token.objects.create(user=user)
-    return token
+    signin_attempt_succeeded(handle)
+    return user
+
+
+@transaction.atomic
+def auth_token_create(*, user: User) -> str:
+    """A new API key for `user`. The key is returned here and nowhere else: only its digest is stored."""
+    key = secrets.token_hex(20)  # 40 hex digits, as DRF's keys were
+    Token.objects.create(digest=Token.digest_of(key), prefix=key[:8], user=user)
+    retired = Token.objects.filter(user=user).order_by("-created_at", "digest")[TOKENS_PER_USER:]
+    Token.objects.filter(digest__in=list(retired.values_list("digest", flat=True))).delete()
+    return key
+
+
+def auth_token_issue(*, request: HttpRequest | None, handle: str, password: str) -> tuple[User, str]:
+    """The user and a new API key, for the right handle and password (users.services.user_sign_in)."""
+    user = user_sign_in(request=request, handle=handle, password=password)
+    return user, auth_token_create(user=user)
 
 
 def auth_token_revoke(*, user: User) -> None:
+    """Sign the user out of the API: every key of theirs stops working."""
     Token.objects.filter(user=user).delete()

@@ -114,6 +114,7 @@ class UserViewSet(
     filter_backends = [SearchFilter]
     search_fields = ["handle", "name"]
     throttle_scope = "signup"
+    throttle_fails_closed = True  # unlimited signups while the cache is down would be worse than none
 
     def get_queryset(self):
         return user_list(viewer=self.request.user)
@@ -135,10 +136,10 @@ class UserViewSet(
 
     def partial_update(self, request, *args, **kwargs) -> Response:
         user = self.get_object()
-        user, token = services.user_update(actor=request.user, user=user, **self.validated_update(user))
+        user, key = services.user_update(actor=request.user, user=user, **self.validated_update(user))
         body = self.get_serializer(user).data
-        if token is not None:
-            body["token"] = token.key
+        if key is not None:
+            body["token"] = key
             if isinstance(request.successful_authenticator, SessionAuthentication):
                 update_session_auth_hash(request, user)  # this session stays signed in; the others end
         return Response(body)
@@ -157,6 +158,7 @@ class AuthTokenView(APIView):
 
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "token"
+    throttle_fails_closed = True  # uncounted password guesses while the cache is down: refuse instead
 
     def get_permissions(self):
         return [AllowAny()] if self.request.method == "POST" else [IsAuthenticated()]
@@ -165,19 +167,22 @@ class AuthTokenView(APIView):
         "Get an API token",
         TokenSerializer,
         errors=(400, 401, 415, 429),
-        description="Send the token back as `Authorization: Token <key>`. Wrong credentials are a 400 that does "
-        "not say whether the handle or the password was wrong.",
+        description="Send the token back as `Authorization: Token <key>`. Every sign-in issues a new key, shown "
+        "only in this answer (Luna keeps only its SHA-256); a user's newest 10 keys work. Wrong credentials are a "
+        "400 that does not say whether the handle or the password was wrong. Ten failed sign-ins for one handle "
+        "lock it for the rest of a 15-minute window (429 with `Retry-After`); while the limits cannot be counted "
+        "(the shared cache is down) the answer is 503 with `Retry-After`.",
         request=TokenRequestSerializer,
         auth=[],
     )
     def post(self, request) -> Response:
         serializer = TokenRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        token = services.auth_token_issue(request=request, **serializer.validated_data)
-        return Response(TokenSerializer(token).data)
+        user, key = services.auth_token_issue(request=request, **serializer.validated_data)
+        return Response(TokenSerializer({"key": key, "user": user}).data)
 
     @operation(
-        "Revoke the caller's token",
+        "Revoke the caller's tokens (every key of theirs)",
         OpenApiResponse(description="Revoked."),
         errors=(401, 429),
         status=204,

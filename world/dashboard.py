@@ -6,6 +6,7 @@ scan the interactions on every visit. Charts are SVG drawn here: nothing to load
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -14,10 +15,14 @@ from django.db.models import Count
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from luna.limits import CACHE_ERRORS
+from luna.metrics import CACHE_FAILURES
 from plans.models import Booking, Plan
 from recommendations.models import Impression
 from users.models import User
 from venues.models import Interaction, Venue
+
+logger = logging.getLogger(__name__)
 
 DASHBOARD_SECONDS = 60
 DAYS = 30
@@ -39,12 +44,19 @@ class Dashboard:
 
 
 def dashboard(*, now=None) -> Dashboard:
-    cached = cache.get(CACHE_KEY) if now is None else None
-    if cached is not None:
-        return cached
-    figures = dashboard_figures(now=now)
-    if now is None:
+    if now is not None:
+        return dashboard_figures(now=now)
+    try:
+        cached = cache.get(CACHE_KEY)
+        if cached is not None:
+            return cached
+        figures = dashboard_figures(now=now)
         cache.set(CACHE_KEY, figures, DASHBOARD_SECONDS)
+    except CACHE_ERRORS as exc:
+        # The cache is down: the admin's index still opens, counted afresh for each visit.
+        logger.warning("cache unavailable, dashboard counted without it: %s", exc)
+        CACHE_FAILURES.labels(use="dashboard").inc()
+        return dashboard_figures(now=now)
     return figures
 
 

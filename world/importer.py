@@ -36,6 +36,7 @@ from django.db.models.functions import Lower
 
 from social.models import SocialEdge
 from users.models import User
+from users.validators import normalize_handle
 from venues.models import Interaction, Venue
 from world.bulk import RowWriter, refresh_statistics
 from world.models import ImportedFile
@@ -248,10 +249,11 @@ class _UsersFile(_FileSpec):
         if (cleaned["home_lat"] is None) != (cleaned["home_lng"] is None):
             missing = "home_lng" if cleaned["home_lng"] is None else "home_lat"
             raise _RowInvalid([(missing, "home_lat and home_lng must be given together, or both left empty.")])
-        handle = cleaned["handle"].lower()
+        handle = normalize_handle(cleaned["handle"])
         if handle in self.handles:
             raise _RowInvalid([("handle", f"The handle '{cleaned['handle']}' is already taken (case-insensitively).")])
         self.handles.add(handle)
+        cleaned["handle"] = handle  # stored as every other way in stores it
         self.ids.taken.add(cleaned["id"])
         # An unusable password, as signup without a password gives; nothing is hashed.
         cleaned["password"] = make_password(None)

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from luna.errors import Conflict, RateLimited
+from luna.errors import Conflict, RateLimited, Unavailable
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +75,8 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         exc = ConflictError(exc.message, code=exc.code)
     elif isinstance(exc, RateLimited):
         exc = exceptions.Throttled(wait=exc.retry_after, detail=exc.message)
+    elif isinstance(exc, Unavailable):
+        exc = ServiceUnavailable(exc.message, code=exc.code)
     elif isinstance(exc, DatabaseError):
         problem = database_problem(exc)
         if problem == "not_migrated":

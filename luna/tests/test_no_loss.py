@@ -8,8 +8,9 @@ import urllib.request
 
 import pytest
 from django.db import connection
-from rest_framework.authtoken.models import Token
 
+from users.models import Token
+from users.services import auth_token_create
 from users.tests.factories import UserFactory
 from venues.models import Interaction
 from venues.tests.factories import VenueFactory
@@ -30,7 +31,7 @@ def test_eight_clients_posting_250_interactions_each_store_exactly_2000_rows(liv
         "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "interactions": "1000/minute"},
     }
     venue = VenueFactory()
-    tokens = [Token.objects.create(user=UserFactory()).key for _ in range(CLIENTS)]
+    tokens = [auth_token_create(user=UserFactory()) for _ in range(CLIENTS)]
     url = f"{live_server.url}/venues/{venue.id}/interactions/"
     statuses: list[list[int]] = [[] for _ in range(CLIENTS)]
 
@@ -56,5 +57,5 @@ def test_eight_clients_posting_250_interactions_each_store_exactly_2000_rows(liv
     assert {status for client_statuses in statuses for status in client_statuses} == {201}
     assert Interaction.objects.filter(venue=venue).count() == CLIENTS * POSTS_PER_CLIENT
     for token in tokens:
-        user = Token.objects.get(key=token).user
+        user = Token.objects.get(digest=Token.digest_of(token)).user
         assert Interaction.objects.filter(user=user).count() == POSTS_PER_CLIENT

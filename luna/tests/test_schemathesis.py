@@ -14,10 +14,10 @@ import schemathesis
 from django.core.cache import cache
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
-from rest_framework.authtoken.models import Token
 
 from luna.tests.fuzzing import CHECKS, keeping_the_test_connection
 from luna.wsgi import application
+from users.services import auth_token_create
 from users.tests.factories import UserFactory
 from venues.tests.factories import VenueFactory
 
@@ -40,7 +40,7 @@ def tokens(db) -> list[str]:
     VenueFactory()
     member = UserFactory(handle="fuzz-member")
     staff = UserFactory(handle="fuzz-staff", is_staff=True)
-    return [Token.objects.create(user=member).key, Token.objects.create(user=staff).key]
+    return [auth_token_create(user=member), auth_token_create(user=staff)]
 
 
 @schema.parametrize()

@@ -12,11 +12,11 @@ import schemathesis
 from django.core.cache import cache
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
-from rest_framework.authtoken.models import Token
 
 from luna.tests.fuzzing import CHECKS, keeping_the_test_connection
 from luna.wsgi import application
 from recommendations.tests.worlds import build_world
+from users.services import auth_token_create
 
 schema = schemathesis.openapi.from_wsgi("/schema/", application).include(path_regex="^/reco/")
 
@@ -31,7 +31,7 @@ def _keep_the_test_connection():
 def member(db):
     world = build_world(21, users=6, venues=30, interactions=120, degree=4)
     user = world.users[1]
-    return user, Token.objects.create(user=user).key
+    return user, auth_token_create(user=user)
 
 
 @schema.parametrize()

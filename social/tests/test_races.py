@@ -6,10 +6,10 @@ import threading
 
 import pytest
 from django.db import connection
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from social.models import SocialEdge
+from users.services import auth_token_create
 from users.tests.factories import UserFactory
 
 ON_POSTGRES = connection.vendor == "postgresql"
@@ -20,7 +20,7 @@ RACERS = 6
 @pytest.mark.django_db(transaction=True)
 def test_simultaneous_requests_for_one_edge_store_it_once():
     alice, bob = UserFactory(handle="alice"), UserFactory(handle="bob")
-    token = Token.objects.create(user=alice).key
+    token = auth_token_create(user=alice)
     start = threading.Barrier(RACERS)
     answers: list[tuple[int, dict]] = []
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 from unittest.mock import ANY
 
 import pytest
-from rest_framework.authtoken.models import Token
 
-from users.models import User
-from users.services import BAD_CREDENTIALS, HANDLE_TAKEN
+from users.models import Token, User
+from users.services import BAD_CREDENTIALS, HANDLE_TAKEN, auth_token_create
 from users.tests.factories import PASSWORD, UserFactory
 from venues.models import Interaction
 from venues.tests.factories import InteractionFactory, VenueFactory
@@ -136,15 +135,15 @@ def test_changing_the_handle_to_a_taken_one_is_refused(client_for, alice, bob):
     assert alice.handle == "alice"
 
 
-def test_keeping_your_own_handle_in_another_case_is_allowed(client_for, alice):
+def test_keeping_your_own_handle_in_another_case_is_allowed_and_stored_normalized(client_for, alice):
     response = client_for(alice).patch(f"/users/{alice.id}/", {"handle": "Alice"}, format="json")
     assert response.status_code == 200
-    assert response.json()["handle"] == "Alice"
+    assert response.json()["handle"] == "alice"
 
 
 def test_closing_an_account_deactivates_it_and_keeps_its_history(client_for, api_client, alice):
     InteractionFactory(user=alice)
-    Token.objects.create(user=alice)
+    auth_token_create(user=alice)
     response = client_for(alice).delete(f"/users/{alice.id}/")
     assert response.status_code == 204
     alice.refresh_from_db()
@@ -175,17 +174,20 @@ def test_staff_can_reactivate_an_account(client_for, alice, staff):
 def test_a_token_is_issued_for_handle_in_any_case_and_password(api_client, alice):
     response = api_client.post("/auth/token", {"handle": "ALICE", "password": PASSWORD}, format="json")
     assert response.status_code == 200
-    assert response.json()["token"] == Token.objects.get(user=alice).key
+    assert Token.objects.get(user=alice).digest == Token.digest_of(response.json()["token"])
     assert response.json()["user"]["handle"] == "alice"
     api_client.credentials(HTTP_AUTHORIZATION=f"Token {response.json()['token']}")
     assert api_client.get("/users/me/").json()["id"] == str(alice.id)
 
 
-def test_asking_twice_returns_the_same_token(api_client, alice):
+def test_each_sign_in_gets_a_key_of_its_own_and_both_work(api_client, alice):
     first = api_client.post("/auth/token/", {"handle": "alice", "password": PASSWORD}, format="json").json()
     second = api_client.post("/auth/token/", {"handle": "alice", "password": PASSWORD}, format="json").json()
-    assert first["token"] == second["token"]
-    assert Token.objects.count() == 1
+    assert first["token"] != second["token"]
+    assert Token.objects.count() == 2
+    for key in (first["token"], second["token"]):
+        api_client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+        assert api_client.get("/users/me/").status_code == 200
 
 
 @pytest.mark.parametrize(

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from users.models import User
+from users.services import auth_token_create
 from users.tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -20,10 +20,10 @@ def close(user: User) -> None:
 
 
 def test_a_token_left_behind_by_a_closed_account_is_refused(alice):
-    token = Token.objects.create(user=alice)
+    key = auth_token_create(user=alice)
     close(alice)
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     response = client.get("/users/me/")
     assert response.status_code == 401
     assert client.post("/social/edges/", {"other_user_id": str(alice.id)}, format="json").status_code == 401

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from rest_framework.authtoken.models import Token
 
-from users.models import User
+from users.models import Token, User
+from users.services import auth_token_create
 from users.tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -41,7 +41,7 @@ def snapshot(alice: User) -> tuple:
 def test_permission_matrix(client_for, alice, bob, staff, endpoint, actor, expected):
     method, path, body, _ = ENDPOINTS[endpoint]
     caller = {"anonymous": None, "owner": alice, "other": bob, "staff": staff}[actor]
-    Token.objects.create(user=bob)  # so that revoking has something to remove
+    auth_token_create(user=bob)  # so that revoking has something to remove
     before = snapshot(alice)
     response = getattr(client_for(caller), method)(path.format(alice=alice.id), body, format="json")
     assert response.status_code == expected, response.content

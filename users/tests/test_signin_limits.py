@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import threading
+import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.core.cache import caches
-from rest_framework.authtoken.models import Token
+from django.core.exceptions import ValidationError
+from django.test import override_settings
 
+from luna.errors import RateLimited, Unavailable
 from luna.tests.live import gunicorn, request
-from users.tests.factories import PASSWORD
+from users.models import Token, User
+from users.services import auth_token_issue
+from users.tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -136,3 +143,109 @@ def test_signup_is_throttled_per_address_whatever_x_forwarded_for_says(api_clien
         for n in range(3)
     ]
     assert statuses == [201, 201, 429]
+
+
+def test_another_unicode_spelling_of_a_locked_handle_does_not_sign_in(api_client, settings):
+    settings.LUNA_SIGNIN_FAILURES_PER_HANDLE = 10
+    alice = UserFactory(handle="alice_rt")
+    for n in range(10):
+        assert sign_in(api_client, "alice_rt", f"guess {n}").status_code == 400
+    # PostgreSQL's UPPER turns the dotless "ı" (U+0131) into "I", so "alıce_rt" once matched alice_rt's row
+    # while its lockout count was another handle's.
+    dotless = sign_in(api_client, "al\u0131ce_rt", PASSWORD)
+    fullwidth = sign_in(api_client, "\uff21LICE_RT", PASSWORD)  # NFKC: the same handle, still locked
+
+    assert dotless.status_code == 400
+    assert fullwidth.status_code == 429
+    assert not Token.objects.filter(user=alice).exists()
+
+
+def test_a_handle_is_found_and_locked_in_any_case_and_compatibility_spelling(api_client, alice, settings):
+    settings.LUNA_SIGNIN_FAILURES_PER_HANDLE = 2
+    assert sign_in(api_client, "\uff41lice", PASSWORD).status_code == 200  # fullwidth "a"
+    assert [sign_in(api_client, spelling, "guess").status_code for spelling in ("ALICE", "Alice", "alice")] == [
+        400,
+        400,
+        429,
+    ]
+
+
+def test_signup_refuses_a_handle_that_is_a_taken_one_once_normalized(api_client, alice):
+    response = api_client.post("/users/", {"handle": "\uff21lice", "name": "Mallory"}, format="json")
+    assert response.status_code == 400
+    assert response.json()["handle"] == ["Handle already taken."]
+    assert User.objects.count() == 1
+
+
+def test_signup_stores_the_handle_normalized(api_client):
+    response = api_client.post("/users/", {"handle": "Dana.K", "name": "Dana"}, format="json")
+    assert response.status_code == 201
+    assert response.json()["handle"] == "dana.k"
+    assert User.objects.get().handle == "dana.k"
+
+
+@pytest.mark.skipif(not redis_is_up(), reason="needs the local Redis on 127.0.0.1:6379 (.ci/run starts it)")
+def test_of_40_simultaneous_wrong_guesses_for_one_handle_only_10_passwords_are_checked(settings, monkeypatch):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:6379/12",
+            "KEY_PREFIX": f"luna-test-{uuid.uuid4().hex}",
+        }
+    }
+    settings.LUNA_SIGNIN_FAILURES_PER_HANDLE = 10
+    checked = []
+    start = threading.Barrier(40)
+
+    def check_password(request, **credentials):
+        checked.append(credentials["handle"])
+        time.sleep(0.05)  # a password hash takes a while: the window in which guesses used to race
+        return None
+
+    monkeypatch.setattr("users.services.authenticate", check_password)
+
+    def guess(n: int) -> str:
+        start.wait()
+        try:
+            auth_token_issue(request=None, handle="alice", password=f"guess {n}")
+        except RateLimited:
+            return "locked"
+        except ValidationError:
+            return "wrong"
+        finally:
+            caches["default"].close()
+        return "signed in"
+
+    with ThreadPoolExecutor(max_workers=40) as pool:
+        outcomes = list(pool.map(guess, range(40)))
+    assert len(checked) == 10
+    assert sorted(outcomes) == ["locked"] * 30 + ["wrong"] * 10
+
+
+# A Redis nobody listens on: every cache call fails at once, as when the server is down.
+cache_down = override_settings(
+    CACHES={"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}}
+)
+
+
+def test_with_the_cache_down_sign_in_is_refused_with_503_and_retry_after(api_client, alice):
+    with cache_down:
+        response = sign_in(api_client, "alice", PASSWORD)
+    assert response.status_code == 503
+    assert int(response["Retry-After"]) > 0
+    assert "try again shortly" in response.json()["detail"]
+    assert not Token.objects.filter(user=alice).exists()
+
+
+def test_with_the_cache_down_signup_is_refused_with_503_and_retry_after(api_client):
+    with cache_down:
+        response = api_client.post("/users/", {"handle": "dana", "name": "Dana"}, format="json")
+    assert response.status_code == 503
+    assert int(response["Retry-After"]) > 0
+    assert not User.objects.exists()
+
+
+def test_with_the_cache_down_per_handle_lockout_refuses_too(alice):
+    # Even past the per-address throttle (the service alone): a guess that cannot be counted is not checked.
+    with cache_down, pytest.raises(Unavailable):
+        auth_token_issue(request=None, handle="alice", password=PASSWORD)

@@ -7,6 +7,7 @@ import secrets
 from django.core.management.base import BaseCommand
 
 from users.models import User
+from users.validators import normalize_handle
 
 
 class Command(BaseCommand):
@@ -16,7 +17,7 @@ class Command(BaseCommand):
         parser.add_argument("--handle", default="admin")
 
     def handle(self, *args, handle: str, **options) -> None:
-        if User.objects.filter(handle__iexact=handle).exists():
+        if User.objects.filter(handle=normalize_handle(handle)).exists():
             self.stdout.write(
                 f"Staff account '{handle}' already exists (its password was printed when it was created); "
                 f"to set a new one: .venv/bin/python manage.py changepassword {handle}"

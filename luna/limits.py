@@ -1,0 +1,104 @@
+"""Counting attempts in the shared Django cache: the one counter every limiter of Luna uses.
+
+A window opens at a key's first hit and lasts `seconds`; within it the first `limit` hits are
+admitted and the rest are told how long until it ends. Each hit is counted before the caller
+does the work it guards (checks a password, stores a like), so concurrent requests cannot all
+read "below the limit" and all get through.
+
+- Redis (`CACHE_URL=redis://...`): `add` is SET NX and `incr` is INCR, atomic on the server, so
+  exactly `limit` hits are admitted per window however many processes and machines race.
+- The file cache (the default): its `add` and `incr` read and then write the file, so hits
+  racing unguarded could be lost. Each hit takes an exclusive `flock` on a lock file in the
+  cache folder around both calls, so every process of the machine counts exactly too; the
+  folder is per machine, which is why several machines need Redis.
+- Other backends count as their `add` and `incr` do (the in-memory one is exact per process).
+
+When the cache cannot be reached a hit raises `CacheUnavailable`; each limiter decides whether
+that refuses the request (sign-in and signup: they protect passwords) or lets it through.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import math
+import os
+import time
+from collections.abc import Iterator
+
+from django.core.cache import cache, caches
+from django.core.cache.backends.filebased import FileBasedCache
+
+try:
+    from redis.exceptions import RedisError
+except ImportError:  # pragma: no cover - redis is in requirements.txt
+    RedisError = OSError
+
+# What a cache raises when its server or folder cannot be reached.
+CACHE_ERRORS = (RedisError, OSError)
+
+
+LIMITS_UNAVAILABLE = (
+    "Sign-in and signup are unavailable for a moment (their limits cannot be counted); try again shortly."
+)
+
+
+class CacheUnavailable(Exception):
+    """The shared cache could not be reached, so the hit was not counted."""
+
+
+@contextlib.contextmanager
+def _exclusive() -> Iterator[None]:
+    """Hold the file cache's lock (a no-op with another backend)."""
+    current = caches["default"]
+    if not isinstance(current, FileBasedCache):
+        yield
+        return
+    folder = current._dir  # the backend keeps its folder here; Django has no public name for it
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "limits.lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def window_hit(key: str, *, limit: int, seconds: int) -> int | None:
+    """Count one hit on `key`; None when it is within the limit, else the seconds until the window ends."""
+    now = time.time()
+    ends_key = f"{key}:ends"
+    try:
+        with _exclusive():
+            count = None
+            for _ in range(2):
+                opened = cache.add(key, 0, timeout=seconds)
+                if opened:
+                    cache.set(ends_key, now + seconds, timeout=seconds)
+                try:
+                    count = cache.incr(key)
+                    break
+                except ValueError:
+                    continue  # the window ended between the two calls: open the next one
+            if count is None:
+                return None
+            if count <= 1 and not opened:
+                # Redis's INCR (or DECR) may have made the key anew when it expired between the client's
+                # EXISTS and INCR: give it a window, or it would count forever.
+                cache.touch(key, seconds)
+            if count <= limit:
+                return None
+            ends = cache.get(ends_key)
+    except CACHE_ERRORS as exc:
+        raise CacheUnavailable(str(exc)) from exc
+    left = (ends if ends is not None else now + seconds) - now
+    return max(1, math.ceil(left))
+
+
+def window_unhit(key: str) -> None:
+    """Take back one hit of the current window (an attempt that turned out not to count)."""
+    try:
+        with _exclusive(), contextlib.suppress(ValueError):  # the window has ended: nothing to take back
+            cache.decr(key)
+    except CACHE_ERRORS as exc:
+        raise CacheUnavailable(str(exc)) from exc
