@@ -64,35 +64,39 @@ def _exclusive() -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def window_hit(key: str, *, limit: int, seconds: int) -> int | None:
-    """Count one hit on `key`; None when it is within the limit, else the seconds until the window ends."""
+def window_count(key: str, *, seconds: int, amount: int = 1) -> int:
+    """Add `amount` hits to `key`'s window (one of `seconds` opens at its first hit): the count after them."""
     now = time.time()
-    ends_key = f"{key}:ends"
     try:
         with _exclusive():
-            count = None
             for _ in range(2):
                 opened = cache.add(key, 0, timeout=seconds)
                 if opened:
-                    cache.set(ends_key, now + seconds, timeout=seconds)
+                    cache.set(f"{key}:ends", now + seconds, timeout=seconds)
                 try:
-                    count = cache.incr(key)
-                    break
+                    count = cache.incr(key, amount)
                 except ValueError:
                     continue  # the window ended between the two calls: open the next one
-            if count is None:
-                return None
-            if count <= 1 and not opened:
-                # Redis's INCR (or DECR) may have made the key anew when it expired between the client's
-                # EXISTS and INCR: give it a window, or it would count forever.
-                cache.touch(key, seconds)
-            if count <= limit:
-                return None
-            ends = cache.get(ends_key)
+                if count <= amount and not opened:
+                    # Redis's INCRBY may have made the key anew when it expired between the client's
+                    # EXISTS and INCRBY: give it a window, or it would count forever.
+                    cache.touch(key, seconds)
+                return count
+            return amount  # the cache lost the key twice running: count these hits alone
     except CACHE_ERRORS as exc:
         raise CacheUnavailable(str(exc)) from exc
-    left = (ends if ends is not None else now + seconds) - now
-    return max(1, math.ceil(left))
+
+
+def window_hit(key: str, *, limit: int, seconds: int) -> int | None:
+    """Count one hit on `key`; None when it is within the limit, else the seconds until the window ends."""
+    if window_count(key, seconds=seconds) <= limit:
+        return None
+    try:
+        ends = cache.get(f"{key}:ends")
+    except CACHE_ERRORS as exc:
+        raise CacheUnavailable(str(exc)) from exc
+    now = time.time()
+    return max(1, math.ceil((ends if ends is not None else now + seconds) - now))
 
 
 def window_unhit(key: str) -> None:

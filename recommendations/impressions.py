@@ -7,11 +7,11 @@ and counted in /metrics (luna_impressions_failed_total); the recommendation was 
 Outside a request (a management command, the shell) `impressions_flush()` writes them.
 
 At most LUNA_IMPRESSIONS_PER_USER_PER_DAY rows are stored per user per UTC day: the flush adds each
-user's rows to a counter of theirs for the day in the shared cache (one `incr`, atomic on Redis; on
-the file cache, one machine's, a get and a set) and keeps only what is still under the bound, the
-earliest answers and their top ranks first. Beyond it the user is still served, unrecorded (counted
-in luna_impressions_over_daily_bound_total). The count costs the request nothing: it happens after
-the response, with the insert.
+user's rows to a counter of theirs for the day in the shared cache (luna.limits.window_count, the
+counter every limit uses: exact on Redis and on one machine's file cache) and keeps only what is
+still under the bound, the earliest answers and their top ranks first. Beyond it the user is still
+served, unrecorded (counted in luna_impressions_over_daily_bound_total). The count costs the
+request nothing: it happens after the response, with the insert.
 """
 
 from __future__ import annotations
@@ -23,11 +23,11 @@ from collections.abc import Iterable
 from contextlib import nullcontext
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.signals import request_finished
 from django.db import DatabaseError, connections, router, transaction
 from django.utils import timezone
 
+from luna.limits import CacheUnavailable, window_count
 from luna.metrics import IMPRESSIONS_FAILED, IMPRESSIONS_OVER_DAILY_BOUND, IMPRESSIONS_RECORDED
 from recommendations.models import Impression
 
@@ -103,13 +103,9 @@ def _within_daily_bound(rows: list[Impression]) -> list[Impression]:
     for (user_id, day), theirs in groups.items():
         key = f"luna:impressions:{day:%Y%m%d}:{user_id}"
         try:
-            # The key names the day; it outlives it by a day so that a flush around midnight finds it.
-            cache.add(key, 0, timeout=2 * DAY_SECONDS)
-            try:
-                total = cache.incr(key, len(theirs))
-            except ValueError:  # it expired between the two calls
-                cache.set(key, total := len(theirs), timeout=2 * DAY_SECONDS)
-        except Exception:  # the cache is down: record them (a bound missed beats experiment data lost)
+            # The key names the day; its window outlives the day by one so that a flush around midnight finds it.
+            total = window_count(key, seconds=2 * DAY_SECONDS, amount=len(theirs))
+        except CacheUnavailable:  # the cache is down: record them (a bound missed beats experiment data lost)
             logger.warning("Counting impressions per user failed; recorded without the daily bound", exc_info=True)
             kept += theirs
             continue

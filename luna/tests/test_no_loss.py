@@ -9,6 +9,7 @@ import urllib.request
 import pytest
 from django.db import connection
 
+from luna.tests.caches import with_rates
 from users.models import Token
 from users.services import auth_token_create
 from users.tests.factories import UserFactory
@@ -26,10 +27,7 @@ ON_POSTGRES = connection.vendor == "postgresql"
 @pytest.mark.django_db(transaction=True)
 def test_eight_clients_posting_250_interactions_each_store_exactly_2000_rows(live_server, settings):
     # Far above the per-user limit of a real client; this test is about the writes, not the throttle.
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "interactions": "1000/minute"},
-    }
+    with_rates(settings, interactions="1000/minute")
     venue = VenueFactory()
     tokens = [auth_token_create(user=UserFactory()) for _ in range(CLIENTS)]
     url = f"{live_server.url}/venues/{venue.id}/interactions/"

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import socket
 import threading
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -13,29 +11,11 @@ from django.test import Client, RequestFactory, override_settings
 
 from luna.api.throttles import ScopedRateThrottle
 from luna.metrics import CACHE_FAILURES
+from luna.tests.caches import cache_down, local_redis, redis_is_up, with_rates
 from users.models import User
 
 LIKES = 150
 REDIS_DB = 12  # this suite's own database of the local Redis
-# A Redis nobody listens on: every cache call fails at once, as when the server is down.
-cache_down = override_settings(
-    CACHES={"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}}
-)
-
-
-def redis_is_up() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
-def with_rates(settings, **rates) -> None:
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], **rates},
-    }
 
 
 class _Interactions:
@@ -62,13 +42,7 @@ def admitted_of_simultaneous(requests: int, user: User) -> int:
 
 @pytest.mark.skipif(not redis_is_up(), reason="needs the local Redis on 127.0.0.1:6379 (.ci/run starts it)")
 def test_of_150_simultaneous_likes_exactly_120_are_admitted_with_redis(settings):
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": f"redis://127.0.0.1:6379/{REDIS_DB}",
-            "KEY_PREFIX": f"luna-test-{uuid.uuid4().hex}",
-        }
-    }
+    settings.CACHES = local_redis(REDIS_DB)
     with_rates(settings, interactions="120/minute")
     bob = User(handle="bob", name="Bob")
     assert admitted_of_simultaneous(LIKES, bob) == 120

@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from luna.tests.caches import with_rates
 from plans.models import Plan, PlanParticipant
 from plans.tests.factories import PlanFactory, PlanParticipantFactory
 from social.tests.factories import SocialEdgeFactory
@@ -183,10 +184,7 @@ def test_the_cap_holds_in_the_admin(client, alice, venue, settings):
 
 def test_making_plans_is_throttled_per_user(client_for, alice, bob, venue, settings):
     assert settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["plans"] == "30/hour"
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "plans": "2/hour"},
-    }
+    with_rates(settings, plans="2/hour")
     body = {"venue_id": str(venue.pk), "start_time": tomorrow()}
     statuses = [client_for(alice).post("/plans/", body).status_code for _ in range(3)]
     assert statuses == [201, 201, 429]

@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 from prometheus_client import REGISTRY
 
+from luna.tests.caches import cache_down, with_rates
 from plans.models import PlanParticipant
 from plans.tests.factories import PlanFactory, PlanParticipantFactory
 from recommendations import impressions
@@ -30,10 +31,7 @@ def recommendations_rate(settings):
     """Set the per-user rate of the recommendation endpoints."""
 
     def set_rate(rate: str) -> None:
-        settings.REST_FRAMEWORK = {
-            **settings.REST_FRAMEWORK,
-            "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "recommendations": rate},
-        }
+        with_rates(settings, recommendations=rate)
 
     return set_rate
 
@@ -148,8 +146,7 @@ def test_a_new_day_starts_a_new_count(client_for, alice, venues, settings):
 
 def test_with_the_cache_down_impressions_are_still_recorded(client_for, alice, venues, settings):
     settings.LUNA_IMPRESSIONS_PER_USER_PER_DAY = 3
-    with mock.patch.object(impressions, "cache") as down:
-        down.add.side_effect = down.incr.side_effect = ConnectionError("cache down")
+    with cache_down:
         response = client_for(alice).get(f"/reco/venues/{alice.pk}/", {"limit": 5})
     assert response.status_code == 200
     assert Impression.objects.count() == 5  # a bound missed for a while beats the experiment's data lost

@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from django.test import Client, override_settings
+from django.test import Client
 
+from luna.tests.caches import cache_down, with_rates
 from users.models import User
 from users.tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def with_rates(settings, **rates) -> None:
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], **rates},
-    }
 
 
 def admin_login(client: Client, handle: str, password: str, **headers):
@@ -73,11 +67,7 @@ def test_the_right_admin_password_below_the_limits_signs_in(sam, settings):
 
 def test_with_the_cache_down_the_admin_login_is_refused_with_503(sam):
     client = Client()
-    with override_settings(
-        CACHES={
-            "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}
-        }
-    ):
+    with cache_down:
         response = admin_login(client, "sam", PASSWORD)
     assert response.status_code == 503
     assert int(response["Retry-After"]) > 0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import socket
 import threading
 import time
 import uuid
@@ -12,22 +11,15 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.core.cache import caches
 from django.core.exceptions import ValidationError
-from django.test import override_settings
 
 from luna.errors import RateLimited, Unavailable
+from luna.tests.caches import cache_down, local_redis, redis_is_up, with_rates
 from luna.tests.live import gunicorn, request
 from users.models import Token, User
 from users.services import auth_token_issue
 from users.tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def with_rates(settings, **rates) -> None:
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], **rates},
-    }
 
 
 def sign_in(client, handle: str, password: str, **headers):
@@ -79,24 +71,10 @@ def test_a_right_password_below_the_limit_still_signs_in(api_client, alice, sett
     assert sign_in(api_client, "alice", PASSWORD).status_code == 200
 
 
-def redis_is_up() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
 @pytest.mark.skipif(not redis_is_up(), reason="needs the local Redis (.ci/run starts it)")
 def test_workers_with_their_own_redis_clients_share_the_counters(api_client, alice, settings):
     """Each request goes through a new cache client, as if each came to another worker process."""
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": "redis://127.0.0.1:6379/15",
-            "KEY_PREFIX": f"luna-test-{alice.pk}",
-        }
-    }
+    settings.CACHES = local_redis(15)
     settings.LUNA_SIGNIN_FAILURES_PER_HANDLE = 4
     with_rates(settings, token="6/minute")
     statuses = []
@@ -186,13 +164,7 @@ def test_signup_stores_the_handle_normalized(api_client):
 
 @pytest.mark.skipif(not redis_is_up(), reason="needs the local Redis on 127.0.0.1:6379 (.ci/run starts it)")
 def test_of_40_simultaneous_wrong_guesses_for_one_handle_only_10_passwords_are_checked(settings, monkeypatch):
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": "redis://127.0.0.1:6379/12",
-            "KEY_PREFIX": f"luna-test-{uuid.uuid4().hex}",
-        }
-    }
+    settings.CACHES = local_redis(12)
     settings.LUNA_SIGNIN_FAILURES_PER_HANDLE = 10
     checked = []
     start = threading.Barrier(40)
@@ -220,12 +192,6 @@ def test_of_40_simultaneous_wrong_guesses_for_one_handle_only_10_passwords_are_c
         outcomes = list(pool.map(guess, range(40)))
     assert len(checked) == 10
     assert sorted(outcomes) == ["locked"] * 30 + ["wrong"] * 10
-
-
-# A Redis nobody listens on: every cache call fails at once, as when the server is down.
-cache_down = override_settings(
-    CACHES={"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}}
-)
 
 
 def test_with_the_cache_down_sign_in_is_refused_with_503_and_retry_after(api_client, alice):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from luna.tests.caches import with_rates
 from venues.models import Interaction
 from venues.tests.factories import VenueFactory
 
@@ -11,10 +12,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_interaction_posts_are_throttled_per_user(client_for, alice, bob, settings):
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "interactions": "3/minute"},
-    }
+    with_rates(settings, interactions="3/minute")
     venue = VenueFactory()
     as_alice = client_for(alice)
     statuses = [
@@ -31,9 +29,6 @@ def test_the_default_limit_is_generous(settings):
 
 
 def test_reading_venues_is_not_throttled_by_the_interaction_rate(client_for, alice, settings):
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "interactions": "1/minute"},
-    }
+    with_rates(settings, interactions="1/minute")
     venue = VenueFactory()
     assert all(client_for(alice).get(f"/venues/{venue.pk}/").status_code == 200 for _ in range(3))
