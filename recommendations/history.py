@@ -83,10 +83,12 @@ def database_world(*, holdout_days: float | None = None, now: datetime | None = 
     edges = plain_rows(
         SocialEdge.objects.values_list(Cast("user_id", CharField()), Cast("other_user_id", CharField()), "strength")
     )
+    # As served: a friend's visits count only where the friend has an edge back (selectors.users_friends).
+    both_ways = {(uuid_key(a), uuid_key(b)) for a, b, _ in edges}
     pairs = [
         (user_position[uuid_key(a)], user_position[uuid_key(b)], strength)
         for a, b, strength in edges
-        if uuid_key(a) in user_position and uuid_key(b) in user_position
+        if uuid_key(a) in user_position and uuid_key(b) in user_position and (uuid_key(b), uuid_key(a)) in both_ways
     ]
     social = csr([p[0] for p in pairs], [p[1] for p in pairs], [p[2] for p in pairs], (len(users),) * 2)
 

@@ -190,7 +190,7 @@ def _suggest(
     version = served.version if served is not None else None
     friends = None
     if name == LearnedRanker.name:
-        by_member = users_friends(user_ids=[member.id for member in members])
+        by_member = users_friends(user_ids=[member.id for member in members], sharing=True)
         friends = [by_member[member.id] for member in members]
     world = user_world(catalogue, [(member, totals[member.id]) for member in members], friends=friends, model=served)
     rows = np.arange(len(members))

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from django.db import connections
-from django.db.models import CharField, Count, Q, QuerySet, Sum
+from django.db.models import CharField, Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import Cast
 
 from luna.db import CompiledRead
@@ -110,20 +110,27 @@ def user_friends(*, user_id: uuid.UUID) -> list[Friend]:
     return users_friends(user_ids=[user_id])[user_id]
 
 
-_USERS_FRIENDS = CompiledRead(
-    lambda user_ids: (
-        SocialEdge.objects.filter(user_id__in=user_ids, other_user__is_active=True)
-        .order_by()
-        .values_list(
-            "user_id", "other_user_id", "other_user__handle", "other_user__name", "relationship_type", "strength"
+def _edges_to_active_users(user_ids: Sequence[uuid.UUID], *, sharing: bool) -> QuerySet:
+    edges = SocialEdge.objects.filter(user_id__in=user_ids, other_user__is_active=True)
+    if sharing:  # only where the friend has an edge back
+        edges = edges.filter(
+            Exists(SocialEdge.objects.filter(user_id=OuterRef("other_user_id"), other_user_id=OuterRef("user_id")))
         )
+    return edges.order_by().values_list(
+        "user_id", "other_user_id", "other_user__handle", "other_user__name", "relationship_type", "strength"
     )
-)
 
 
-def users_friends(*, user_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[Friend]]:
-    """Each of these users' edges to active users, in one query."""
-    rows = _USERS_FRIENDS.rows(user_ids=list(user_ids)) if user_ids else []
+_USERS_FRIENDS = CompiledRead(lambda user_ids: _edges_to_active_users(user_ids, sharing=False))
+_USERS_SHARING_FRIENDS = CompiledRead(lambda user_ids: _edges_to_active_users(user_ids, sharing=True))
+
+
+def users_friends(*, user_ids: Sequence[uuid.UUID], sharing: bool = False) -> dict[uuid.UUID, list[Friend]]:
+    """Each of these users' edges to active users, in one query. With `sharing`, only the friends
+    who have an edge back: a person's visits count for the people they added, not for whoever adds
+    them (the `friends_went` signal reads them)."""
+    read = _USERS_SHARING_FRIENDS if sharing else _USERS_FRIENDS
+    rows = read.rows(user_ids=list(user_ids)) if user_ids else []
     friends: dict[uuid.UUID, list[Friend]] = {user_id: [] for user_id in user_ids}
     for user_id, *friend in rows:
         friends[user_id].append(Friend(*friend))

@@ -340,9 +340,24 @@ def test_friends_visits_count_for_the_learned_ranker(client_for):
     ours = client_for(alice).get(f"/reco/venues/{alice.pk}/", {"limit": 100}).json()
     assert all(row["features"]["friends_went"] == 0 for row in ours)
     SocialEdge.objects.create(user=alice, other_user=bob, strength=1.0)
+    SocialEdge.objects.create(user=bob, other_user=alice, strength=1.0)  # bob added alice too
     theirs = client_for(alice).get(f"/reco/venues/{alice.pk}/", {"limit": 100}).json()
     bobs = {str(venue) for venue in Interaction.objects.filter(user=bob).values_list("venue_id", flat=True)}
     assert any(row["features"]["friends_went"] > 0 for row in theirs if row["venue_id"] in bobs)
+
+
+@pytest.mark.django_db
+def test_someone_who_never_added_you_back_shares_no_visits_through_friends_went(client_for):
+    users, *_ = bulk_world()
+    mallory, victim = users[0], users[1]
+    train()
+    before = client_for(mallory).get(f"/reco/venues/{mallory.pk}/", {"limit": 100}).json()
+
+    SocialEdge.objects.create(user=mallory, other_user=victim, strength=1.0)  # one-sided: no consent
+    after = client_for(mallory).get(f"/reco/venues/{mallory.pk}/", {"limit": 100}).json()
+
+    assert all(row["features"]["friends_went"] == 0 for row in after)
+    assert [without_id(row) for row in after] == [without_id(row) for row in before]
 
 
 @pytest.mark.django_db
