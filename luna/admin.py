@@ -11,7 +11,9 @@ from django.contrib.admin.views.main import ChangeList
 from django.db import models
 from django.http import StreamingHttpResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.text import Truncator
 
 # Never in an export: secrets and blobs.
 NOT_EXPORTED = {"password"}
@@ -100,6 +102,32 @@ def related_table(headers: list[str], rows: list[tuple], *, empty: str):
         "", "<tr>{}</tr>", ((format_html_join("", "<td>{}</td>", ((cell,) for cell in row)),) for row in rows)
     )
     return format_html("<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>", head, body)
+
+
+def list_time(field: str, description: str | None = None):
+    """A date-time column of a change list, sortable by `field`: `2026-12-07 14:13` in the admin's time
+    zone, half the width of Django's `Dec. 7, 2026, 2:13 p.m.` (lists must fit a 1366-px screen)."""
+
+    @admin.display(description=description or field.replace("_", " "), ordering=field)
+    def column(obj) -> str:
+        value = getattr(obj, field)
+        return "-" if value is None else f"{timezone.localtime(value):%Y-%m-%d %H:%M}"
+
+    column.__name__ = field  # the column's CSS class, as for the field itself
+    return column
+
+
+def list_text(field: str, description: str | None = None, *, chars: int = 60):
+    """A long text column of a change list, cut to `chars` with the whole text as its tooltip."""
+
+    @admin.display(description=description or field.replace("_", " "), ordering=field)
+    def column(obj):
+        value = getattr(obj, field) or ""
+        short = Truncator(value).chars(chars)
+        return format_html('<span title="{}">{}</span>', value, short) if short != value else value or "-"
+
+    column.__name__ = field
+    return column
 
 
 def admin_link(obj, text=None):

@@ -12,7 +12,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
-from luna.admin import ModelAdmin
+from luna.admin import ModelAdmin, list_time
 from luna.errors import Conflict
 from plans.admin import PlanAdmin
 from plans.models import Plan
@@ -41,17 +41,15 @@ def _figure(version: RankerVersion, ranker: str, name: str) -> str:
 class RankerVersionAdmin(ModelAdmin):
     """Trained models: what each was trained on and how it did; serve one (an older one is a rollback)."""
 
+    # The figures to compare versions by; every figure is on the version's page.
     list_display = (
         "version",
-        "ranker",
         "is_active",
-        "created_at",
+        list_time("created_at", "trained"),
         "users",
-        "interactions",
         "precision_at_10",
         "formula_precision_at_10",
         "recall_at_10",
-        "training_seconds",
         "size_mib",
     )
     list_filter = ("is_active", "ranker")
@@ -220,7 +218,14 @@ class ExperimentChangeInline(admin.TabularInline):
 class ExperimentAdmin(ModelAdmin):
     """A/B experiments between rankers: arms and shares, start/stop (audited), and the report."""
 
-    list_display = ("name", "status", "arm_list", "started_at", "stopped_at", "impression_count")
+    list_display = (
+        "name",
+        "status",
+        "arm_list",
+        list_time("started_at", "started"),
+        list_time("stopped_at", "stopped"),
+        "impression_count",
+    )
     list_filter = ("status",)
     search_fields = ("name",)
     fields = ("name", "description", "status", "created_at", "started_at", "stopped_at")
