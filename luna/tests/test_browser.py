@@ -278,3 +278,21 @@ def test_every_admin_list_fits_a_laptop_screen(browser, live_server, client, scr
         ):
             overflowing[opts.label] = found
     assert not overflowing, "\n".join(f"{label}: {found}" for label, found in overflowing.items())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_ranker_versions_figures_read_as_tables(browser, live_server, client, screenshots):
+    from recommendations.models import RankerVersion
+
+    admin_world()
+    served = RankerVersion.objects.get(is_active=True)
+    client.force_login(UserFactory(handle="root", is_staff=True, is_superuser=True))
+    browser.get(live_server.url + "/admin/login/")
+    browser.add_cookie({"name": "sessionid", "value": client.cookies["sessionid"].value, "path": "/"})
+    laptop_screen(browser)
+    browser.get(f"{live_server.url}/admin/recommendations/rankerversion/{served.pk}/change/")
+    metrics = wait_for(browser, ".field-metrics_table table.figures")
+    assert "precision 0.0875" in metrics.text and "{" not in wait_for(browser, "#content").text
+    assert "Delete" not in wait_for(browser, ".submit-row").text  # the served version stays
+    browser.execute_script("arguments[0].scrollIntoView()", wait_for(browser, ".field-trained_on_table"))
+    browser.save_screenshot(str(screenshots / "admin-ranker-version.png"))
