@@ -1,8 +1,8 @@
 """The front page in a real browser: Debian's chromium, headless, driven by selenium.
 
 It loads `/`, follows the link to the API docs and waits for Swagger UI to draw the schema,
-opens a plan's admin page, and opens every admin list at 1366×900 (a laptop's screen) to check
-that each column is on screen, taking a screenshot of each: into a temporary folder, or into
+opens a plan's admin page, and opens the dashboard and every admin list at 1366×900 (a laptop's
+screen) to check their layout, taking a screenshot of each: into a temporary folder, or into
 docs/screenshots/ with `LUNA_SCREENSHOTS=1 make test` (how the ones there were taken).
 Skipped where chromium and chromedriver are not installed (`.ci/run` installs them).
 """
@@ -126,10 +126,16 @@ def test_the_admin_dashboard(browser, live_server, client, screenshots):
     client.force_login(UserFactory(handle="root", is_staff=True, is_superuser=True))
     browser.get(live_server.url + "/admin/login/")
     browser.add_cookie({"name": "sessionid", "value": client.cookies["sessionid"].value, "path": "/"})
+    laptop_screen(browser)
     browser.get(live_server.url + "/admin/")
     assert "Luna today" in wait_for(browser, ".luna-dashboard").text
-    browser.set_window_size(1280, 1400)
     browser.save_screenshot(str(screenshots / "admin-dashboard.png"))
+    layout = browser.execute_script(MEASURE_DASHBOARD)
+    assert layout["page_scrolls"] is False
+    assert len(layout["tile_tops"]) == 10 and len(set(layout["tile_tops"])) == 1  # the figures in one row
+    assert len(set(layout["chart_tops"])) == 1  # the two charts side by side
+    assert layout["charts_right"] <= layout["apps_left"]  # the app list beside them,
+    assert layout["last_app_top"] < LAPTOP[1]  # every app's heading on the first screen
 
 
 @pytest.mark.django_db(transaction=True)
@@ -193,6 +199,21 @@ return {
   results_scroll: results.scrollWidth > results.clientWidth,
   lines: lines,
   tallest: tallest,
+};
+"""
+
+
+MEASURE_DASHBOARD = """
+const box = (element) => element.getBoundingClientRect();
+const apps = document.querySelectorAll('#content-main .app-list > .module, #content-main > .module');
+const charts = [...document.querySelectorAll('.luna-dashboard .luna-chart')].map(box);
+return {
+  page_scrolls: document.documentElement.scrollWidth > window.innerWidth,
+  tile_tops: [...document.querySelectorAll('.luna-dashboard .tile')].map((tile) => box(tile).top),
+  chart_tops: charts.map((chart) => Math.round(chart.top)),
+  charts_right: Math.max(...charts.map((chart) => chart.right)),
+  apps_left: box(document.querySelector('#content-main')).left,
+  last_app_top: box(apps[apps.length - 1]).top,
 };
 """
 
