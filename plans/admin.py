@@ -10,7 +10,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from luna.admin import ModelAdmin, add_panels, admin_link, related_table
+from luna.admin import ModelAdmin, add_panels, admin_link, list_text, list_time, related_table
 from luna.errors import Conflict
 from plans.models import Booking, Plan, PlanParticipant
 from plans.services import (
@@ -150,7 +150,8 @@ class BookingInline(admin.StackedInline):
 @admin.register(Plan)
 class PlanAdmin(ModelAdmin):
     form = PlanForm
-    list_display = ("__str__", "status", "participant_count", "booking_status", "start_time", "created_at")
+    # Every list fits a 1366-px screen with the sidebar and the filters open (luna/tests/test_browser.py).
+    list_display = ("__str__", "status", list_time("start_time", "starts"), "participant_count", "booking_status")
     list_filter = ("status", "venue__category")
     search_fields = ("organizer__handle", "organizer__name", "venue__name")
     autocomplete_fields = ("organizer", "venue")
@@ -286,7 +287,7 @@ class PlanAdmin(ModelAdmin):
 @admin.register(PlanParticipant)
 class PlanParticipantAdmin(ModelAdmin):
     form = PlanParticipantForm
-    list_display = ("__str__", "plan", "status", "updated_at")
+    list_display = ("user", "plan", "status", list_time("updated_at"))
     list_filter = ("status",)
     search_fields = ("user__handle", "user__name", "plan__venue__name")
     autocomplete_fields = ("plan", "user")
@@ -302,7 +303,7 @@ class PlanParticipantAdmin(ModelAdmin):
 
 @admin.register(Booking)
 class BookingAdmin(ModelAdmin):
-    list_display = ("__str__", "plan", "status", "attempts", "last_error", "updated_at")
+    list_display = ("plan", "status", "attempts", list_text("last_error", chars=40), list_time("updated_at"))
     list_filter = ("status", "provider")
     search_fields = ("external_ref", "plan__venue__name", "plan__organizer__handle")
     list_select_related = ("plan__organizer", "plan__venue")

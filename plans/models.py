@@ -8,6 +8,7 @@ from django.db import models, transaction
 from django.db.models import Q
 from django.db.models.deletion import SET_NULL, ProtectedError
 from django.utils import timezone
+from django.utils.text import Truncator
 
 
 class BookingBlocker(NamedTuple):
@@ -84,8 +85,9 @@ class Plan(models.Model):
         ]
 
     def __str__(self) -> str:
-        venue = self.venue.name if self.venue_id else "no venue"
-        return f"{self.organizer} at {venue}, {self.start_time:%Y-%m-%d %H:%M}"
+        # Short enough for a list's column, a page title and a message: the time is on the plan's page.
+        venue = Truncator(self.venue.name).chars(24).replace(" …", "…") if self.venue_id else "no venue"
+        return f"{self.organizer} at {venue}, {self.start_time:%Y-%m-%d}"
 
     def booking_blocker(self) -> BookingBlocker | None:
         """Why this plan cannot be booked now (its start has passed, its venue is gone), or None.
@@ -160,4 +162,5 @@ class Booking(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Booking {self.external_ref or self.id} ({self.status})"
+        # "Booking mock-23de4f5a… (booked)": the whole reference is on the booking's page.
+        return f"Booking {Truncator(self.external_ref or str(self.id)).chars(14)} ({self.status})"

@@ -4,6 +4,7 @@ import base64
 
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.actions import delete_selected
 from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.forms.models import BaseInlineFormSet
@@ -12,7 +13,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
-from luna.admin import ModelAdmin
+from luna.admin import ModelAdmin, figures_table, list_time
 from luna.errors import Conflict
 from plans.admin import PlanAdmin
 from plans.models import Plan
@@ -41,17 +42,15 @@ def _figure(version: RankerVersion, ranker: str, name: str) -> str:
 class RankerVersionAdmin(ModelAdmin):
     """Trained models: what each was trained on and how it did; serve one (an older one is a rollback)."""
 
+    # The figures to compare versions by; every figure is on the version's page.
     list_display = (
         "version",
-        "ranker",
         "is_active",
-        "created_at",
+        list_time("created_at", "trained"),
         "users",
-        "interactions",
         "precision_at_10",
         "formula_precision_at_10",
         "recall_at_10",
-        "training_seconds",
         "size_mib",
     )
     list_filter = ("is_active", "ranker")
@@ -63,9 +62,9 @@ class RankerVersionAdmin(ModelAdmin):
         "is_active",
         "created_at",
         "activated_at",
-        "trained_on",
-        "metrics",
-        "parameters",
+        "trained_on_table",
+        "metrics_table",
+        "parameters_table",
         "training_seconds",
         "artifact_bytes",
     )
@@ -79,6 +78,43 @@ class RankerVersionAdmin(ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False if obj is not None else super().has_change_permission(request, obj)
+
+    @admin.display(description="trained on")
+    def trained_on_table(self, version: RankerVersion):
+        return figures_table(version.trained_on)
+
+    @admin.display(description="metrics")
+    def metrics_table(self, version: RankerVersion):
+        return figures_table(version.metrics)
+
+    @admin.display(description="parameters")
+    def parameters_table(self, version: RankerVersion):
+        return figures_table(version.parameters)
+
+    # The active version is what every process serves: deleting it would silently fall back to the
+    # formula. Serving another version or the formula first (the list's actions) makes it deletable.
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return not (obj is not None and obj.is_active) and super().has_delete_permission(request, obj)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        version = self.get_object(request, object_id)
+        if version is not None and version.is_active:
+            self.message_user(request, served_message([version]), messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:recommendations_rankerversion_change", args=[version.pk]))
+        return super().delete_view(request, object_id, extra_context)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if "delete_selected" in actions:
+            actions["delete_selected"] = (self.delete_unserved, *actions["delete_selected"][1:])
+        return actions
+
+    def delete_unserved(self, modeladmin, request, queryset):
+        served = list(queryset.filter(is_active=True))
+        if served:
+            self.message_user(request, served_message(served), messages.ERROR)
+            return None
+        return delete_selected(modeladmin, request, queryset)
 
     @admin.display(description="users")
     def users(self, version: RankerVersion) -> int:
@@ -116,6 +152,14 @@ class RankerVersionAdmin(ModelAdmin):
     def serve_the_formula(self, request, queryset) -> None:
         ranker_deactivate()
         self.message_user(request, "The formula is served from the next request on.", messages.SUCCESS)
+
+
+def served_message(versions: list[RankerVersion]) -> str:
+    names = ", ".join(f"v{version.version}" for version in versions)
+    return (
+        f"{names} is being served and cannot be deleted: serve another version or the formula first "
+        "(the actions of the ranker versions list), then delete it."
+    )
 
 
 SUGGESTIONS_SHOWN = 5
@@ -220,7 +264,14 @@ class ExperimentChangeInline(admin.TabularInline):
 class ExperimentAdmin(ModelAdmin):
     """A/B experiments between rankers: arms and shares, start/stop (audited), and the report."""
 
-    list_display = ("name", "status", "arm_list", "started_at", "stopped_at", "impression_count")
+    list_display = (
+        "name",
+        "status",
+        "arm_list",
+        list_time("started_at", "started"),
+        list_time("stopped_at", "stopped"),
+        "impression_count",
+    )
     list_filter = ("status",)
     search_fields = ("name",)
     fields = ("name", "description", "status", "created_at", "started_at", "stopped_at")

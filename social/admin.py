@@ -3,14 +3,14 @@ from __future__ import annotations
 from django.contrib import admin
 from django.db.models import Q
 
-from luna.admin import ModelAdmin, add_panels, admin_link, related_table
+from luna.admin import ModelAdmin, add_panels, admin_link, list_time, related_table
 from social.models import SocialEdge
 from users.models import User
 
 
 @admin.register(SocialEdge)
 class SocialEdgeAdmin(ModelAdmin):
-    list_display = ("id", "user", "other_user", "relationship_type", "strength", "updated_at")
+    list_display = ("user", "other_user", "relationship_type", "strength", list_time("updated_at"))
     list_filter = ("relationship_type",)
     search_fields = ("user__handle", "user__name", "other_user__handle", "other_user__name")
     autocomplete_fields = ("user", "other_user")

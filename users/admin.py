@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
-from luna.admin import SafeChangeListMixin
+from luna.admin import SafeChangeListMixin, list_time
 from users.models import User
 from users.services import user_deactivate
 
@@ -34,7 +34,8 @@ class UserAdmin(SafeChangeListMixin, BaseUserAdmin):
 
     form = LunaUserChangeForm
     add_form = LunaUserCreationForm
-    list_display = ("handle", "name", "age", "home_lat", "home_lng", "is_active", "is_staff", "created_at")
+    # Home coordinates are on each user's page: the list fits a 1366-px screen.
+    list_display = ("handle", "name", "age", "is_active", "is_staff", list_time("created_at"))
     list_filter = ("is_active", "is_staff", "is_superuser")
     search_fields = ("handle", "name")
     ordering = ("handle",)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from luna.admin import ModelAdmin, admin_link, related_table
+from luna.admin import ModelAdmin, admin_link, list_time, related_table
 from venues.models import Interaction, Venue
 
 RECENT = 20
@@ -10,7 +10,8 @@ RECENT = 20
 
 @admin.register(Venue)
 class VenueAdmin(ModelAdmin):
-    list_display = ("name", "category", "price_level", "rating", "lat", "lng", "created_at")
+    # Coordinates are on each venue's page: the list fits a 1366-px screen.
+    list_display = ("name", "category", "price_level", "rating", list_time("created_at"))
     list_filter = ("category", "price_level")
     search_fields = ("name", "description")
     ordering = ("name",)
@@ -33,7 +34,8 @@ class VenueAdmin(ModelAdmin):
 
 @admin.register(Interaction)
 class InteractionAdmin(ModelAdmin):
-    list_display = ("id", "user", "venue", "interaction_type", "dwell_time_seconds", "created_at")
+    # The time first: it is the list's order.
+    list_display = (list_time("created_at"), "user", "venue", "interaction_type", "dwell_time_seconds")
     list_filter = ("interaction_type", "venue__category")
     search_fields = ("user__handle", "user__name", "venue__name")
     autocomplete_fields = ("user", "venue")

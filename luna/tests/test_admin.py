@@ -144,3 +144,62 @@ def test_user_and_venue_pages_show_their_plans_edges_and_interactions(client):
     assert "Upcoming plans" in venue_page and f"/admin/plans/plan/{plan.pk}/change/" in venue_page
     assert client.get(reverse("admin:users_user_add")).status_code == 200
     assert client.get(reverse("admin:venues_venue_add")).status_code == 200
+
+
+def column_classes(page: str) -> list[str]:
+    """The columns of a change list, in order (each header's `column-<name>` class)."""
+    import re
+
+    return re.findall(r'<th scope="col" class="[^"]*column-([\w]+)', page)
+
+
+def test_the_bookings_list_leads_with_plan_status_attempts_last_error_and_updated_at(client):
+    from plans.models import Booking
+
+    client.force_login(UserFactory(handle="boss", is_staff=True, is_superuser=True))
+    error = "The provider did not answer within 10 s (connection reset by peer while reading the response)"
+    BookingFactory(plan=PlanFactory(confirmed=True), status=Booking.Status.FAILED, attempts=5, last_error=error)
+
+    page = client.get(reverse("admin:plans_booking_changelist")).content.decode()
+
+    assert column_classes(page) == ["plan", "status", "attempts", "last_error", "updated_at"]
+    assert f'<span title="{error}">The provider did not answer within 10 s…</span>' in page
+
+
+def test_the_interactions_list_starts_with_the_time_it_is_sorted_by(client):
+    client.force_login(UserFactory(handle="boss", is_staff=True, is_superuser=True))
+    InteractionFactory()
+
+    page = client.get(reverse("admin:venues_interaction_changelist")).content.decode()
+
+    assert column_classes(page)[0] == "created_at"
+    assert 'class="sortable column-created_at sorted descending"' in page
+
+
+@pytest.mark.parametrize(
+    ("model", "columns"),
+    [
+        ("users_user", ["handle", "name", "age", "is_active", "is_staff", "created_at"]),
+        ("plans_plan", ["__str__", "status", "start_time", "participant_count", "booking_status"]),
+        ("plans_planparticipant", ["user", "plan", "status", "updated_at"]),
+    ],
+)
+def test_a_list_shows_few_enough_columns_for_a_laptop_screen(client, world, model, columns):
+    client.force_login(UserFactory(handle="boss", is_staff=True, is_superuser=True))
+
+    page = client.get(reverse(f"admin:{model}_changelist")).content.decode()
+
+    assert column_classes(page) == columns
+
+
+def test_a_bookings_and_a_plans_names_are_short():
+    import uuid
+
+    from plans.models import Booking
+
+    venue = VenueFactory(name="The Underground Comedy Cellar and Late-Night Listening Lounge")
+    plan = PlanFactory(organizer=UserFactory(handle="alice"), venue=venue)
+    booking = BookingFactory(plan=plan, status=Booking.Status.BOOKED, external_ref=f"mock-{uuid.uuid4()}")
+
+    assert str(booking) == f"Booking {booking.external_ref[:13]}… (booked)"
+    assert str(plan) == f"alice at The Underground Comedy…, {plan.start_time:%Y-%m-%d}"
