@@ -98,7 +98,7 @@ class PersonSuggestion:
     strength: float
     direct: float
     category: float
-    members_known: int  # how many of the plan's other members they have an edge with
+    members_known: int  # how many of the plan's other members who accepted they have an edge with
     connection: float  # members_known over the plan's members other than the organizer
 
 
@@ -267,7 +267,7 @@ def suggest_plan_people(*, plan: Plan, viewer: User | None, limit: int) -> list[
     are not yet in the plan, who would most enjoy its venue and know its people.
 
     score = the people formula for the plan's venue (strength alone when it has none)
-            + PLAN_CONNECTION_WEIGHT x the share of the plan's other members they have an edge with.
+            + PLAN_CONNECTION_WEIGHT x the share of the plan's other accepted members they have an edge with.
     Score desc, then user id. Only for the organizer and staff (`viewer` None: staff's tools): they
     are who invite, and the answer is made of the organizer's ties and their friends' likes.
     """
@@ -277,7 +277,8 @@ def suggest_plan_people(*, plan: Plan, viewer: User | None, limit: int) -> list[
     started = time.perf_counter()
     config = settings.LUNA_RECO
     friends, strength, direct, category = friend_features(plan.organizer, plan.venue)
-    # One read of the participants: who is in the plan at all, and who of them (declined aside) is coming.
+    # One read of the participants: who is in the plan at all, and who of them accepted (the group, whose
+    # edges count: an invitation alone shares nothing, not even whom the invited person has added).
     answers = dict(PlanParticipant.objects.filter(plan=plan).values_list("user_id", "status"))
     in_plan = set(answers) | {plan.organizer_id}
     invitable = users_with_edge_to(user_id=plan.organizer_id, among=[friend.user_id for friend in friends])
@@ -289,7 +290,7 @@ def suggest_plan_people(*, plan: Plan, viewer: User | None, limit: int) -> list[
     members = sorted(
         user_id
         for user_id, status in answers.items()
-        if status != PlanParticipant.Status.DECLINED and user_id != plan.organizer_id
+        if status == PlanParticipant.Status.ACCEPTED and user_id != plan.organizer_id
     )
     known_by = members_known(candidate_ids=[friend.user_id for friend in friends], member_ids=members)
     known = np.array([known_by[friend.user_id] for friend in friends], dtype=np.float64)

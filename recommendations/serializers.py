@@ -221,8 +221,10 @@ class PersonSuggestionReasonSerializer(serializers.Serializer):
     strength = RoundedFloatField(help_text="The organizer's tie strength to them.")
     direct = RoundedFloatField(help_text="How much they like the plan's venue (0 without one).")
     category = RoundedFloatField(help_text="How much they like its kind of place (0 without a venue).")
-    members_known = serializers.IntegerField(help_text="How many of the plan's other members they have an edge with.")
-    connection = RoundedFloatField(help_text="members_known over the plan's members besides the organizer.")
+    members_known = serializers.IntegerField(
+        help_text="How many of the plan's other members who accepted they have an edge with."
+    )
+    connection = RoundedFloatField(help_text="members_known over the plan's accepted members besides the organizer.")
 
 
 class PersonSuggestionSerializer(serializers.Serializer):

@@ -226,7 +226,7 @@ class PlanVenueSuggestionViewSet(_ForOnePlanViewSet):
         description="The organizer's active friends who may be invited (they have an edge back to the "
         "organizer) and are not yet in the plan, best first (score desc, then user id): "
         "score = 0.6 strength + 0.25 direct + 0.15 category (for the plan's venue) + 0.2 x the share of the "
-        "plan's other members they have an edge with. For the organizer and staff; 403 for the other "
+        "plan's other members who accepted they have an edge with. For the organizer and staff; 403 for the other "
         "participants, 404 for anyone else; 409 for a cancelled plan.",
         parameters=[PLAN_ID_PARAMETER, PlanPeopleSuggestionQuerySerializer],
     )

@@ -145,3 +145,21 @@ def test_an_accepted_members_home_cannot_be_recovered_from_the_features_or_by_pr
         assert seen() == before, home
     InteractionFactory(user=victim, venue=scene["venues"][7], interaction_type="view")  # nor where they have been
     assert seen() == before
+
+
+def test_people_to_invite_say_nothing_of_the_friends_of_someone_who_was_only_invited(scene, client_for):
+    """members_known counted the edges of every invited person: mallory learned whom the victim had added."""
+    mallory, victim, plan = scene["mallory"], scene["victim"], scene["plan"]
+    charlie = UserFactory(handle="charlie")
+    SocialEdgeFactory(user=mallory, other_user=charlie)
+    SocialEdgeFactory(user=charlie, other_user=mallory)  # mallory may invite charlie
+
+    def charlies_reason() -> dict:
+        body = client_for(mallory).get(f"/plans/{plan.pk}/people-suggestions/").json()
+        return next(row["reason"] for row in body if row["handle"] == "charlie")
+
+    before = charlies_reason()
+    SocialEdgeFactory(user=victim, other_user=charlie)
+    assert charlies_reason() == before
+    plan.participants.filter(user=victim).update(status=PlanParticipant.Status.ACCEPTED)
+    assert charlies_reason()["members_known"] == 1  # accepting shares it with the group
