@@ -238,6 +238,19 @@ def test_with_the_cache_down_signup_is_refused_with_503_and_retry_after(api_clie
     assert not User.objects.exists()
 
 
+def test_signing_out_is_not_limited_and_revokes_the_keys_with_the_cache_down(api_client, alice, settings):
+    """Signing out checks no password: nothing to guess, and a stolen key must be revocable in an outage."""
+    with_rates(settings, token="1/minute")
+    statuses = []
+    for down in (False, False, True):
+        key = auth_token_issue(request=None, handle="alice", password=PASSWORD)[1]
+        api_client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+        with cache_down if down else contextlib.nullcontext():
+            statuses.append(api_client.delete("/auth/token/").status_code)
+        assert not Token.objects.filter(user=alice).exists()
+    assert statuses == [204, 204, 204]
+
+
 def test_with_the_cache_down_per_handle_lockout_refuses_too(alice):
     # Even past the per-address throttle (the service alone): a guess that cannot be counted is not checked.
     with cache_down, pytest.raises(Unavailable):
