@@ -70,13 +70,20 @@ class _ForOneUserViewSet(ViewSet):
     def get_throttles(self):
         # Staff reading someone else's list (a preview, `evaluate --api` asking for every user) are not
         # that person asking and nothing of it is recorded: not counted. Their own list counts as anyone's.
-        if self.request.user.is_staff and str(self.request.user.pk) != self.kwargs.get(self.lookup_url_kwarg):
+        if self.request.user.is_staff and not self.asks_for_the_caller():
             return []
         return super().get_throttles()
 
+    def asks_for_the_caller(self) -> bool:
+        """Whether the path names the signed-in user, in any spelling of their id (upper case, no dashes)."""
+        try:
+            return uuid.UUID(self.kwargs.get(self.lookup_url_kwarg, "")) == self.request.user.pk
+        except ValueError:
+            return False
+
     def get_object(self) -> User:
         # Asking for one's own recommendations is the common case: the signed-in user is already loaded.
-        if str(self.request.user.pk) == self.kwargs[self.lookup_url_kwarg]:
+        if self.asks_for_the_caller():
             self.check_object_permissions(self.request, self.request.user)
             return self.request.user
         return super().get_object()
