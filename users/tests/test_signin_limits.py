@@ -255,3 +255,12 @@ def test_with_the_cache_down_per_handle_lockout_refuses_too(alice):
     # Even past the per-address throttle (the service alone): a guess that cannot be counted is not checked.
     with cache_down, pytest.raises(Unavailable):
         auth_token_issue(request=None, handle="alice", password=PASSWORD)
+
+
+def test_with_the_cache_down_a_password_change_is_refused_with_503_and_nothing_changes(client_for, alice):
+    body = {"password": "a new long passphrase", "current_password": PASSWORD}
+    with cache_down:
+        response = client_for(alice).patch(f"/users/{alice.pk}/", body, format="json")
+    assert response.status_code == 503 and int(response["Retry-After"]) > 0
+    alice.refresh_from_db()
+    assert alice.check_password(PASSWORD)
