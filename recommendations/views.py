@@ -198,7 +198,8 @@ PLAN_ID_PARAMETER = OpenApiParameter("plan_id", OpenApiTypes.UUID, OpenApiParame
         description="The group is the organizer and every participant who accepted (an invitation alone "
         "shares nothing). Each member's scores come from the ranker of their own list (the active trained "
         "model, else the formula); the strategy makes them the group's score. A member sees the group's "
-        "figures and their own, never another member's score, distance or home; staff see every member's. "
+        "score and their own figures (score, distance, features), never another member's, and the filters "
+        "hold for their own home and visits; staff see every member's, filtered on the whole group. "
         "Visible to the organizer, the participants and staff (404 for anyone else); 409 for a cancelled "
         "plan. The filters of /reco/venues/ apply to the group.",
         parameters=[PLAN_ID_PARAMETER, PlanVenueSuggestionQuerySerializer],
