@@ -110,6 +110,8 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "users.User"
+# Sessions are credentials: the table keeps a digest of each key, as users.models.Token does of API keys.
+SESSION_ENGINE = "users.sessions"
 
 # Throttle counters and the recommendation catalogue's generation live here, so every
 # process must see the same cache: by default a folder in the project that all gunicorn

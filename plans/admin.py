@@ -86,12 +86,20 @@ def invited_besides_organizer(forms, organizer_id) -> int:
     return sum(1 for user in users if user is not None and user.pk != organizer_id)
 
 
+# Accepting shares a member's home and likes with the plan's group, so it is theirs to do
+# (POST /plans/{id}/respond/): staff invite, and a participant's row is never handed to someone else.
+ANSWERED_BY_THE_PARTICIPANT = ("status",)
+HANDED_OVER = "A participant's row stays theirs: delete it and add the other person (invited) instead."
+
+
 class PlanParticipantFormSet(BaseInlineFormSet):
     def clean(self) -> None:
         super().clean()
         # Staff may invite anyone, but no more people than a member could (the cap's reason is cost).
         filled = [form for form in self.forms if getattr(form, "cleaned_data", None)]
         invitees_within_cap(count=invited_besides_organizer(filled, self.instance.organizer_id))
+        if any(form.instance.pk is not None and "user" in form.changed_data for form in filled):
+            raise ValidationError(HANDED_OVER)
 
 
 class PlanParticipantForm(forms.ModelForm):
@@ -112,7 +120,7 @@ class PlanParticipantInline(admin.TabularInline):
     verbose_name_plural = "Participants"
     extra = 0
     autocomplete_fields = ("user",)
-    readonly_fields = ("created_at", "updated_at")
+    readonly_fields = (*ANSWERED_BY_THE_PARTICIPANT, "created_at", "updated_at")
 
     def has_add_permission(self, request, obj=None) -> bool:
         return not is_settled(obj) and super().has_add_permission(request, obj)
@@ -292,7 +300,11 @@ class PlanParticipantAdmin(ModelAdmin):
     search_fields = ("user__handle", "user__name", "plan__venue__name")
     autocomplete_fields = ("plan", "user")
     list_select_related = ("plan__organizer", "plan__venue", "user")
-    readonly_fields = ("created_at", "updated_at")
+    readonly_fields = (*ANSWERED_BY_THE_PARTICIPANT, "created_at", "updated_at")
+
+    def get_readonly_fields(self, request, obj=None):
+        # An existing row is one person's answer to one plan.
+        return (*self.readonly_fields, "plan", "user") if obj is not None else self.readonly_fields
 
     def has_change_permission(self, request, obj=None) -> bool:
         return not (obj is not None and is_settled(obj.plan)) and super().has_change_permission(request, obj)

@@ -8,8 +8,11 @@ aggregated per venue by a strategy of recommendations.engine.groups. The reads d
 grow with the group: one query for the members, one for all their interactions, one
 for all their friends (learned ranker), one to check the chosen venues still exist.
 
-What a member sees of the answer (`viewer`): the group's figures and their own, never another
+What a member sees of the answer (`viewer`): the group's score and their own figures, never another
 member's score, distance or whether they have a home; staff see every member's (README, Privacy).
+Every per-member figure goes through the same rule: `features` are the mean over the members the
+viewer may see, and `max_distance_km` holds for their homes, so a group of two (or a requester
+without a home) does not turn a mean or a filter into the other member's figures.
 """
 
 from __future__ import annotations
@@ -69,7 +72,7 @@ class GroupVenueSuggestion:
     members: list[MemberScore]  # those the viewer may see, in the order of GroupVenueSuggestions.members
     most_pleased: uuid.UUID  # of the group: the organizer or a participant who accepted
     least_pleased: uuid.UUID
-    features: dict[str, float]  # the members' mean of each of the ranker's features
+    features: dict[str, float]  # the mean of each of the ranker's features over the members the viewer may see
 
 
 @dataclass(frozen=True)
@@ -95,7 +98,7 @@ class PersonSuggestion:
     strength: float
     direct: float
     category: float
-    members_known: int  # how many of the plan's other members they have an edge with
+    members_known: int  # how many of the plan's other members who accepted they have an edge with
     connection: float  # members_known over the plan's members other than the organizer
 
 
@@ -130,8 +133,9 @@ def suggest_plan_venues(
     """The `limit` best venues for the plan's group (group score desc, then venue id), as `viewer` may
     see them (None: every member's figures, for staff's tools such as the admin).
 
-    `exclude_interacted` leaves out venues anyone in the group has been to; `max_distance_km`
-    holds for every member with a home (the others are listed in `distance_filter_ignores`).
+    `exclude_interacted` leaves out venues the members `viewer` may see (themselves; staff: everyone)
+    have been to; `max_distance_km` holds for those of them with a home (the others are listed in
+    `distance_filter_ignores`).
     """
     _require_open(plan)
     started = time.perf_counter()
@@ -147,19 +151,25 @@ def suggest_plan_venues(
     }
     totals = users_venue_totals(user_ids=[member.id for member in members])
     catalogue = catalogue_cache.current()
-    result = _suggest(plan, members, totals, catalogue, **arguments)
+    visible = np.array([_may_see(viewer, member.id) for member in members], dtype=bool)
+    result = _suggest(plan, members, totals, catalogue, visible=visible, **arguments)
     shown = [suggestion.venue_id for suggestion in result.suggestions]
     if catalogue_cache.holds_deleted(catalogue, shown):
-        result = _suggest(plan, members, totals, catalogue_cache.reload(), **arguments)
+        result = _suggest(plan, members, totals, catalogue_cache.reload(), visible=visible, **arguments)
     observe_recommendation("plan_venues", result.ranker, started, len(result.suggestions))
     return _as_seen_by(result, viewer)
 
 
+def _may_see(viewer: User | None, user_id: uuid.UUID) -> bool:
+    """Staff (and None) may see every member's figures; a member their own only."""
+    return viewer is None or viewer.is_staff or user_id == viewer.pk
+
+
 def _as_seen_by(result: GroupVenueSuggestions, viewer: User | None) -> GroupVenueSuggestions:
-    """Staff (and None) see every member's figures; a member the group's and their own only."""
+    """Only the members' figures `viewer` may see (_may_see): the group's and their own."""
 
     def shown(user_id: uuid.UUID) -> bool:
-        return viewer is None or viewer.is_staff or user_id == viewer.pk
+        return _may_see(viewer, user_id)
 
     return replace(
         result,
@@ -178,6 +188,7 @@ def _suggest(
     totals: dict,
     catalogue: Catalogue,
     *,
+    visible: np.ndarray,
     limit: int,
     strategy: str,
     categories: Iterable[str] | None,
@@ -195,9 +206,12 @@ def _suggest(
     world = user_world(catalogue, [(member, totals[member.id]) for member in members], friends=friends, model=served)
     rows = np.arange(len(members))
     candidates = venue_candidates(catalogue, categories=categories, max_price_level=max_price_level)
+    # The filters hold for the members the viewer may see: filtering on another member's home or visits
+    # would answer, venue by venue, whether they live within that distance (halving it finds how far)
+    # or have been there.
     if exclude_interacted:
-        candidates[world.interactions.indices] = False  # anyone's
-    with_home = world.has_home(rows)
+        candidates[world.interactions[np.flatnonzero(visible)].indices] = False
+    with_home = world.has_home(rows) & visible
     ignored = [] if max_distance_km is None else [m.id for m, has in zip(members, with_home, strict=True) if not has]
 
     def choose(scored: Scored) -> tuple[np.ndarray, np.ndarray]:
@@ -228,10 +242,13 @@ def _suggest(
                 # Ties go to the member listed first (the organizer).
                 most_pleased=members[int(np.argmax(member_scores))].id,
                 least_pleased=members[int(np.argmin(member_scores))].id,
+                # Over the visible members only: the mean of two members, less one's own, is the other's.
                 features={
-                    feature: float(np.nan_to_num(np.asarray(values[:, index], dtype=np.float64)).mean())
+                    feature: float(np.nan_to_num(np.asarray(values[visible, index], dtype=np.float64)).mean())
                     for feature, values in features.items()
-                },
+                }
+                if visible.any()
+                else {},
             )
         )
     return GroupVenueSuggestions(
@@ -250,7 +267,7 @@ def suggest_plan_people(*, plan: Plan, viewer: User | None, limit: int) -> list[
     are not yet in the plan, who would most enjoy its venue and know its people.
 
     score = the people formula for the plan's venue (strength alone when it has none)
-            + PLAN_CONNECTION_WEIGHT x the share of the plan's other members they have an edge with.
+            + PLAN_CONNECTION_WEIGHT x the share of the plan's other accepted members they have an edge with.
     Score desc, then user id. Only for the organizer and staff (`viewer` None: staff's tools): they
     are who invite, and the answer is made of the organizer's ties and their friends' likes.
     """
@@ -260,7 +277,8 @@ def suggest_plan_people(*, plan: Plan, viewer: User | None, limit: int) -> list[
     started = time.perf_counter()
     config = settings.LUNA_RECO
     friends, strength, direct, category = friend_features(plan.organizer, plan.venue)
-    # One read of the participants: who is in the plan at all, and who of them (declined aside) is coming.
+    # One read of the participants: who is in the plan at all, and who of them accepted (the group, whose
+    # edges count: an invitation alone shares nothing, not even whom the invited person has added).
     answers = dict(PlanParticipant.objects.filter(plan=plan).values_list("user_id", "status"))
     in_plan = set(answers) | {plan.organizer_id}
     invitable = users_with_edge_to(user_id=plan.organizer_id, among=[friend.user_id for friend in friends])
@@ -272,7 +290,7 @@ def suggest_plan_people(*, plan: Plan, viewer: User | None, limit: int) -> list[
     members = sorted(
         user_id
         for user_id, status in answers.items()
-        if status != PlanParticipant.Status.DECLINED and user_id != plan.organizer_id
+        if status == PlanParticipant.Status.ACCEPTED and user_id != plan.organizer_id
     )
     known_by = members_known(candidate_ids=[friend.user_id for friend in friends], member_ids=members)
     known = np.array([known_by[friend.user_id] for friend in friends], dtype=np.float64)

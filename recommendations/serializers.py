@@ -139,11 +139,12 @@ class PlanVenueSuggestionQuerySerializer(VenueRecommendationQuerySerializer):
     max_distance_km = serializers.FloatField(
         min_value=0,
         required=False,
-        help_text="Only venues at most this far from the home of every member who has one (members without a "
-        "home are not held to it; `distance_filter_ignores` says whether you are one).",
+        help_text="Only venues at most this far from your home (staff: from the home of every member who has "
+        "one); members without a home are not held to it, and `distance_filter_ignores` says whether you are one.",
     )
     exclude_interacted = serializers.BooleanField(
-        default=False, help_text="Leave out venues anyone in the group has viewed, liked or shown interest in."
+        default=False,
+        help_text="Leave out venues you have viewed, liked or shown interest in (staff: anyone in the group).",
     )
 
 
@@ -188,7 +189,8 @@ class GroupVenueSuggestionSerializer(serializers.Serializer):
     )
     least_pleased = serializers.UUIDField(help_text="The member of the group who scores it lowest.")
     features = serializers.DictField(
-        child=RoundedFloatField(), help_text="The group's mean of each of the ranker's features."
+        child=RoundedFloatField(),
+        help_text="Your own features of the venue (empty when you are not in the group); staff get the group's mean.",
     )
 
 
@@ -219,8 +221,10 @@ class PersonSuggestionReasonSerializer(serializers.Serializer):
     strength = RoundedFloatField(help_text="The organizer's tie strength to them.")
     direct = RoundedFloatField(help_text="How much they like the plan's venue (0 without one).")
     category = RoundedFloatField(help_text="How much they like its kind of place (0 without a venue).")
-    members_known = serializers.IntegerField(help_text="How many of the plan's other members they have an edge with.")
-    connection = RoundedFloatField(help_text="members_known over the plan's members besides the organizer.")
+    members_known = serializers.IntegerField(
+        help_text="How many of the plan's other members who accepted they have an edge with."
+    )
+    connection = RoundedFloatField(help_text="members_known over the plan's accepted members besides the organizer.")
 
 
 class PersonSuggestionSerializer(serializers.Serializer):

@@ -70,13 +70,20 @@ class _ForOneUserViewSet(ViewSet):
     def get_throttles(self):
         # Staff reading someone else's list (a preview, `evaluate --api` asking for every user) are not
         # that person asking and nothing of it is recorded: not counted. Their own list counts as anyone's.
-        if self.request.user.is_staff and str(self.request.user.pk) != self.kwargs.get(self.lookup_url_kwarg):
+        if self.request.user.is_staff and not self.asks_for_the_caller():
             return []
         return super().get_throttles()
 
+    def asks_for_the_caller(self) -> bool:
+        """Whether the path names the signed-in user, in any spelling of their id (upper case, no dashes)."""
+        try:
+            return uuid.UUID(self.kwargs.get(self.lookup_url_kwarg, "")) == self.request.user.pk
+        except ValueError:
+            return False
+
     def get_object(self) -> User:
         # Asking for one's own recommendations is the common case: the signed-in user is already loaded.
-        if str(self.request.user.pk) == self.kwargs[self.lookup_url_kwarg]:
+        if self.asks_for_the_caller():
             self.check_object_permissions(self.request, self.request.user)
             return self.request.user
         return super().get_object()
@@ -191,7 +198,8 @@ PLAN_ID_PARAMETER = OpenApiParameter("plan_id", OpenApiTypes.UUID, OpenApiParame
         description="The group is the organizer and every participant who accepted (an invitation alone "
         "shares nothing). Each member's scores come from the ranker of their own list (the active trained "
         "model, else the formula); the strategy makes them the group's score. A member sees the group's "
-        "figures and their own, never another member's score, distance or home; staff see every member's. "
+        "score and their own figures (score, distance, features), never another member's, and the filters "
+        "hold for their own home and visits; staff see every member's, filtered on the whole group. "
         "Visible to the organizer, the participants and staff (404 for anyone else); 409 for a cancelled "
         "plan. The filters of /reco/venues/ apply to the group.",
         parameters=[PLAN_ID_PARAMETER, PlanVenueSuggestionQuerySerializer],
@@ -226,7 +234,7 @@ class PlanVenueSuggestionViewSet(_ForOnePlanViewSet):
         description="The organizer's active friends who may be invited (they have an edge back to the "
         "organizer) and are not yet in the plan, best first (score desc, then user id): "
         "score = 0.6 strength + 0.25 direct + 0.15 category (for the plan's venue) + 0.2 x the share of the "
-        "plan's other members they have an edge with. For the organizer and staff; 403 for the other "
+        "plan's other members who accepted they have an edge with. For the organizer and staff; 403 for the other "
         "participants, 404 for anyone else; 409 for a cancelled plan.",
         parameters=[PLAN_ID_PARAMETER, PlanPeopleSuggestionQuerySerializer],
     )

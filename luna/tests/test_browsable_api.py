@@ -7,9 +7,7 @@ import re
 import pytest
 from drf_spectacular.generators import SchemaGenerator
 
-from plans.models import PlanParticipant
-from plans.tests.factories import BookingFactory, PlanFactory, PlanParticipantFactory
-from social.tests.factories import SocialEdgeFactory
+from luna.tests.endpoints import ids_by_prefix
 from venues.tests.factories import VenueFactory
 
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
@@ -57,18 +55,7 @@ def test_the_walk_covers_the_endpoints_of_every_app():
 @pytest.mark.django_db
 @pytest.mark.parametrize("method, path", OPERATIONS, ids=[f"{method}-{path}" for method, path in OPERATIONS])
 def test_every_endpoint_answers_a_browser_with_a_page_not_a_500(client, alice, bob, staff, method, path):
-    venue = VenueFactory()
-    plan = PlanFactory(organizer=alice, venue=venue)
-    PlanParticipantFactory(plan=plan, user=alice, status=PlanParticipant.Status.ACCEPTED)
-    PlanParticipantFactory(plan=plan, user=bob)
-    ids = {
-        "users": alice.pk,
-        "reco": alice.pk,
-        "venues": venue.pk,
-        "social": SocialEdgeFactory(user=alice, other_user=bob).pk,
-        "plans": plan.pk,
-        "bookings": BookingFactory().pk,
-    }
+    ids = ids_by_prefix(alice, bob)
     url = re.sub(r"\{\w+\}", str(ids.get(path.split("/")[1], "")), path)
     # Someone allowed to use each: the invitee answers, alice acts on her own plan, data and edges, staff the rest.
     if path.endswith("/respond/"):

@@ -7,10 +7,9 @@ import pytest
 from django.apps import apps
 from drf_spectacular.generators import SchemaGenerator
 
-from plans.models import Booking, Plan, PlanParticipant
-from plans.tests.factories import BookingFactory, PlanFactory, PlanParticipantFactory
-from social.tests.factories import SocialEdgeFactory
-from venues.tests.factories import VenueFactory
+from luna.tests.endpoints import ids_by_prefix
+from plans.models import Plan
+from plans.tests.factories import PlanFactory
 
 UNKNOWN = "surely_not_a_field"
 
@@ -56,17 +55,7 @@ def rows() -> dict[str, list]:
 def url_and_caller(path: str, alice, bob, staff) -> tuple[str, object]:
     """The path with ids of a small world filled in (alice's pending plan, bob invited, a failed
     booking), and the one person the operation is for."""
-    venue = VenueFactory()
-    plan = PlanFactory(organizer=alice, venue=venue)
-    PlanParticipantFactory(plan=plan, user=alice, status=PlanParticipant.Status.ACCEPTED)
-    PlanParticipantFactory(plan=plan, user=bob)
-    ids = {
-        "users": alice.pk,
-        "venues": venue.pk,
-        "social": SocialEdgeFactory(user=alice, other_user=bob).pk,
-        "plans": plan.pk,
-        "bookings": BookingFactory(status=Booking.Status.FAILED).pk,
-    }
+    ids = ids_by_prefix(alice, bob)
     url = path.replace("{id}", str(ids[path.split("/")[1]])) if "{id}" in path else path
     # The one person each operation is for: the invitee answers, the organizer acts on their own plan.
     caller = bob if path.endswith("/respond/") else alice if path.startswith(("/plans/", "/auth/")) else staff

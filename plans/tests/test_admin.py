@@ -274,3 +274,61 @@ def test_the_admin_does_not_take_a_pending_plans_venue_away(admin_client, alice,
     assert response.status_code == 200
     assert "venue" in response.context["adminform"].form.errors
     assert Plan.objects.get(pk=agreed_plan.pk).venue_id == agreed_plan.venue_id
+
+
+# --- who accepts: the participant, as in the API (POST /plans/{id}/respond/ is for themselves) ------
+
+
+@pytest.mark.django_db
+def test_staff_cannot_accept_a_plan_for_someone_in_the_admin(admin_client, alice, bob, plan):
+    """Accepting shares a member's home and likes with the group: it is the member's own answer."""
+    carol = UserFactory(handle="carol")
+    row = plan.participants.get(user=bob)
+
+    # On the participant's page, and when adding one.
+    admin_client.post(
+        reverse("admin:plans_planparticipant_change", args=[row.pk]),
+        {"plan": str(plan.pk), "user": str(bob.pk), "status": "accepted"},
+    )
+    admin_client.post(
+        reverse("admin:plans_planparticipant_add"), {"plan": str(plan.pk), "user": str(carol.pk), "status": "accepted"}
+    )
+    # On a new plan's form.
+    admin_client.post(
+        reverse("admin:plans_plan_add"),
+        plan_form(organizer=alice, venue=plan.venue, start=plan.start_time, participants=[(carol, "accepted")]),
+    )
+
+    answers = set(PlanParticipant.objects.exclude(user=alice).values_list("user__handle", "status"))
+    assert answers == {("bob", "invited"), ("carol", "invited")}
+
+
+@pytest.mark.django_db
+def test_an_accepted_participants_row_cannot_be_handed_to_someone_else_in_the_admin(
+    admin_client, alice, agreed_plan, bob
+):
+    mallory = UserFactory(handle="mallory")
+    row = agreed_plan.participants.get(user=bob)
+
+    # On the participant's page (plan and user are read-only there) ...
+    admin_client.post(
+        reverse("admin:plans_planparticipant_change", args=[row.pk]),
+        {"plan": str(agreed_plan.pk), "user": str(mallory.pk), "status": "accepted"},
+    )
+    # ... and in the plan page's participant rows.
+    data = plan_form(organizer=alice, venue=agreed_plan.venue, start=agreed_plan.start_time)
+    data.update(
+        {
+            "participants-TOTAL_FORMS": "1",
+            "participants-INITIAL_FORMS": "1",
+            "participants-0-id": str(row.pk),
+            "participants-0-plan": str(agreed_plan.pk),
+            "participants-0-user": str(mallory.pk),
+        }
+    )
+    response = admin_client.post(reverse("admin:plans_plan_change", args=[agreed_plan.pk]), data)
+
+    assert response.status_code == 200  # the form again
+    assert "row stays theirs" in response.content.decode()
+    row.refresh_from_db()
+    assert (row.user, row.status) == (bob, PlanParticipant.Status.ACCEPTED)

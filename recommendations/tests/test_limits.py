@@ -103,6 +103,17 @@ def test_staff_reading_someone_elses_recommendations_are_not_throttled(client_fo
     assert client_for(alice).get(f"/reco/venues/{alice.pk}/").status_code == 200
 
 
+def test_staff_asking_for_their_own_list_in_another_spelling_of_their_id_are_throttled(
+    client_for, venues, recommendations_rate
+):
+    """Their own list is recorded as anyone's, so it counts as anyone's, however the id is spelled."""
+    recommendations_rate("2/minute")
+    boss = UserFactory(handle="boss", is_staff=True)
+    staff = client_for(boss)
+    spellings = [str(boss.pk).upper(), boss.pk.hex, str(boss.pk)]
+    assert [staff.get(f"/reco/venues/{spelling}/").status_code for spelling in spellings] == [200, 200, 429]
+
+
 # --- impressions stored per user per day ----------------------------------------------------------------
 
 

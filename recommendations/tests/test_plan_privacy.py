@@ -7,6 +7,7 @@ victim must never reach mallory, and an invitation alone shares nothing of the v
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -90,8 +91,9 @@ def test_a_member_who_accepted_is_in_the_group_but_their_figures_never_reach_the
     for accept in ("application/json", "text/html"):
         response = client_for(mallory).get(url, QUERIES[0], HTTP_ACCEPT=accept)
         assert response.status_code == 200
-        text = response.content.decode()
-        leaked = sorted(secret for secret in secrets if secret in text)
+        # Whole numbers, not substrings: 0.139 is not in 0.139562, one of mallory's own features.
+        figures = set(re.findall(r"\d+\.\d+", response.content.decode()))
+        leaked = sorted(secrets & figures)
         assert leaked == [], accept
     body = client_for(mallory).get(url, QUERIES[0]).json()
     assert {member["handle"]: member["has_home"] for member in body["members"]} == {"mallory": True, "victim": None}
@@ -114,3 +116,50 @@ def test_people_to_invite_show_no_likes_of_someone_who_never_added_the_organizer
         response = client_for(mallory).get(f"/plans/{plan.pk}/people-suggestions/", HTTP_ACCEPT=accept)
         assert response.status_code == 200
         assert str(stranger.pk) not in response.content.decode()
+
+
+def test_an_accepted_members_home_cannot_be_recovered_from_the_features_or_by_probing_the_distance_filter(
+    scene, client_for
+):
+    """With no home of her own, mallory's features and her max_distance_km filter were the victim's alone:
+    the mean of the features gave their distance to each venue, halving the filter found it to the metre,
+    and exclude_interacted said where they had been."""
+    mallory, victim, plan = scene["mallory"], scene["victim"], scene["plan"]
+    plan.participants.filter(user=victim).update(status=PlanParticipant.Status.ACCEPTED)
+    mallory.home_lat = mallory.home_lng = None
+    mallory.save()
+    client = client_for(mallory)
+    url = f"/plans/{plan.pk}/venue-suggestions/"
+
+    def seen() -> tuple:
+        full = client.get(url, {"limit": 100, "ranker": "formula"}).json()
+        near = client.get(url, {"limit": 100, "ranker": "formula", "max_distance_km": 2}).json()
+        new = client.get(url, {"limit": 100, "ranker": "formula", "exclude_interacted": "true"}).json()
+        features = {row["venue_id"]: row["features"] for row in full["suggestions"]}
+        return features, *(sorted(row["venue_id"] for row in answer["suggestions"]) for answer in (near, new))
+
+    before = seen()
+    for home in ((40.72, -74.00), (40.76, -73.96), (None, None)):
+        victim.home_lat, victim.home_lng = home
+        victim.save()
+        assert seen() == before, home
+    InteractionFactory(user=victim, venue=scene["venues"][7], interaction_type="view")  # nor where they have been
+    assert seen() == before
+
+
+def test_people_to_invite_say_nothing_of_the_friends_of_someone_who_was_only_invited(scene, client_for):
+    """members_known counted the edges of every invited person: mallory learned whom the victim had added."""
+    mallory, victim, plan = scene["mallory"], scene["victim"], scene["plan"]
+    charlie = UserFactory(handle="charlie")
+    SocialEdgeFactory(user=mallory, other_user=charlie)
+    SocialEdgeFactory(user=charlie, other_user=mallory)  # mallory may invite charlie
+
+    def charlies_reason() -> dict:
+        body = client_for(mallory).get(f"/plans/{plan.pk}/people-suggestions/").json()
+        return next(row["reason"] for row in body if row["handle"] == "charlie")
+
+    before = charlies_reason()
+    SocialEdgeFactory(user=victim, other_user=charlie)
+    assert charlies_reason() == before
+    plan.participants.filter(user=victim).update(status=PlanParticipant.Status.ACCEPTED)
+    assert charlies_reason()["members_known"] == 1  # accepting shares it with the group

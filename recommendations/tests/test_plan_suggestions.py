@@ -91,12 +91,16 @@ def test_least_misery_meets_halfway_and_average_goes_to_someone(town, client_for
     assert set(first["features"]) == {"spatial", "preference", "popularity"}
 
 
-def test_filters_apply_to_the_whole_group(town, client_for):
+def test_filters_apply_to_the_whole_group_for_staff_and_to_a_members_own_home_and_visits(town, client_for, staff):
     client = client_for(town["alice"])
     assert names(suggestions(client, town["plan"], category="cafe")) == ["Middle"]
-    # Within 6 km of both homes: only halfway.
-    assert names(suggestions(client, town["plan"], max_distance_km=6)) == ["Middle"]
+    # Within 6 km of both homes: only halfway (staff); of alice's own: her venue and halfway.
+    assert names(suggestions(client_for(staff), town["plan"], max_distance_km=6)) == ["Middle"]
+    assert sorted(names(suggestions(client, town["plan"], max_distance_km=6))) == ["Middle", "West"]
     InteractionFactory(user=town["bob"], venue=town["middle"], interaction_type="view")
+    assert "Middle" not in names(suggestions(client_for(staff), town["plan"], exclude_interacted="true"))
+    assert "Middle" in names(suggestions(client, town["plan"], exclude_interacted="true"))  # bob's visit is his
+    InteractionFactory(user=town["alice"], venue=town["middle"], interaction_type="view")
     assert "Middle" not in names(suggestions(client, town["plan"], exclude_interacted="true"))
     # A filter that leaves nothing is an empty list.
     empty = suggestions(client, town["plan"], category="museum")

@@ -90,3 +90,34 @@ def test_a_handle_added_in_the_admin_is_stored_normalized_and_a_taken_one_refuse
     assert taken.status_code == 200
     assert "Handle already taken." in taken.content.decode()
     assert User.objects.count() == 3
+
+
+def test_wrong_old_passwords_on_the_admins_password_change_page_lock_the_handle(sam, settings):
+    """A staff session left open would let anyone guess the staff member's password there without a limit."""
+    settings.LUNA_SIGNIN_FAILURES_PER_HANDLE = 3
+    session = Client()
+    session.force_login(sam)
+
+    def change(old: str):
+        new = "a new long passphrase"
+        body = {"old_password": old, "new_password1": new, "new_password2": new}
+        return session.post("/admin/password_change/", body)
+
+    guesses = [change(f"guess {n}").status_code for n in range(3)]
+    right = change(PASSWORD)
+
+    assert guesses == [200, 200, 200]
+    assert right.status_code == 429 and int(right["Retry-After"]) > 0
+    assert "Too many failed sign-ins for this handle; try again in" in right.content.decode()
+    sam.refresh_from_db()
+    assert sam.check_password(PASSWORD)
+
+
+def test_the_right_old_password_changes_a_staff_password_in_the_admin(sam):
+    session = Client()
+    session.force_login(sam)
+    new = "a new long passphrase"
+    body = {"old_password": PASSWORD, "new_password1": new, "new_password2": new}
+    assert session.post("/admin/password_change/", body).status_code == 302
+    sam.refresh_from_db()
+    assert sam.check_password("a new long passphrase")

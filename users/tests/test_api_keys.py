@@ -1,4 +1,4 @@
-"""API keys are secrets: no admin page shows one, and the database keeps only their digests."""
+"""API keys and session keys are secrets: no admin page shows one, and the database keeps only their digests."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from types import SimpleNamespace
 import pytest
 from django.apps import apps as django_apps
 from django.contrib.auth.models import Permission
+from django.contrib.sessions.models import Session
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
@@ -102,3 +103,22 @@ def test_the_handle_migration_stops_and_names_handles_that_become_one():
     with pytest.raises(RuntimeError, match="rename all but one of each and migrate again: 'kim'"):
         migration.normalize_handles(django_apps, None)
     assert sorted(User.objects.values_list("handle", flat=True)) == ["kim", "\u212aim"]
+
+
+def test_a_session_key_read_from_the_database_signs_nobody_in():
+    """The admin's (and the browsable API's) sessions are credentials too: the table keeps their digests."""
+    UserFactory(handle="root", is_staff=True, is_superuser=True)
+    root = Client()
+    assert root.post("/admin/login/", {"username": "root", "password": PASSWORD, "next": "/admin/"}).status_code == 302
+    cookie = root.cookies["sessionid"].value
+    assert root.get("/admin/").status_code == 200
+
+    stored = list(Session.objects.values_list("session_key", flat=True))
+    assert len(stored) == 1 and cookie not in stored
+    mallory = Client()
+    mallory.cookies["sessionid"] = stored[0]  # read from a backup or a replica
+    assert mallory.get("/admin/").status_code == 302  # to the login page
+    assert mallory.get("/users/me/").status_code in (401, 403)
+
+    root.post("/admin/logout/")
+    assert not Session.objects.exists()

@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.core.cache import caches
 from django.core.exceptions import ValidationError
+from rest_framework.test import APIClient
 
 from luna.errors import RateLimited, Unavailable
 from luna.tests.caches import cache_down, local_redis, redis_is_up, with_rates
@@ -69,6 +70,32 @@ def test_a_right_password_below_the_limit_still_signs_in(api_client, alice, sett
     for n in range(2):
         sign_in(api_client, "alice", f"guess {n}")
     assert sign_in(api_client, "alice", PASSWORD).status_code == 200
+
+
+def test_guessing_the_current_password_through_a_password_change_counts_toward_the_lockout(client_for, alice, settings):
+    """Whoever holds alice's key (a stolen token, an open session) could guess her password without a limit."""
+    settings.LUNA_SIGNIN_FAILURES_PER_HANDLE = 3
+    client = client_for(alice)
+
+    def change(current: str):
+        body = {"password": "a new long passphrase", "current_password": current}
+        return client.patch(f"/users/{alice.pk}/", body, format="json")
+
+    assert [change(f"guess {n}").status_code for n in range(3)] == [400, 400, 400]
+    locked = change(PASSWORD)
+    assert locked.status_code == 429 and int(locked["Retry-After"]) > 0
+    alice.refresh_from_db()
+    assert alice.check_password(PASSWORD)
+    assert sign_in(APIClient(), "alice", PASSWORD).status_code == 429
+
+
+def test_a_right_current_password_is_not_counted_as_a_failure(client_for, alice, settings):
+    settings.LUNA_SIGNIN_FAILURES_PER_HANDLE = 2
+    client = client_for(alice)
+    passwords = [PASSWORD, *(f"a new long passphrase {n}" for n in range(3))]
+    for current, new in zip(passwords, passwords[1:], strict=False):
+        body = {"password": new, "current_password": current}
+        assert client.patch(f"/users/{alice.pk}/", body, format="json").status_code == 200
 
 
 @pytest.mark.skipif(not redis_is_up(), reason="needs the local Redis (.ci/run starts it)")
@@ -211,7 +238,29 @@ def test_with_the_cache_down_signup_is_refused_with_503_and_retry_after(api_clie
     assert not User.objects.exists()
 
 
+def test_signing_out_is_not_limited_and_revokes_the_keys_with_the_cache_down(api_client, alice, settings):
+    """Signing out checks no password: nothing to guess, and a stolen key must be revocable in an outage."""
+    with_rates(settings, token="1/minute")
+    statuses = []
+    for down in (False, False, True):
+        key = auth_token_issue(request=None, handle="alice", password=PASSWORD)[1]
+        api_client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+        with cache_down if down else contextlib.nullcontext():
+            statuses.append(api_client.delete("/auth/token/").status_code)
+        assert not Token.objects.filter(user=alice).exists()
+    assert statuses == [204, 204, 204]
+
+
 def test_with_the_cache_down_per_handle_lockout_refuses_too(alice):
     # Even past the per-address throttle (the service alone): a guess that cannot be counted is not checked.
     with cache_down, pytest.raises(Unavailable):
         auth_token_issue(request=None, handle="alice", password=PASSWORD)
+
+
+def test_with_the_cache_down_a_password_change_is_refused_with_503_and_nothing_changes(client_for, alice):
+    body = {"password": "a new long passphrase", "current_password": PASSWORD}
+    with cache_down:
+        response = client_for(alice).patch(f"/users/{alice.pk}/", body, format="json")
+    assert response.status_code == 503 and int(response["Retry-After"]) > 0
+    alice.refresh_from_db()
+    assert alice.check_password(PASSWORD)
