@@ -51,6 +51,7 @@ class RankerVersionAdmin(ModelAdmin):
         "precision_at_10",
         "formula_precision_at_10",
         "recall_at_10",
+        "passed",
         "size_mib",
     )
     list_filter = ("is_active", "ranker")
@@ -131,6 +132,12 @@ class RankerVersionAdmin(ModelAdmin):
     @admin.display(description="formula P@10")
     def formula_precision_at_10(self, version: RankerVersion) -> str:
         return _figure(version, "formula", "precision")
+
+    @admin.display(description="passed the gate", boolean=True)
+    def passed(self, version: RankerVersion) -> bool | None:
+        # metrics["gate"]: the validation against the served ranker (None before the gate existed).
+        gate = version.metrics.get("gate")
+        return None if gate is None else gate["passed"]
 
     @admin.display(description="R@10")
     def recall_at_10(self, version: RankerVersion) -> str:

@@ -3,8 +3,11 @@
 `manage.py seed` is a thin layer over these functions and world.synthetic.
 
 - The demo world is `fixtures/demo_world.json`, loaded with loaddata (raw
-  saves, so no business signal fires). Its plans are stored as starting N days
-  after their created_at; loading moves them to N days after now.
+  saves, so no business signal fires). Its timestamps are stored relative to
+  DEMO_REFERENCE_TIME, which stands for the moment of loading: loading moves
+  every one of them by the same amount, so its interactions fall in the last 60
+  days, its plans were made yesterday and start 1 to 7 days from now, and the
+  content (people, venues, likes, in order) is the same every time.
 - Worlds are only loaded into an empty world; `world_reset` empties it.
   Loading the demo world over other data is a no-op with a message;
   generating a synthetic world over it is an error.
@@ -14,12 +17,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from django.conf import settings
 from django.core.management import call_command
 from django.db import transaction
+from django.db.models import F
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -31,6 +35,8 @@ from venues.models import Interaction, Venue
 from world.models import ImportedFile
 
 DEMO_FIXTURE = Path(settings.BASE_DIR) / "fixtures" / "demo_world.json"
+# The moment the fixture's timestamps are relative to (REFERENCE_TIME in fixtures/build_demo.py).
+DEMO_REFERENCE_TIME = datetime(2025, 1, 1, 18, 0, tzinfo=UTC)
 
 
 # --- The world as a whole -------------------------------------------------------
@@ -126,18 +132,22 @@ def demo_world_load(*, now: datetime | None = None) -> DemoWorldResult:
     if taken:
         raise Conflict(f"Staff accounts use demo handles ({', '.join(taken)}); rename them to load the demo world.")
 
-    plan_ids = [item["pk"] for item in objects if item["model"] == "plans.plan"]
+    user_ids = [item["pk"] for item in users]
     with transaction.atomic():
         call_command("loaddata", str(DEMO_FIXTURE), verbosity=0)
-        _move_plans_ahead(plan_ids, now or timezone.now())
+        _move_to_now(user_ids, (now or timezone.now()) - DEMO_REFERENCE_TIME)
     message = "Loaded the demo world; its plans start 1 to 7 days from now."
     return DemoWorldResult(loaded=True, message=message, counts=world_counts())
 
 
-def _move_plans_ahead(plan_ids: list[str], now: datetime) -> None:
-    # The fixture stores each start as created_at + N days; the plan should start N days from now.
-    for plan_id, start_time, created_at in Plan.objects.filter(id__in=plan_ids).values_list(
-        "id", "start_time", "created_at"
-    ):
-        # update() does not send post_save: moving a demo plan is not a business event.
-        Plan.objects.filter(id=plan_id).update(start_time=now + (start_time - created_at))
+def _move_to_now(user_ids: list[str], shift) -> None:
+    # The world was empty before the fixture (staff aside), so every row but staff is the demo's.
+    # update() does not send post_save: moving the demo in time is not a business event.
+    stamped = {"created_at": F("created_at") + shift}
+    both = {**stamped, "updated_at": F("updated_at") + shift}
+    User.objects.filter(id__in=user_ids).update(**both)
+    Venue.objects.update(**both)
+    Interaction.objects.update(**stamped)
+    SocialEdge.objects.update(**both)
+    Plan.objects.update(start_time=F("start_time") + shift, **both)
+    PlanParticipant.objects.update(**both)

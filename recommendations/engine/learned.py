@@ -15,8 +15,11 @@ the same thing:
    and score with the learned weights.
 
 The inputs of the combiner are scale-free: each signal over its per-user maximum
-(over the scope; over every venue for the signals known everywhere), and the log of
-that (plus a floor); the distance from home as log(1 + km). The score of a venue is
+(over the scope; over every venue for the signals known everywhere), and log(1 + that
+over a floor), both 0 where the signal is 0; the distance from home as log(1 + km).
+The combiner is monotone (DIRECTION): the weights of every "more is better" signal's
+inputs are >= 0 and the distance's <= 0 (bounds in the fit), so a venue's score can only
+rise with each of those signals and only fall with the distance. The score of a venue is
 the sum of the weighted inputs, so each group of inputs is also that venue's
 explanation (its contribution). Venues outside a user's pool rank after it, by the
 same sum with what is known of them everywhere (home, popularity, category) and the
@@ -64,11 +67,18 @@ DEFAULTS = {
     "holdout_fraction": 0.25,
     "seed": 0,
     "pool": 100,
-    "floor": 1e-3,  # inside log(floor + x / max x)
+    "floor": 1e-3,  # inside log(1 + (x / max x) / floor)
     "l2": 1e-3,
     "max_fit_users": 3500,
-    "report_users": 1000,  # held-out users the fit's report measures, against the formula (see REPORT_CELLS)
+    "report_users": 1000,  # at most this many validation users (held out of the weights' fit)
+    "validation_fraction": 0.25,  # of the users, when there are fewer than max_fit_users
+    "gate_min_users": 30,  # fewer validation users: the new model is not activated
+    "gate_resamples": 1000,  # paired bootstrap over the validation users (seeded)
+    "gate_confidence": 0.95,  # the interval's lower end must be above 0
+    "monotone": True,  # bound the weights by DIRECTION (False: any sign, as before 2026-12-06)
 }
+# How the score may move with each signal: +1 "more is better", -1 "less is better".
+DIRECTION = {name: -1 if name == "home_km" else 1 for names in GROUPS.values() for name in names}
 ARTIFACT_FORMAT = 2
 
 
@@ -77,12 +87,16 @@ def transforms(name: str, values: np.ndarray, peak: float, floor: float) -> list
     if name == "home_km":
         return [(f"{name}:log1p", np.log1p(values))]
     scaled = values / peak if peak > 0 else np.zeros_like(values)
-    return [(f"{name}:scaled", scaled), (f"{name}:log", np.log(floor + scaled))]
+    return [(f"{name}:scaled", scaled), (f"{name}:log", np.log1p(scaled / floor))]
 
 
 # The combiner's inputs in weight order (what `transforms` makes of each signal, group by group).
 INPUT_NAMES = tuple(
     input_name for names in GROUPS.values() for name in names for input_name, _ in transforms(name, np.zeros(0), 1, 1)
+)
+# Each input's bounds in a monotone fit: every transform is increasing in its signal.
+MONOTONE_BOUNDS = tuple(
+    (0.0, None) if DIRECTION[input_name.split(":")[0]] > 0 else (None, 0.0) for input_name in INPUT_NAMES
 )
 
 
@@ -130,9 +144,13 @@ def holdout(world: World, fraction: float, seed: int) -> tuple[sp.csr_matrix, sp
     return csr(kept_rows, kept_cols, kept_values, shape), csr(held_rows, held_cols, np.ones(len(held_rows)), shape)
 
 
-def fit_softmax(features: np.ndarray, labels: np.ndarray, groups: np.ndarray, *, l2: float) -> np.ndarray:
+def fit_softmax(
+    features: np.ndarray, labels: np.ndarray, groups: np.ndarray, *, l2: float, bounds: tuple | None = None
+) -> np.ndarray:
     """Weights w (on the raw inputs) minimizing, per user, the mean over their positives of
-    -log softmax(x @ w) over their candidates, plus l2 |w|^2 on standardized inputs."""
+    -log softmax(x @ w) over their candidates, plus l2 |w|^2 on standardized inputs; within
+    `bounds` ((low, high) per input, None for no bound) when given. Standardizing divides by a
+    positive spread, so the bounds' signs hold for the raw weights too."""
     mean, spread = features.mean(axis=0), features.std(axis=0)
     spread[spread == 0] = 1.0
     standard = ((features - mean) / spread).astype(np.float64)
@@ -158,8 +176,55 @@ def fit_softmax(features: np.ndarray, labels: np.ndarray, groups: np.ndarray, *,
         gradient = standard.T @ ((exps / sums[group] - labels / positives[group]) / count)
         return value + l2 * weights @ weights, gradient + 2 * l2 * weights
 
-    result = minimize(loss, np.zeros(standard.shape[1]), jac=True, method="L-BFGS-B", options={"maxiter": 500})
+    result = minimize(
+        loss, np.zeros(standard.shape[1]), jac=True, method="L-BFGS-B", bounds=bounds, options={"maxiter": 500}
+    )
     return (result.x / spread).astype(np.float32)
+
+
+def split_users(held: sp.csr_matrix, kept: sp.csr_matrix, config: dict) -> tuple[np.ndarray, np.ndarray]:
+    """(fit users, validation users): disjoint sets of users with held-out and kept visits. The fit
+    takes at most `max_fit_users` (a seeded sample); validation users are the weights never saw: at
+    most `report_users` of the rest (fewer in a large catalogue: REPORT_CELLS), or, when every user
+    would fit, a seeded `validation_fraction`."""
+    users = np.flatnonzero((np.diff(held.indptr) > 0) & (np.diff(kept.indptr) > 0))
+    rng = np.random.default_rng(config["seed"])
+    if len(users) > config["max_fit_users"]:
+        fit = np.sort(rng.choice(users, config["max_fit_users"], replace=False))
+        rest = np.setdiff1d(users, fit)
+    else:
+        count = int(round(config["validation_fraction"] * len(users)))
+        rest = rng.choice(users, count, replace=False) if count else np.zeros(0, dtype=users.dtype)
+        fit = np.setdiff1d(users, rest)
+    count = min(config["report_users"], len(rest), max(100, REPORT_CELLS // max(held.shape[1], 1)))
+    validation = np.sort(np.random.default_rng(config["seed"] + 1).choice(rest, count, replace=False))
+    return fit, validation
+
+
+def gate(differences: np.ndarray, *, against: str, config: dict) -> dict:
+    """Does the new model beat the served ranker on the validation users? `differences`: per user, its
+    P@10 less the served one's. It passes when at least `gate_min_users` users were validated and the
+    lower end of a paired bootstrap interval of the mean difference (`gate_resamples` resamples of the
+    users, seeded, `gate_confidence` two-sided) is above 0."""
+    users = len(differences)
+    lift = float(differences.mean()) if users else 0.0
+    verdict = {"against": against, "users": users, "lift": round(lift, 5), "low": None, "passed": False}
+    if users < config["gate_min_users"]:
+        verdict["reason"] = (
+            f"{users} validation users, fewer than the {config['gate_min_users']} needed to tell it from the {against}"
+        )
+        return verdict
+    rng = np.random.default_rng(config["seed"])
+    means = differences[rng.integers(0, users, size=(config["gate_resamples"], users))].mean(axis=1)
+    low = float(np.quantile(means, (1 - config["gate_confidence"]) / 2))
+    verdict["low"] = round(low, 5)
+    verdict["passed"] = low > 0
+    high = float(np.quantile(means, (1 + config["gate_confidence"]) / 2))
+    sure = f"{config['gate_confidence']:.0%} interval {low:+.4f} to {high:+.4f}"
+    verdict["reason"] = f"P@10 {lift:+.4f} against the {against} on {users} validation users ({sure})" + (
+        "" if verdict["passed"] else f": not surely better than the {against}"
+    )
+    return verdict
 
 
 class LearnedRanker(Ranker):
@@ -179,7 +244,15 @@ class LearnedRanker(Ranker):
 
     # --- fitting ---------------------------------------------------------------
 
-    def fit(self, world: World, *, progress: Callable[[str], None] | None = None) -> LearnedRanker:
+    def fit(
+        self,
+        world: World,
+        *,
+        progress: Callable[[str], None] | None = None,
+        served_weights: np.ndarray | None = None,
+    ) -> LearnedRanker:
+        """Fit on `world`; the report's gate compares the new weights with `served_weights` (the served
+        version's, on the same signals) or, without them, with the formula."""
         config = self.config
         say = progress or (lambda message: None)
         started = time.perf_counter()
@@ -187,9 +260,7 @@ class LearnedRanker(Ranker):
         kept_world = world.with_history(kept, sp.csr_matrix(kept.shape), kept.copy())
         say(f"held out {held.nnz:,} of {world.positive.nnz:,} visits; fitting the signals on the rest")
         reference = Reference.fit(kept, config["signals"], seed=config["seed"])
-        users = np.flatnonzero((np.diff(held.indptr) > 0) & (np.diff(kept.indptr) > 0))
-        if len(users) > config["max_fit_users"]:
-            users = np.sort(np.random.default_rng(config["seed"]).choice(users, config["max_fit_users"], replace=False))
+        users, validation = split_users(held, kept, config)
         say(f"ranking the pools of {len(users):,} users")
         rows, labels, groups = [], [], []
         for batch in self._batches(kept_world, users):
@@ -204,12 +275,15 @@ class LearnedRanker(Ranker):
         features = np.concatenate(rows)
         labels, groups = np.concatenate(labels), np.concatenate(groups)
         say(f"fitting the weights on {len(labels):,} candidates ({int(labels.sum()):,} held out)")
-        self.weights = fit_softmax(features, labels, groups, l2=config["l2"])
-        say("measuring this model and the formula on held-out visits")
-        holdout_figures = self._measure_holdout(kept_world, reference, held, users)
+        bounds = MONOTONE_BOUNDS if config["monotone"] else None
+        self.weights = fit_softmax(features, labels, groups, l2=config["l2"], bounds=bounds)
+        say(f"validating on the held-out visits of {len(validation):,} users the weights never saw")
+        holdout_figures = self._validate(kept_world, reference, held, validation, served_weights)
         say(
-            f"on the held-out visits of {holdout_figures['formula']['users']:,} users: "
-            + ", ".join(f"{name} P@10 {figures['precision']:.4f}" for name, figures in holdout_figures.items())
+            f"on the held-out visits of {holdout_figures['gate']['users']:,} users: "
+            + ", ".join(
+                f"{name} P@10 {figures['precision']:.4f}" for name, figures in holdout_figures.items() if name != "gate"
+            )
         )
         say("fitting the signals on the whole history")
         self.reference = Reference.fit(world.positive, config["signals"], seed=config["seed"])
@@ -224,27 +298,46 @@ class LearnedRanker(Ranker):
         }
         return self
 
-    def _measure_holdout(self, kept_world: World, reference: Reference, held, users: np.ndarray) -> dict:
-        """P@10, R@10, NDCG@10 on the held-out visits of some fit users, for this model and the formula."""
-        from recommendations.engine.evaluation import measure
+    def _validate(self, kept_world: World, reference: Reference, held, users: np.ndarray, served_weights) -> dict:
+        """P@10, R@10, NDCG@10 on the held-out visits of the validation users, for this model, the formula
+        and the served weights (when given), and the gate: does this model beat the served ranker there?"""
+        from recommendations.engine.evaluation import rank_for_users, score_lists
 
-        count = min(self.config["report_users"], len(users), max(100, REPORT_CELLS // max(kept_world.n_venues, 1)))
         chosen = np.zeros(held.shape[0], dtype=bool)
-        chosen[np.random.default_rng(self.config["seed"] + 1).choice(users, count, replace=False)] = True
+        chosen[users] = True
         sample = (sp.diags(chosen.astype(np.float32)) @ held).tocsr()
         sample.eliminate_zeros()
-        model = LearnedRanker(self.config)
-        model.reference, model.weights = reference, self.weights
-        figures = {}
-        for name, ranker in (("learned", model), ("formula", FormulaRanker())):
-            result = measure(ranker, kept_world, sample, k=10, curve_to=10)
+        rankers = {"learned": self._with(reference, self.weights), "formula": FormulaRanker()}
+        if served_weights is not None:
+            rankers["served"] = self._with(reference, np.asarray(served_weights, dtype=np.float32))
+        figures, hits = {}, {}
+        for name, ranker in rankers.items():
+            lists = rank_for_users(ranker, kept_world, users, 10)
+            result = score_lists(lists, users, sample, n_venues=kept_world.n_venues, k=10, curve_to=10, started=0.0)
             figures[name] = {
                 "precision": round(result.precision, 5),
                 "recall": round(result.recall, 5),
                 "ndcg": round(result.ndcg, 5),
                 "users": result.users,
             }
+            hits[name] = (
+                np.array(
+                    [
+                        np.isin(ranked[:10], sample.indices[sample.indptr[user] : sample.indptr[user + 1]]).sum()
+                        for user, ranked in zip(users.tolist(), lists, strict=True)
+                    ],
+                    dtype=np.float64,
+                )
+                / 10
+            )
+        against = "served" if served_weights is not None else "formula"
+        figures["gate"] = gate(hits["learned"] - hits[against], against=against, config=self.config)
         return figures
+
+    def _with(self, reference: Reference, weights: np.ndarray) -> LearnedRanker:
+        model = LearnedRanker(self.config)
+        model.reference, model.weights = reference, weights
+        return model
 
     # --- scoring ---------------------------------------------------------------
 
@@ -320,21 +413,13 @@ class LearnedRanker(Ranker):
 
     def _everywhere(self, world: World, signals: UserSignals, peak, weight, km: np.ndarray, columns, categories):
         """(the score at `columns` (whose category codes are `categories`) of what home, popularity and
-        category say, every other input at its value for 0; the most that part can be at any venue)."""
-        floor = self.config["floor"]
+        category say, every other input at its value for 0, which is 0; the most that part can be at any venue)."""
         home = weight["home_km:log1p"]
         popularity = self._popularity_part(world.popularity, peak["popularity"], weight)
         category = self._weighted("category", signals.category_share, peak["category"], weight)
-        rest = sum(
-            weight[f"{name}:log"] * np.log(floor)
-            for names in GROUPS.values()
-            for name in names
-            if name not in EVERYWHERE
-        )
         total = home * np.log1p(km)
         total += popularity[columns]
         total += category[categories]
-        total += rest
         # The farthest venue is at most half the Earth's circumference away; the nearest is known.
         nearest = max(signals.nearest_km - 1e-6, 0.0) if signals.home is not None else signals.nearest_km
         farthest = np.pi * EARTH_RADIUS_KM if signals.home is not None else signals.nearest_km
@@ -342,7 +427,6 @@ class LearnedRanker(Ranker):
             max(home * np.log1p(nearest), home * np.log1p(farthest))
             + float(popularity.max(initial=0.0))
             + float(category.max(initial=0.0))
-            + rest
         )
         return total, most + 1e-9 * (1.0 + abs(most))
 

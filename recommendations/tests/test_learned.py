@@ -205,11 +205,14 @@ def test_train_ranker_stores_a_version_with_its_figures_and_serves_it(client_for
     assert (version.version, version.is_active, version.ranker) == (1, True, "learned")
     assert version.trained_on["users"] == len(users)
     assert version.trained_on["positive_interactions"] == 8 * len(users)
-    assert set(version.metrics) == {"learned", "formula"}
+    assert set(version.metrics) == {"learned", "formula", "gate"}
     assert version.metrics["learned"]["precision"] > version.metrics["formula"]["precision"]
+    gate = version.metrics["gate"]
+    assert (gate["against"], gate["users"], gate["passed"]) == ("formula", 30, True)  # a quarter of 120 users
+    assert gate["low"] > 0
     assert version.artifact_bytes == len(version.artifact) > 0
-    assert "On the held-out interactions:" in output
-    assert "Model version 1 (now served)" in output
+    assert "On the held-out interactions of the validation users:" in output
+    assert "Model version 1 is now served (P@10 +" in output
 
     body = client_for(users[0]).get(f"/reco/venues/{users[0].pk}/", {"limit": 5}).json()
     assert {(row["ranker"], row["model_version"]) for row in body} == {("learned", 1)}
@@ -217,6 +220,56 @@ def test_train_ranker_stores_a_version_with_its_figures_and_serves_it(client_for
     assert set(body[0]["features"]) == set(GROUPS)
     # The score is what the contributions add up to.
     assert body[0]["score"] == pytest.approx(sum(body[0]["contributions"].values()), rel=1e-4, abs=1e-4)
+
+
+@pytest.mark.django_db
+def test_train_ranker_on_three_users_and_five_likes_stores_nothing_and_says_why():
+    alice, bob, carol = (UserFactory(handle=handle) for handle in ("alice", "bob", "carol"))
+    venues = VenueFactory.create_batch(4)
+    for user, venue in ((alice, 0), (alice, 1), (bob, 1), (bob, 2), (carol, 3)):
+        InteractionFactory(user=user, venue=venues[venue], interaction_type="like")
+
+    with pytest.raises(CommandError) as refused:
+        train()
+
+    assert str(refused.value) == (
+        "Too little data to train a ranker: 2 users have liked two venues or more, 10 are needed; "
+        "nothing stored, the formula keeps serving."
+    )
+    assert not RankerVersion.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_version_no_better_than_the_served_one_is_stored_and_the_served_one_keeps_serving(client_for):
+    users, *_ = bulk_world()
+    train()
+
+    output = train()  # the same data and seed: the same weights, no lift over version 1
+
+    first, second = RankerVersion.objects.order_by("version")
+    assert (first.is_active, second.is_active) == (True, False)
+    gate = second.metrics["gate"]
+    assert (gate["against"], gate["users"], gate["lift"], gate["passed"]) == ("served", 30, 0.0, False)
+    assert output.strip().splitlines()[-1] == (
+        f"Model version 2 stored, not served: {gate['reason']}; version 1 keeps serving."
+    )
+    assert "not surely better than the served" in gate["reason"]
+    body = client_for(users[0]).get(f"/reco/venues/{users[0].pk}/", {"limit": 3}).json()
+    assert {row["model_version"] for row in body} == {1}
+
+
+@pytest.mark.django_db
+def test_activate_anyway_serves_a_version_the_gate_refused(client_for):
+    users, *_ = bulk_world()
+    train()
+
+    output = train("--activate-anyway")
+
+    assert RankerVersion.objects.get(is_active=True).version == 2
+    assert RankerVersion.objects.get(version=2).metrics["gate"]["passed"] is False
+    assert "Model version 2 is now served, activated anyway (" in output
+    body = client_for(users[0]).get(f"/reco/venues/{users[0].pk}/", {"limit": 3}).json()
+    assert {row["model_version"] for row in body} == {2}
 
 
 @pytest.mark.django_db
@@ -367,7 +420,7 @@ def test_an_experiment_arm_pinned_to_an_older_version_is_served_that_version(cli
 
     users, *_ = bulk_world()
     train()
-    train()  # version 2 is active
+    train("--activate-anyway")  # version 2 is active (the same data: the gate alone would keep version 1)
     experiment = Experiment.objects.create(name="old-vs-new", status="running")
     ExperimentArm.objects.create(experiment=experiment, name="new", ranker="learned", share=1, is_control=True)
     ExperimentArm.objects.create(experiment=experiment, name="old", ranker="learned", model_version=1, share=1)
@@ -386,7 +439,7 @@ def test_an_experiment_arm_pinned_to_an_older_version_is_served_that_version(cli
 def test_an_older_version_can_be_served_again_from_the_admin(client_for):
     users, *_ = bulk_world()
     train()
-    train()
+    train("--activate-anyway")
     assert list(RankerVersion.objects.values_list("version", "is_active")) == [(2, True), (1, False)]
     root = UserFactory(handle="root", is_staff=True, is_superuser=True)
     admin = Client()
@@ -394,6 +447,7 @@ def test_an_older_version_can_be_served_again_from_the_admin(client_for):
     page = admin.get("/admin/recommendations/rankerversion/")
     assert page.status_code == 200
     assert "P@10" in page.content.decode()
+    assert "passed the gate" in page.content.decode().lower()
     first = RankerVersion.objects.get(version=1)
     admin.post("/admin/recommendations/rankerversion/", {"action": "activate", "_selected_action": [str(first.pk)]})
     assert list(RankerVersion.objects.values_list("version", "is_active")) == [(2, False), (1, True)]
@@ -552,7 +606,7 @@ def without_id(row: dict) -> dict:
 def test_activating_another_version_swaps_the_model_without_reloading_the_venues(client_for):
     users, *_ = bulk_world()
     train()
-    train()
+    train("--activate-anyway")
     client = client_for(users[0])
     assert {row["model_version"] for row in client.get(f"/reco/venues/{users[0].pk}/").json()} == {2}
     loads = catalogue_cache.full_loads

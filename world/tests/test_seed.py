@@ -81,6 +81,54 @@ def test_demo_plans_start_one_two_seven_three_and_five_days_after_loading():
         assert plan.status == Plan.Status.PENDING
 
 
+def test_the_demo_lives_in_the_sixty_days_before_loading():
+    before = timezone.now()
+    seed()
+    after = timezone.now()
+
+    moments = list(Interaction.objects.values_list("created_at", flat=True))
+    assert before - timedelta(days=60) <= min(moments)
+    assert max(moments) <= after
+    assert Interaction.objects.filter(created_at__gte=before - timedelta(days=14)).count() >= 30
+    assert Interaction.objects.filter(created_at__lt=before - timedelta(days=30)).count() >= 30
+    # Everyone and everything existed before their first interaction; plans were made before they start.
+    first = min(moments)
+    for model in (User, Venue, SocialEdge):
+        assert model.objects.filter(created_at__gt=first).count() == 0
+    for plan in Plan.objects.all():
+        assert plan.created_at < before <= plan.start_time
+        assert plan.participants.filter(created_at__gt=plan.start_time).count() == 0
+
+
+def test_the_demo_loads_the_same_content_at_any_moment():
+    def content():
+        return list(
+            Interaction.objects.order_by("id").values_list(
+                "id", "user__handle", "venue__name", "interaction_type", "dwell_time_seconds"
+            )
+        ), list(Interaction.objects.order_by("id").values_list("created_at", flat=True))
+
+    seed()
+    first, first_moments = content()
+    seed("--reset")
+    second, second_moments = content()
+
+    assert first == second
+    shift = second_moments[0] - first_moments[0]
+    assert timedelta(0) <= shift < timedelta(minutes=1)
+    assert [moment - shift for moment in second_moments] == first_moments
+
+
+def test_evaluate_from_the_database_measures_users_on_a_fresh_demo_world():
+    seed()
+    out = StringIO()
+
+    call_command("evaluate", "--from-database", "--holdout-days", "14", "--rankers", "formula", stdout=out)
+
+    row = next(line for line in out.getvalue().splitlines() if line.startswith("formula"))
+    assert int(row.split()[-2]) > 0  # users evaluated
+
+
 def test_seeding_twice_changes_nothing_and_keeps_edits():
     seed()
     venue = Venue.objects.get(name="Sunset Rooftop Bar")
