@@ -13,6 +13,12 @@ member's score, distance or whether they have a home; staff see every member's (
 Every per-member figure goes through the same rule: `features` are the mean over the members the
 viewer may see, and `max_distance_km` holds for their homes, so a group of two (or a requester
 without a home) does not turn a mean or a filter into the other member's figures.
+
+Scores are served on the ranker's 0-1 scale (engine.rankers.readable), the same map for every
+member, so the group's score is the strategy's on that scale. Each suggestion is explained as a
+venue of one's own list is: score = baseline + the sum of the contributions, with the baseline and
+the contributions the mean over the members the viewer may see (their own, for a member) and
+GROUP the group's score less the mean of their scores, which the group's score and their own tell.
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ from recommendations import scoring
 from recommendations.catalogue import Catalogue, catalogue_cache
 from recommendations.engine.groups import DEFAULT_STRATEGY, group_bound, group_top_k
 from recommendations.engine.learned import LearnedRanker
-from recommendations.engine.rankers import Scored
+from recommendations.engine.rankers import Scored, readable, readable_explanation
 from recommendations.selectors import members_known, users_friends, users_venue_totals
 from recommendations.services import (
     best_friends,
@@ -46,6 +52,8 @@ from recommendations.services import (
 )
 from social.selectors import users_with_edge_to
 from users.models import User
+
+GROUP = "group"  # in a suggestion's contributions: the group's score less the mean of the members' shown
 
 
 @dataclass(frozen=True)
@@ -73,6 +81,10 @@ class GroupVenueSuggestion:
     most_pleased: uuid.UUID  # of the group: the organizer or a participant who accepted
     least_pleased: uuid.UUID
     features: dict[str, float]  # the mean of each of the ranker's features over the members the viewer may see
+    # score = baseline + the sum of these: the mean over the members the viewer may see of their
+    # contributions, and GROUP: the group's score less the mean of their scores (None / {}: none visible).
+    contributions: dict[str, float]
+    baseline: float | None
 
 
 @dataclass(frozen=True)
@@ -224,10 +236,18 @@ def _suggest(
         engine, world, rows, limit, choose, ceiling=lambda bound: group_bound(bound, strategy)
     )
     positions = scored.venue_positions(best)
-    features, _ = scored.explanation(rows, best)
+    features, contributions = scored.explanation(rows, best)
+    # Served on the ranker's 0-1 scale (the same map for every member, so the strategies commute with it);
+    # the order came from the scores themselves.
+    scale = engine.readable_scale()
+    shown, baselines, contributions = readable_explanation(
+        scored.score[:, best], scored.baseline(rows), contributions, scale
+    )
+    group_shown = readable(group_score, scale)
     suggestions = []
-    for index, (position, score) in enumerate(zip(positions.tolist(), group_score.tolist(), strict=True)):
-        member_scores = np.asarray(scored.score[:, best[index]], dtype=np.float64)
+    for index, (position, score) in enumerate(zip(positions.tolist(), group_shown.tolist(), strict=True)):
+        internal = np.asarray(scored.score[:, best[index]], dtype=np.float64)
+        member_scores = shown[:, index]
         distances = scored.distance[:, best[index]]
         suggestions.append(
             GroupVenueSuggestion(
@@ -240,8 +260,8 @@ def _suggest(
                     for member, value, distance in zip(members, member_scores, distances, strict=True)
                 ],
                 # Ties go to the member listed first (the organizer).
-                most_pleased=members[int(np.argmax(member_scores))].id,
-                least_pleased=members[int(np.argmin(member_scores))].id,
+                most_pleased=members[int(np.argmax(internal))].id,
+                least_pleased=members[int(np.argmin(internal))].id,
                 # Over the visible members only: the mean of two members, less one's own, is the other's.
                 features={
                     feature: float(np.nan_to_num(np.asarray(values[visible, index], dtype=np.float64)).mean())
@@ -249,6 +269,13 @@ def _suggest(
                 }
                 if visible.any()
                 else {},
+                contributions={
+                    **{name: float(values[visible, index].mean()) for name, values in contributions.items()},
+                    GROUP: score - float(member_scores[visible].mean()),
+                }
+                if visible.any()
+                else {},
+                baseline=float(baselines[visible].mean()) if visible.any() else None,
             )
         )
     return GroupVenueSuggestions(

@@ -74,6 +74,26 @@ class PeopleRecommendationQuerySerializer(QueryParamsSerializer):
     limit = limit_field()
 
 
+SCORE_HELP = (
+    "0-1, higher is better, on one scale for every user of a ranker (a version of the learned ranker). formula: "
+    "the seed formula's score itself. learned: 0 is the farthest place on Earth with no signal for it, 1 a venue "
+    "next door at the user's best on every signal, affine in the model's score in between (so the order and the "
+    "sum below are kept); a venue outside the user's candidates (one they have been to, or one no signal puts "
+    "among them) is 0 and comes after every candidate."
+)
+CONTRIBUTIONS_HELP = (
+    "Why this venue is here: how much each input moved the score from `baseline` (score = baseline + their sum), "
+    "on the score's scale. An input contributes 0 where its signal is absent (no friend went, nobody like you, "
+    "not popular) and more where there is more of it; the distance (formula: spatial; learned: near_home) is "
+    "measured from the user's median distance to every venue: above 0 nearer, below 0 farther, 0 without a "
+    "home. learned also has not_a_candidate: 0 for a candidate, else what takes its score to 0."
+)
+BASELINE_HELP = (
+    "The score of a venue with every signal absent at the user's median distance from home: the same on every "
+    "row of one answer (score = baseline + the sum of contributions)."
+)
+
+
 class VenueRecommendationSerializer(serializers.Serializer):
     recommendation_id = serializers.SerializerMethodField(
         help_text="The id of this answer (the same on every row): what was shown is recorded under it."
@@ -81,7 +101,7 @@ class VenueRecommendationSerializer(serializers.Serializer):
     venue_id = serializers.UUIDField()
     venue_name = serializers.CharField()
     category = serializers.CharField(help_text='The venue\'s category slug; "" when it has none.')
-    score = RoundedFloatField()
+    score = RoundedFloatField(help_text=SCORE_HELP)
     distance_km = DistanceField(allow_null=True, help_text="null when the user has no home location (km, 3 decimals).")
     features = serializers.DictField(
         child=RoundedFloatField(),
@@ -89,10 +109,8 @@ class VenueRecommendationSerializer(serializers.Serializer):
         "people_like_you, near_your_places, friends_went, category_you_like, popular (each 0-1, relative to "
         "the user's best venue) and near_home (km from home, 10000 without one).",
     )
-    contributions = serializers.DictField(
-        child=RoundedFloatField(),
-        help_text="How much each input added to the score (the score is their sum): why this venue is here.",
-    )
+    contributions = serializers.DictField(child=RoundedFloatField(), help_text=CONTRIBUTIONS_HELP)
+    baseline = RoundedFloatField(help_text=BASELINE_HELP)
     ranker = serializers.ChoiceField(choices=SERVED_RANKERS, help_text="The ranker that answered.")
     model_version = serializers.IntegerField(
         allow_null=True, help_text="The trained model's version when `learned` answered; null otherwise."
@@ -159,7 +177,7 @@ class PlanMemberSerializer(serializers.Serializer):
 
 class MemberScoreSerializer(serializers.Serializer):
     user_id = serializers.UUIDField()
-    score = RoundedFloatField(help_text="Your own score of the venue (as in your own list).")
+    score = RoundedFloatField(help_text="Your own score of the venue (as in your own list; 0-1).")
     distance_km = DistanceField(allow_null=True, help_text="From their home (km, 3 decimals); null without one.")
 
     def to_representation(self, member) -> dict:
@@ -178,7 +196,10 @@ class GroupVenueSuggestionSerializer(serializers.Serializer):
     venue_id = serializers.UUIDField()
     venue_name = serializers.CharField()
     category = serializers.CharField(help_text='The venue\'s category slug; "" when it has none.')
-    score = RoundedFloatField(help_text="The group's score, by the strategy.")
+    score = RoundedFloatField(
+        help_text="The group's score, by the strategy, on the members' 0-1 scale (the fair strategy's is 0 when "
+        "the mean less half the spread would be below it)."
+    )
     members = MemberScoreSerializer(
         many=True,
         help_text="Your own score and distance (empty when you are not in the group); never another member's. "
@@ -191,6 +212,17 @@ class GroupVenueSuggestionSerializer(serializers.Serializer):
     features = serializers.DictField(
         child=RoundedFloatField(),
         help_text="Your own features of the venue (empty when you are not in the group); staff get the group's mean.",
+    )
+    contributions = serializers.DictField(
+        child=RoundedFloatField(),
+        help_text="score = baseline + the sum of these: your own contributions (as in your own list; staff: the "
+        "group's mean), and `group`: the group's score less your own (staff: less the members' mean score), what "
+        "the others and the strategy make of it. Empty when you are not in the group.",
+    )
+    baseline = RoundedFloatField(
+        allow_null=True,
+        help_text="Your own baseline (staff: the members' mean): the same on every row; null when you are not in "
+        "the group.",
     )
 
 

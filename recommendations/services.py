@@ -20,7 +20,7 @@ from recommendations import scoring
 from recommendations.catalogue import Catalogue, ServedModel, catalogue_cache
 from recommendations.engine import RANKERS
 from recommendations.engine.learned import LearnedRanker
-from recommendations.engine.rankers import FormulaRanker, Ranker, Scored, top_k_for
+from recommendations.engine.rankers import FormulaRanker, Ranker, Scored, readable_explanation, top_k_for
 from recommendations.engine.signals import nearest_counted
 from recommendations.engine.world import World, csr
 from recommendations.experiments import RunningExperiment, running_experiment
@@ -59,10 +59,11 @@ class VenueRecommendation:
     venue_id: uuid.UUID
     venue_name: str
     category: str
-    score: float
+    score: float  # on the served 0-1 scale (engine.rankers.readable)
     distance_km: float | None
     features: dict[str, float]  # the ranker's inputs for this venue, by name
-    contributions: dict[str, float]  # how much each of them added to the score
+    contributions: dict[str, float]  # how much each moved the score from the baseline (served scale)
+    baseline: float  # the user's score where every contribution is 0: score = baseline + their sum
     ranker: str
     model_version: int | None
     experiment: RunningExperiment | None = None  # the experiment and arm that chose the ranker
@@ -284,15 +285,20 @@ def _rank_venues(
 
     scored, best, _ = best_of_shortlist(engine, world, np.array([0]), limit, choose, ceiling=lambda bound: bound[0])
     features, contributions = scored.explanation(np.array([0]), best)
+    # Only what is served is mapped: the order above came from the scores themselves.
+    shown, baseline, contributions = readable_explanation(
+        scored.score[:, best], scored.baseline(np.array([0])), contributions, engine.readable_scale()
+    )
     return [
         VenueRecommendation(
             venue_id=catalogue.venue_id_at(position),
             venue_name=catalogue.names[position],
             category=catalogue.categories[catalogue.category_code[position]],
-            score=float(scored.score[0, column]),
+            score=float(shown[0, index]),
             distance_km=None if math.isnan(scored.distance[0, column]) else float(scored.distance[0, column]),
             features={name: float(values[0, index]) for name, values in features.items()},
             contributions={name: float(values[0, index]) for name, values in contributions.items()},
+            baseline=float(baseline[0]),
             ranker=name,
             model_version=version,
         )

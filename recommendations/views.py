@@ -39,8 +39,9 @@ USER_ID_PARAMETER = OpenApiParameter(
 VENUES_ORDER = (
     "Best first: score desc, then distance asc, then venue id. By default the active trained model ranks "
     "(`ranker: learned`, with its `model_version`); without one, or with `?ranker=formula`, the seed formula: "
-    "score = 0.4 spatial + 0.4 preference + 0.2 popularity (weights from settings). Every venue carries the "
-    "features behind its score and what each contributed. 409 for `?ranker=learned` when no model is active."
+    "score = 0.4 spatial + 0.4 preference + 0.2 popularity (weights from settings). Scores are 0-1 (see `score`). "
+    "Every venue carries the features behind its score and what each contributed from the answer's `baseline`: "
+    "score = baseline + the sum of contributions, on every row. 409 for `?ranker=learned` when no model is active."
 )
 PEOPLE_ORDER = (
     "Active users the user has an edge to, best first: score desc, then user id. "
@@ -198,8 +199,8 @@ PLAN_ID_PARAMETER = OpenApiParameter("plan_id", OpenApiTypes.UUID, OpenApiParame
         description="The group is the organizer and every participant who accepted (an invitation alone "
         "shares nothing). Each member's scores come from the ranker of their own list (the active trained "
         "model, else the formula); the strategy makes them the group's score. A member sees the group's "
-        "score and their own figures (score, distance, features), never another member's, and the filters "
-        "hold for their own home and visits; staff see every member's, filtered on the whole group. "
+        "score and their own figures (score, distance, features, contributions), never another member's, and "
+        "the filters hold for their own home and visits; staff see every member's, filtered on the whole group. "
         "Visible to the organizer, the participants and staff (404 for anyone else); 409 for a cancelled "
         "plan. The filters of /reco/venues/ apply to the group.",
         parameters=[PLAN_ID_PARAMETER, PlanVenueSuggestionQuerySerializer],

@@ -21,9 +21,16 @@ The combiner is monotone (DIRECTION): the weights of every "more is better" sign
 inputs are >= 0 and the distance's <= 0 (bounds in the fit), so a venue's score can only
 rise with each of those signals and only fall with the distance. The score of a venue is
 the sum of the weighted inputs, so each group of inputs is also that venue's
-explanation (its contribution). Venues outside a user's pool rank after it, by the
+explanation: its contribution, relative to the user's baseline (engine.rankers): every
+"more is better" group's inputs are 0 where its signal is 0, so its contribution is the
+group's part of the score (>= 0); near_home's is its part less the part at the user's
+median distance from home. Venues outside a user's pool rank after it, by the
 same sum with what is known of them everywhere (home, popularity, category) and the
-other signals at 0.
+other signals at 0, less OUTSIDE_POOL (the contribution `not_a_candidate`).
+
+The served score (`readable_scale`): 0 for the farthest venue on Earth with every other
+signal at 0, 1 next door with every signal at the user's best; in between, affine in the
+score, the same map for every user of a version. Venues outside the pool are served at 0.
 """
 
 from __future__ import annotations
@@ -38,7 +45,7 @@ import scipy.sparse as sp
 from scipy.optimize import minimize
 
 from luna.geo import EARTH_RADIUS_KM
-from recommendations.engine.rankers import FormulaRanker, Ranker, Scored
+from recommendations.engine.rankers import OUTSIDE, FormulaRanker, Ranker, Scored
 from recommendations.engine.signals import (
     DEFAULT_SIGNALS,
     Reference,
@@ -384,15 +391,28 @@ class LearnedRanker(Ranker):
             score[row] = total
             distance[row] = km if has_home[row] else np.nan
 
+        typical: dict[int, float] = {}
+
+        def typical_km(row: int) -> float:
+            """The user's median distance from home over every venue (NO_HOME_KM without a home)."""
+            if row not in typical:
+                typical[row] = float(np.median(signals[row].km_at(world.venue_points))) if world.n_venues else 0.0
+            return typical[row]
+
+        def baselines(rows: np.ndarray) -> np.ndarray:
+            return np.array([weight["home_km:log1p"] * np.log1p(typical_km(row)) for row in rows.tolist()])
+
         def explain(rows: np.ndarray, at: np.ndarray):
             at = at if positions is None else positions[at]
             features = {group: np.zeros((len(rows), len(at)), dtype=np.float64) for group in GROUPS}
-            contributions = {group: np.zeros((len(rows), len(at)), dtype=np.float64) for group in GROUPS}
+            contributions = {group: np.zeros((len(rows), len(at)), dtype=np.float64) for group in (*GROUPS, OUTSIDE)}
             for index, row in enumerate(rows.tolist()):
                 values = self._values_at(world, signals[row], at)
                 peak = user_peaks[row]
                 for group, part in self._parts(values, peak, weight).items():
                     contributions[group][index] = part
+                contributions["near_home"][index] -= weight["home_km:log1p"] * np.log1p(typical_km(row))
+                contributions[OUTSIDE][index] = np.where(self._in_pool_at(signals[row], at), 0.0, -OUTSIDE_POOL)
                 for group, names in GROUPS.items():
                     if names == ("home_km",):
                         features[group][index] = values["home_km"]  # NO_HOME_KM without a home (JSON has no NaN)
@@ -409,7 +429,26 @@ class LearnedRanker(Ranker):
             explain=explain,
             positions=positions,
             outside_bound=bound - OUTSIDE_POOL if positions is not None else None,
+            baselines=baselines,
         )
+
+    def readable_scale(self) -> tuple[float, float]:
+        """(low, span): low is the least score a venue of the pool can have (every input at its value
+        farthest below 0: with monotone weights, every signal at 0 and the farthest venue on Earth),
+        low + span the most (every input at its value farthest above 0: each signal at the user's
+        best, the distance 0). Every input lies between 0 and its largest value (1 scaled, log(1 +
+        1 / floor), log(1 + half the Earth's circumference) for the distance)."""
+        low = high = 0.0
+        for input_name, weight in zip(INPUT_NAMES, self.weights.astype(np.float64).tolist(), strict=True):
+            if input_name.endswith(":scaled"):
+                largest = 1.0
+            elif input_name.endswith(":log"):
+                largest = float(np.log1p(1.0 / self.config["floor"]))
+            else:
+                largest = float(np.log1p(np.pi * EARTH_RADIUS_KM))
+            low += min(0.0, weight * largest)
+            high += max(0.0, weight * largest)
+        return low, (high - low) or 1.0
 
     def _everywhere(self, world: World, signals: UserSignals, peak, weight, km: np.ndarray, columns, categories):
         """(the score at `columns` (whose category codes are `categories`) of what home, popularity and
@@ -451,6 +490,15 @@ class LearnedRanker(Ranker):
             kept = (popularity, peak, self._weighted("popularity", popularity.astype(np.float64), peak, weight))
             self._kept_popularity = kept
         return kept[2]
+
+    @staticmethod
+    def _in_pool_at(signals: UserSignals, positions: np.ndarray) -> np.ndarray:
+        """Whether the venues at these positions are among the user's candidates (the pool)."""
+        scope = signals.scope
+        if not len(scope):
+            return np.zeros(len(positions), dtype=bool)
+        index = np.minimum(np.searchsorted(scope, positions), len(scope) - 1)
+        return (scope[index] == positions) & signals.in_pool[index]
 
     @staticmethod
     def _values_at(world: World, signals: UserSignals, positions: np.ndarray) -> dict[str, np.ndarray]:

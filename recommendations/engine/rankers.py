@@ -4,6 +4,18 @@
 behind them (each users x venues, or broadcast), and the distances from home used
 for the tie-break and the distance filter. Higher is better; ties go to the nearer
 venue, then to the lower venue position (id order), the same rule online and offline.
+
+The explanation of a score: each input's contribution is how much it moved the score
+from the user's baseline, the score of a venue where every signal is absent (nobody
+went, nothing like it, not popular) at the user's median distance from home (the median
+over every venue; without a home, every venue's distance is the same and its
+contribution 0). So score = baseline + the sum of the contributions, a "more is better"
+input contributes 0 where it is 0, and the distance's contribution is above 0 nearer
+than that median and below it farther.
+
+What is served is `readable`: the score mapped onto 0-1 by the ranker's `readable_scale`
+(an affine map, the same for every user of a ranker, so the order and the additivity are
+kept); the scores themselves are what everything else (ordering, groups, evaluation) uses.
 """
 
 from __future__ import annotations
@@ -43,6 +55,13 @@ class Scored:
     # venue outside them scores above outside_bound (users,) for its user. None: every venue.
     positions: np.ndarray | None = None
     outside_bound: np.ndarray | None = None
+    # rows -> (len(rows),) each user's baseline: the score where every contribution is 0.
+    baselines: Callable[[np.ndarray], np.ndarray] | None = None
+
+    def baseline(self, rows: np.ndarray) -> np.ndarray:
+        """The baseline of the batch's `rows`: score = baseline + the sum of the contributions."""
+        rows = np.asarray(rows)
+        return np.zeros(len(rows)) if self.baselines is None else np.asarray(self.baselines(rows), dtype=np.float64)
 
     def venue_positions(self, columns: np.ndarray) -> np.ndarray:
         """The venue positions of these columns."""
@@ -73,6 +92,40 @@ def home_distances(world: World, users: np.ndarray) -> np.ndarray:
     )
 
 
+def median_km(distance: np.ndarray) -> np.ndarray:
+    """(users,) the median of each row of (users, venues) km; NaN for a user without a home."""
+    if distance.shape[1] == 0:
+        return np.full(distance.shape[0], np.nan)
+    return np.median(distance, axis=1)
+
+
+def readable(score: np.ndarray, scale: tuple[float, float]) -> np.ndarray:
+    """Scores on the 0-1 scale served: (score - low) / span, and 0 below `low` (a venue the ranker puts
+    after every candidate: see engine.learned); at most 1 (beyond it only by rounding)."""
+    low, span = scale
+    return np.clip((np.asarray(score, dtype=np.float64) - low) / span, 0.0, 1.0)
+
+
+OUTSIDE = "not_a_candidate"  # the contribution that takes a readable score clipped at 0 down to it
+
+
+def readable_explanation(
+    score: np.ndarray, baseline: np.ndarray, contributions: dict[str, np.ndarray], scale: tuple[float, float]
+) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """(score, baseline, contributions) of `score` (users, venues) = baseline (users,) + the sum of the
+    contributions, on the served scale: the contributions divided by the span, the baseline mapped
+    like a score, so that readable score = readable baseline + their sum still holds. Where the score
+    is clipped at 0, the OUTSIDE contribution (present only in the rankers that clip) takes it there."""
+    low, span = scale
+    shown = readable(score, scale)
+    base = (np.asarray(baseline, dtype=np.float64) - low) / span
+    parts = {name: np.asarray(values, dtype=np.float64) / span for name, values in contributions.items()}
+    if OUTSIDE in parts:
+        others = sum((values for name, values in parts.items() if name != OUTSIDE), np.zeros_like(shown))
+        parts[OUTSIDE] = np.where(contributions[OUTSIDE] == 0, 0.0, shown - base[:, None] - others)
+    return shown, base, parts
+
+
 def relative_popularity(world: World) -> np.ndarray:
     """(venues,) distinct users with a like or interest, over the most any venue has (0 when none has any)."""
     return scoring.popularity_feature(world.popularity, max_count=float(world.popularity.max(initial=0)))
@@ -94,6 +147,11 @@ class Ranker:
         """The scores of the venues that can matter, with a bound on the rest (Scored.positions);
         by default every venue."""
         return self.score(world, users)
+
+    def readable_scale(self) -> tuple[float, float]:
+        """(low, span): the served score is (score - low) / span (see `readable`). The baselines' scores
+        are 0-1 already."""
+        return 0.0, 1.0
 
 
 class FormulaRanker(Ranker):
@@ -119,8 +177,21 @@ class FormulaRanker(Ranker):
         weights = config["VENUE_WEIGHTS"]
         score = scoring.venue_score(spatial, preference, popularity, weights=weights)
         features = {"spatial": spatial, "preference": preference, "popularity": popularity}
-        contributions = {name: weights[name] * values for name, values in features.items()}
-        return Scored(score=score, features=features, distance=distance, contributions=contributions)
+        # Relative to a venue nobody liked, that the user never went to, at their median distance.
+        typical = scoring.spatial_feature(median_km(distance), decay_per_km=config["SPATIAL_DECAY_PER_KM"])
+        baseline = weights["spatial"] * typical
+        contributions = {
+            "spatial": weights["spatial"] * (spatial - typical[:, None]),
+            "preference": weights["preference"] * preference,
+            "popularity": weights["popularity"] * popularity,
+        }
+        return Scored(
+            score=score,
+            features=features,
+            distance=distance,
+            contributions=contributions,
+            baselines=lambda rows: baseline[rows],
+        )
 
 
 class PopularityRanker(Ranker):
@@ -131,7 +202,8 @@ class PopularityRanker(Ranker):
     def score(self, world: World, users: np.ndarray) -> Scored:
         distance = home_distances(world, users)
         popularity = np.broadcast_to(relative_popularity(world), distance.shape)
-        return Scored(score=popularity, features={"popularity": popularity}, distance=distance)
+        features = {"popularity": popularity}
+        return Scored(score=popularity, features=features, distance=distance, contributions=features)
 
 
 class DistanceRanker(Ranker):
@@ -145,7 +217,14 @@ class DistanceRanker(Ranker):
     def score(self, world: World, users: np.ndarray) -> Scored:
         distance = home_distances(world, users)
         spatial = scoring.spatial_feature(distance, decay_per_km=self.decay_per_km)
-        return Scored(score=spatial, features={"spatial": spatial}, distance=distance)
+        typical = scoring.spatial_feature(median_km(distance), decay_per_km=self.decay_per_km)
+        return Scored(
+            score=spatial,
+            features={"spatial": spatial},
+            distance=distance,
+            contributions={"spatial": spatial - typical[:, None]},
+            baselines=lambda rows: typical[rows],
+        )
 
 
 def top_k_for(scored: Scored, row: int, k: int, candidates: np.ndarray) -> np.ndarray:

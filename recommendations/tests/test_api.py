@@ -69,12 +69,17 @@ class TestVenueRecommendations:
         first = body[0]
         assert set(first) == {
             "recommendation_id", "venue_id", "venue_name", "category", "score", "distance_km", "features",
-            "contributions", "ranker", "model_version", "experiment", "arm",
+            "contributions", "baseline", "ranker", "model_version", "experiment", "arm",
         }  # fmt: skip
         assert (first["experiment"], first["arm"]) == (None, None)  # no experiment is running
         assert set(first["features"]) == set(first["contributions"]) == {"spatial", "preference", "popularity"}
         assert (first["ranker"], first["model_version"]) == ("formula", None)  # no model trained yet
-        assert first["contributions"]["spatial"] == pytest.approx(0.4 * first["features"]["spatial"])
+        # From a venue nobody liked at alice's median distance (the mean of the middle two of four venues).
+        middle = sorted(row["distance_km"] for row in body)[1:3]
+        assert {row["baseline"] for row in body} == {first["baseline"]}
+        assert first["baseline"] == pytest.approx(0.4 * math.exp(-0.3 * sum(middle) / 2), abs=2e-4)
+        assert first["contributions"]["spatial"] == pytest.approx(first["score"] - first["baseline"], abs=1e-6)
+        assert first["contributions"]["spatial"] > 0 > body[-1]["contributions"]["spatial"]
         assert first["venue_id"] == str(venues_near_alice[0].pk)
         assert first["category"] == "bar"
         # Distances come to the metre, features to 6 decimals.

@@ -22,7 +22,7 @@ from recommendations import tasks
 from recommendations.catalogue import catalogue_cache
 from recommendations.engine.evaluation import measure
 from recommendations.engine.learned import ARTIFACT_FORMAT, GROUPS, LearnedRanker
-from recommendations.engine.rankers import FormulaRanker
+from recommendations.engine.rankers import FormulaRanker, readable_explanation
 from recommendations.engine.signals import _largest, factors_of, widened
 from recommendations.engine.world import NearestVenues, World, csr
 from recommendations.models import RankerVersion
@@ -130,6 +130,31 @@ def test_the_shortlist_scores_its_venues_as_scoring_every_venue_does_and_bounds_
         assert np.array_equal(contributions[name], expected_contributions[name])
 
 
+def test_every_score_is_its_baseline_plus_its_contributions_and_is_served_0_to_1_in_the_same_order():
+    world = planted_world()
+    ranker = LearnedRanker(small_ranker(seeds=1, pool=20)).fit(world)
+    users = np.arange(12)  # 0 has no home
+    scored = ranker.score(world, users)
+    venues = np.arange(world.n_venues)
+    _, contributions = scored.explanation(users, venues)
+    baseline = scored.baseline(users)
+    # Exactly, venue by venue (the pool's offset is the not_a_candidate contribution).
+    np.testing.assert_allclose(baseline[:, None] + sum(contributions.values()), scored.score, atol=1e-9)
+    assert (contributions["not_a_candidate"] <= 0).all()
+    assert (contributions["near_home"][0] == 0).all()  # without a home the distance says nothing
+
+    shown, shown_baseline, shown_contributions = readable_explanation(
+        scored.score, baseline, contributions, ranker.readable_scale()
+    )
+    assert ((shown >= 0) & (shown <= 1)).all()
+    candidates = contributions["not_a_candidate"] == 0
+    assert (shown[~candidates] == 0).all()  # after every candidate, which are all >= 0
+    np.testing.assert_allclose(shown_baseline[:, None] + sum(shown_contributions.values()), shown, atol=1e-12)
+    for row in range(len(users)):  # the order is the scores' own: never reversed by the map
+        order = np.argsort(-scored.score[row], kind="stable")
+        assert (np.diff(shown[row, order]) <= 0).all()
+
+
 @pytest.mark.parametrize("aligned", [False, True])
 @pytest.mark.parametrize("spread", ["popular_few", "even"])
 def test_the_best_venues_of_a_factorization_are_those_ranking_every_venue_gives(aligned, spread):
@@ -216,10 +241,11 @@ def test_train_ranker_stores_a_version_with_its_figures_and_serves_it(client_for
 
     body = client_for(users[0]).get(f"/reco/venues/{users[0].pk}/", {"limit": 5}).json()
     assert {(row["ranker"], row["model_version"]) for row in body} == {("learned", 1)}
-    assert set(body[0]["contributions"]) == set(GROUPS)
+    assert set(body[0]["contributions"]) == {*GROUPS, "not_a_candidate"}
     assert set(body[0]["features"]) == set(GROUPS)
-    # The score is what the contributions add up to.
-    assert body[0]["score"] == pytest.approx(sum(body[0]["contributions"].values()), rel=1e-4, abs=1e-4)
+    # The score is the baseline plus what the contributions add up to.
+    explained = body[0]["baseline"] + sum(body[0]["contributions"].values())
+    assert body[0]["score"] == pytest.approx(explained, rel=1e-4, abs=1e-4)
 
 
 @pytest.mark.django_db

@@ -91,6 +91,8 @@ class Command(BaseCommand):
         features = list(venues[0].features) if venues else ["spatial", "preference", "popularity"]
         # The learned ranker's explanation: what each group of inputs added to the score.
         added = list(venues[0].contributions) if venues and venues[0].model_version else []
+        if added:
+            self.stdout.write(f"score = baseline {_number(venues[0].baseline)} + the + columns (what each moved it)")
         self._table(
             ["#", "venue", "category", "score", "distance_km", *features, *(f"+{name}" for name in added)],
             [
