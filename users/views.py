@@ -10,7 +10,6 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from luna.api.exceptions import exception_handler
 from luna.api.filters import MAX_SEARCH_WORDS, SearchFilter
 from luna.api.schema import operation
 from luna.api.throttles import ScopedRateThrottle
@@ -25,17 +24,9 @@ from users.serializers import (
     UserSerializer,
     UserUpdatedSerializer,
     UserUpdateSerializer,
-    with_handle_taken_summary,
 )
 
 USER_ID = OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The user's id.")
-
-
-def _accounts_exception_handler(exc: Exception, context: dict) -> Response | None:
-    response = exception_handler(exc, context)
-    if response is not None and response.status_code == status.HTTP_400_BAD_REQUEST and isinstance(response.data, dict):
-        response.data = with_handle_taken_summary(response.data)
-    return response
 
 
 DEACTIVATION = (
@@ -53,8 +44,9 @@ DEACTIVATION = (
         UserSerializer,
         errors=(400, 401, 415, 429),
         status=201,
-        description="Open signup. Without a password the account exists but cannot get a token. "
-        "A taken handle (in any case) is a 400 whose `detail` is `Handle already taken.`.",
+        description="Open signup. A password is required (400 without one); staff creating an account for "
+        'someone else may send `"password": null`, and that account cannot sign in until a password is set. '
+        'A taken handle (in any spelling) is a 400 with `handle: ["Handle already taken."]`.',
         request=UserCreateSerializer,
         auth=[],
     ),
@@ -119,14 +111,11 @@ class UserViewSet(
     def get_queryset(self):
         return user_list(viewer=self.request.user)
 
-    def get_exception_handler(self):
-        return _accounts_exception_handler
-
     def get_throttles(self):
         return [ScopedRateThrottle()] if self.action == "create" else []
 
     def create(self, request, *args, **kwargs) -> Response:
-        serializer = UserCreateSerializer(data=request.data)
+        serializer = UserCreateSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         user = services.user_create(**serializer.validated_data)
         return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
