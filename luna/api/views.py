@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from functools import cache
 
 from django.db import DatabaseError, connection
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
 from django.http import JsonResponse
+from django.urls import URLResolver, get_resolver
+from django.views import defaults
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
@@ -71,17 +74,59 @@ class HealthView(APIView):
         return Response({"status": "healthy", "service": SERVICE_NAME, "database": "ok"})
 
 
+# --- error pages: JSON for API clients, HTML for browsers ----------------------------------
+
+# First path segments a browser opens as pages; every other route of the URLconf is the API's.
+_PAGES = {"", "admin", "docs", "redoc", "static"}
+
+
+def _first_segments(patterns) -> set[str]:
+    segments = set()
+    for pattern in patterns:
+        route = str(pattern.pattern)
+        if isinstance(pattern, URLResolver) and route in {"", "^"}:
+            segments |= _first_segments(pattern.url_patterns)
+        elif match := re.match(r"\^?([\w.-]*)", route):
+            segments.add(match.group(1))
+    return segments
+
+
+@cache
+def _api_segments() -> frozenset[str]:
+    return frozenset(_first_segments(get_resolver().url_patterns) - _PAGES)
+
+
+def wants_page(request) -> bool:
+    """Whether an error is answered as an HTML page: only to a browser (its Accept names text/html,
+    not just */*) and outside the API's paths. Everyone else (application/json, */*, no Accept, and
+    any client on an API path) gets JSON."""
+    if not any(accepted.main_type == "text" and accepted.sub_type == "html" for accepted in request.accepted_types):
+        return False
+    return request.path.lstrip("/").split("/", 1)[0] not in _api_segments()
+
+
 def bad_request(request, exception=None):
+    if wants_page(request):
+        return defaults.bad_request(request, exception)
     return JsonResponse({"detail": "Bad request."}, status=400)
 
 
 def permission_denied(request, exception=None):
+    if wants_page(request):
+        return defaults.permission_denied(request, exception)
     return JsonResponse({"detail": "You do not have permission to perform this action."}, status=403)
 
 
+NOT_FOUND = "Not found."
+
+
 def not_found(request, exception=None):
-    return JsonResponse({"detail": "Not found."}, status=404)
+    if wants_page(request):
+        return defaults.page_not_found(request, exception)
+    return JsonResponse({"detail": NOT_FOUND}, status=404)
 
 
 def server_error(request):
+    if wants_page(request):
+        return defaults.server_error(request)
     return JsonResponse({"detail": "Internal server error."}, status=500)
