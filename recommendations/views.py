@@ -150,6 +150,9 @@ class PeopleRecommendationViewSet(_ForOneUserViewSet):
         return recommend_people(user, venue=venue, limit=query["limit"])
 
 
+NO_PLAN = "No plan with this id."  # as ViewSet.get_object says it
+
+
 class _ForOnePlanViewSet(ViewSet):
     """The path names a plan; its organizer, its participants and staff may read its suggestions, and
     for anyone else the plan does not exist (404)."""
@@ -167,10 +170,10 @@ class _ForOnePlanViewSet(ViewSet):
         try:
             plan_id = uuid.UUID(self.kwargs["plan_id"])
         except ValueError:
-            raise NotFound("No such plan.") from None
+            raise NotFound(NO_PLAN) from None
         plan = Plan.objects.select_related("organizer", "venue").filter(pk=plan_id).first()
         if plan is None or not plan_is_visible(plan=plan, user=self.request.user):
-            raise NotFound("No such plan.")
+            raise NotFound(NO_PLAN)
         return plan
 
     def query(self) -> dict:

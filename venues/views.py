@@ -5,14 +5,13 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
-from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
 from luna.api.filters import MAX_SEARCH_WORDS, SearchFilter
 from luna.api.permissions import AllowAny, IsAuthenticated, IsSelfOrStaff, IsStaff
 from luna.api.schema import operation
 from luna.api.throttles import ScopedRateThrottle
-from luna.api.viewsets import PartialUpdateMixin, ViewSet
+from luna.api.viewsets import PartialUpdateMixin, ViewSet, get_object_or_404
 from users.selectors import user_list
 from venues import services
 from venues.filters import DEFAULT_RADIUS_KM, NEAR_PATTERN, InteractionFilter, VenueFilter, VenueOrderingFilter
