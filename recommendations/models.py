@@ -150,7 +150,8 @@ class ExperimentChange(models.Model):
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
-        return f"{self.action} by {self.user_id} at {self.created_at:%Y-%m-%d %H:%M}"
+        who = self.user.handle if self.user else "a deleted account"
+        return f"{self.action} by {who} at {self.created_at:%Y-%m-%d %H:%M}"
 
 
 class Outcome(models.Model):
