@@ -170,6 +170,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "luna.api.exceptions.exception_handler",
+    "VIEW_DESCRIPTION_FUNCTION": "luna.api.views.view_description",
     "COERCE_DECIMAL_TO_STRING": False,
     "DEFAULT_THROTTLE_RATES": {
         "signup": env_rate("LUNA_THROTTLE_SIGNUP", "30/hour"),

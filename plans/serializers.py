@@ -118,7 +118,7 @@ class PlanCreateSerializer(StrictSerializer):
     )
     recommendation_id = StrictUUIDField(
         required=False,
-        help_text="The `recommendation_id` of the answer that suggested this venue, when the app knows it "
+        help_text="The recommendation_id of the answer that suggested this venue, when the app knows it "
         "(the plan is attributed to the latest recommendation of the venue to the organizer either way).",
     )
 

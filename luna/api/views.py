@@ -10,12 +10,14 @@ from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
 from django.http import JsonResponse
 from django.urls import URLResolver, get_resolver
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.views import defaults
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.views import APIView
+from rest_framework.views import APIView, get_view_description
 
 SERVICE_NAME = "Luna API Service"
 
@@ -72,6 +74,17 @@ class HealthView(APIView):
             }
             return Response(body, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
         return Response({"status": "healthy", "service": SERVICE_NAME, "database": "ok"})
+
+
+def view_description(view, html: bool = False) -> str:
+    """DRF's view description (the docstring), with `code` in backticks shown as code on the browsable
+    API's pages rather than as literal backticks (DRF renders Markdown only when the markdown package
+    is installed; Luna does not need it for one kind of markup)."""
+    description = get_view_description(view, html=False)
+    if not html:
+        return description
+    text = re.sub(r"`([^`\n]+)`", r"<code>\1</code>", escape(description)).replace("\n", "<br />")
+    return mark_safe(f"<p>{text}</p>")  # noqa: S308 - escaped above, only <code> and <br /> added
 
 
 # --- error pages: JSON for API clients, HTML for browsers ----------------------------------
