@@ -326,4 +326,7 @@ LOGGING = {
         "console": {"class": "logging.StreamHandler", "formatter": "json" if PRODUCTION else "plain"},
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # Each request is logged once, by gunicorn's access log or Luna's request log: django.request's
+    # warning for every 4xx would say it a second time. Its errors (a 500's traceback) stay.
+    "loggers": {"django.request": {"level": "ERROR"}},
 }
