@@ -88,19 +88,21 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet):
         return Response(PlanSerializer(plan).data, status=status.HTTP_201_CREATED)
 
     @operation(
-        "Move a pending plan to another venue (organizer or staff)",
+        "Move a pending plan to another venue or time (organizer or staff)",
         PlanSerializer,
         errors=(400, 401, 403, 404, 409),
         request=PlanUpdateSerializer,
-        description="Everyone but the organizer is asked again: their answers go back to `invited`, since they "
-        "agreed to another place. The same venue again changes nothing. 409 once the plan is confirmed or "
-        "cancelled. `GET /plans/{id}/venue-suggestions/` suggests venues for the group.",
+        description="`venue_id`, `start_time` or both (all or nothing). A new time follows the rules of a new "
+        "plan's (in the future, within LUNA_PLAN_HORIZON_DAYS). Everyone but the organizer is asked again: "
+        "their answers go back to `invited`, since they agreed to another place or time. The same venue or time "
+        "again changes nothing. 409 once the plan is confirmed or cancelled. `GET /plans/{id}/venue-suggestions/` "
+        "suggests venues for the group.",
     )
     def partial_update(self, request, pk=None):
         plan = self.get_object()
         params = PlanUpdateSerializer(data=request.data)
         params.is_valid(raise_exception=True)
-        plan = services.plan_switch_venue(plan=plan, venue=params.validated_data["venue"])
+        plan = services.plan_update(plan=plan, **params.validated_data)
         return Response(PlanSerializer(plan).data)
 
     @operation(
