@@ -195,6 +195,9 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI's Authorize dialog asks for the token only; the admin's session cookie still works
+    # (the browsable API and Swagger UI use it), it just is not a scheme to fill in.
+    "AUTHENTICATION_WHITELIST": ["users.authentication.TokenAuthentication"],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "luna.api.schema.omittable_fields_are_not_required",

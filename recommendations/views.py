@@ -15,6 +15,7 @@ from luna.api.throttles import ScopedRateThrottle
 from luna.api.viewsets import ViewSet
 from plans.models import Plan
 from plans.selectors import plan_is_visible
+from recommendations import examples
 from recommendations.impressions import impressions_record
 from recommendations.plan_suggestions import suggest_plan_people, suggest_plan_venues
 from recommendations.selectors import venue_get
@@ -99,6 +100,7 @@ class _ForOneUserViewSet(ViewSet):
         operation_id="reco_venues",
         description=VENUES_ORDER,
         parameters=[USER_ID_PARAMETER, VenueRecommendationQuerySerializer],
+        example=examples.VENUE_RECOMMENDATION,
     )
 )
 class VenueRecommendationViewSet(_ForOneUserViewSet):
@@ -135,6 +137,7 @@ class VenueRecommendationViewSet(_ForOneUserViewSet):
         operation_id="reco_people",
         description=PEOPLE_ORDER,
         parameters=[USER_ID_PARAMETER, PeopleRecommendationQuerySerializer],
+        example=examples.PERSON_RECOMMENDATION,
     )
 )
 class PeopleRecommendationViewSet(_ForOneUserViewSet):
@@ -198,6 +201,7 @@ PLAN_ID_PARAMETER = OpenApiParameter("plan_id", OpenApiTypes.UUID, OpenApiParame
         "Visible to the organizer, the participants and staff (404 for anyone else); 409 for a cancelled "
         "plan. The filters of /reco/venues/ apply to the group.",
         parameters=[PLAN_ID_PARAMETER, PlanVenueSuggestionQuerySerializer],
+        example=examples.GROUP_SUGGESTIONS,
     )
 )
 class PlanVenueSuggestionViewSet(_ForOnePlanViewSet):
@@ -232,6 +236,7 @@ class PlanVenueSuggestionViewSet(_ForOnePlanViewSet):
         "plan's other members they have an edge with. For the organizer and staff; 403 for the other "
         "participants, 404 for anyone else; 409 for a cancelled plan.",
         parameters=[PLAN_ID_PARAMETER, PlanPeopleSuggestionQuerySerializer],
+        example=examples.PERSON_SUGGESTION,
     )
 )
 class PlanPeopleSuggestionViewSet(_ForOnePlanViewSet):

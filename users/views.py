@@ -14,7 +14,7 @@ from luna.api.filters import MAX_SEARCH_WORDS, SearchFilter
 from luna.api.schema import operation
 from luna.api.throttles import ScopedRateThrottle
 from luna.api.viewsets import PartialUpdateMixin, ViewSet, takes_no_body
-from users import services
+from users import examples, services
 from users.permissions import MayChangeAccount
 from users.selectors import user_list
 from users.serializers import (
@@ -49,6 +49,8 @@ DEACTIVATION = (
         'A taken handle (in any spelling) is a 400 with `handle: ["Handle already taken."]`.',
         request=UserCreateSerializer,
         auth=[],
+        request_example=examples.SIGNUP,
+        example=examples.ALICE,
     ),
     list=operation(
         "List users",
@@ -61,8 +63,11 @@ DEACTIVATION = (
                 description=f"Words matched in handle and name (at most {MAX_SEARCH_WORDS}).",
             )
         ],
+        example=examples.BOB_SEEN_BY_ALICE,
     ),
-    retrieve=operation("One user", UserSerializer, errors=(401, 404), parameters=[USER_ID]),
+    retrieve=operation(
+        "One user", UserSerializer, errors=(401, 404), parameters=[USER_ID], example=examples.BOB_SEEN_BY_ALICE
+    ),
     partial_update=operation(
         "Change a profile (that user or staff)",
         UserUpdatedSerializer,
@@ -74,6 +79,8 @@ DEACTIVATION = (
         "or status, or change a superuser's account at all (403 otherwise).",
         parameters=[USER_ID],
         request=UserUpdateSerializer,
+        request_example=examples.PROFILE_CHANGE,
+        example={**examples.ALICE, **examples.PROFILE_CHANGE, "name": "Alice C."},
     ),
     destroy=operation(
         "Close an account (that user or staff)",
@@ -136,7 +143,7 @@ class UserViewSet(
     def perform_destroy(self, instance) -> None:
         services.user_deactivate(user=instance)
 
-    @operation("The signed-in user", UserSerializer, errors=(401,))
+    @operation("The signed-in user", UserSerializer, errors=(401,), example=examples.ALICE)
     @action(detail=False, methods=["get"], url_path="me", filter_backends=[])
     def me(self, request) -> Response:
         return Response(self.get_serializer(request.user).data)
@@ -163,6 +170,8 @@ class AuthTokenView(APIView):
         "(the shared cache is down) the answer is 503 with `Retry-After`.",
         request=TokenRequestSerializer,
         auth=[],
+        request_example=examples.SIGN_IN,
+        example=examples.TOKEN,
     )
     def post(self, request) -> Response:
         serializer = TokenRequestSerializer(data=request.data)

@@ -35,6 +35,14 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
     def get_offset(self, request) -> int:
         return self._read(request, self.offset_query_param, 0, MAX_OFFSET) or 0
 
+    def get_paginated_response_schema(self, schema: dict) -> dict:
+        # The schema's examples show one result (luna.api.schema.operation): a page of one, with no neighbours.
+        paginated = super().get_paginated_response_schema(schema)
+        properties = paginated["properties"]
+        properties["count"]["example"] = 1
+        properties["next"]["example"] = properties["previous"]["example"] = None
+        return paginated
+
     def get_schema_operation_parameters(self, view) -> list[dict]:
         parameters = super().get_schema_operation_parameters(view)
         bounds = {
