@@ -17,6 +17,12 @@ import tempfile
 for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(variable, "1")
 
+# A bad setting in the environment stops gunicorn here with one line, before any worker starts.
+from luna.env import settings_or_exit  # noqa: E402
+
+settings_or_exit()
+from django.conf import settings  # noqa: E402
+
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
@@ -27,7 +33,9 @@ keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
 # Recycle workers now and then so a slow leak cannot grow without bound.
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "5000"))
 max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "500"))
-accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-")
+# One line per request, not two: with LUNA_REQUEST_LOG on (production's default) Luna's own JSON line
+# says what the access log would (method, path, status, duration, request id), so the access log is off.
+accesslog = os.environ.get("GUNICORN_ACCESSLOG") or (None if settings.LUNA_REQUEST_LOG else "-")
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
 # Load Django, the recommendation catalogue and the active model once, in the master, before it

@@ -10,7 +10,10 @@ import os
 
 from celery import Celery
 
+from luna.env import settings_or_exit
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "luna.settings")
+settings_or_exit()
 
 app = Celery("luna")
 app.config_from_object("django.conf:settings", namespace="CELERY")

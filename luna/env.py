@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import sys
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -93,3 +94,19 @@ def env_cache(name: str) -> dict | None:
     for key in [key for key in config if key.upper() in _CACHE_SETTINGS and key != key.upper()]:
         config[key.upper()] = config.pop(key)
     return config
+
+
+def settings_or_exit() -> None:
+    """Load Django's settings, or stop with the one line that says which variable is wrong (exit status 2).
+
+    Every entry point (manage.py, luna.wsgi, gunicorn.conf.py) calls this first, so a bad variable
+    is its message, not the message at the end of a traceback through Django's start-up.
+    """
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "luna.settings")
+    from django.conf import settings
+
+    try:
+        settings.INSTALLED_APPS  # noqa: B018 - reading one setting reads them all
+    except ImproperlyConfigured as error:
+        print(f"Luna cannot start: {error}", file=sys.stderr)
+        raise SystemExit(2) from None

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.http import JsonResponse
 from gunicorn.http.errors import ParseException
 
+from luna.api.views import not_found, wants_page
 from luna.metrics import REQUEST_SECONDS, method_label, route_label
 
 request_logger = logging.getLogger("luna.request")
@@ -58,6 +59,29 @@ class BodySizeLimitMiddleware:
         request.META["CONTENT_LENGTH"] = str(len(body))
         request._stream = io.BytesIO(body)
         return None
+
+
+class JsonNotFoundMiddleware:
+    """A 404 page in HTML reaches only a browser (luna.api.views.wants_page).
+
+    With DEBUG on, Django answers an unknown path with its debug page (every URL pattern
+    listed) without calling handler404; an API client gets handler404's JSON instead. A page
+    DRF rendered (the browsable API, for a browser) stays as it is.
+    """
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            response.status_code == 404
+            and response.get("Content-Type", "").startswith("text/html")
+            and not hasattr(response, "accepted_renderer")  # DRF's browsable API, chosen by the client
+            and not wants_page(request)
+        ):
+            return not_found(request)
+        return response
 
 
 class RequestLogMiddleware:

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "luna.middleware.RequestLogMiddleware",
     "luna.middleware.BodySizeLimitMiddleware",
+    "luna.middleware.JsonNotFoundMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -171,6 +172,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "luna.api.exceptions.exception_handler",
+    "VIEW_DESCRIPTION_FUNCTION": "luna.api.views.view_description",
     "COERCE_DECIMAL_TO_STRING": False,
     "DEFAULT_THROTTLE_RATES": {
         "signup": env_rate("LUNA_THROTTLE_SIGNUP", "30/hour"),
@@ -195,6 +197,9 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI's Authorize dialog asks for the token only; the admin's session cookie still works
+    # (the browsable API and Swagger UI use it), it just is not a scheme to fill in.
+    "AUTHENTICATION_WHITELIST": ["users.authentication.TokenAuthentication"],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "luna.api.schema.omittable_fields_are_not_required",
@@ -326,4 +331,7 @@ LOGGING = {
         "console": {"class": "logging.StreamHandler", "formatter": "json" if PRODUCTION else "plain"},
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # Each request is logged once, by gunicorn's access log or Luna's request log: django.request's
+    # warning for every 4xx would say it a second time. Its errors (a 500's traceback) stay.
+    "loggers": {"django.request": {"level": "ERROR"}},
 }

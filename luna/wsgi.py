@@ -6,7 +6,10 @@ import wsgiref.util
 
 from django.core.wsgi import get_wsgi_application
 
+from luna.env import settings_or_exit
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "luna.settings")
+settings_or_exit()
 application = get_wsgi_application()
 
 # A path a client asks for with a token: without one it is answered 401 before anything is read.

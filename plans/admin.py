@@ -20,7 +20,7 @@ from plans.services import (
     plan_confirm,
     plan_create,
     plan_start_time_check,
-    plan_switch_venue,
+    plan_update,
 )
 from users.models import User
 from venues.models import Venue
@@ -62,8 +62,9 @@ def is_settled(plan: Plan | None) -> bool:
 
 
 class PlanForm(forms.ModelForm):
-    """The plan page's form, with the API's rules: a plan has a venue, and a new one starts in the
-    future within the horizon (plan_start_time_check, which plan_create applies again)."""
+    """The plan page's form, with the API's rules: a plan has a venue, and a new plan or a new time
+    is in the future within the horizon (plan_start_time_check, which plan_create and plan_reschedule
+    apply again)."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -72,7 +73,8 @@ class PlanForm(forms.ModelForm):
 
     def clean(self) -> dict:
         cleaned = super().clean()
-        if self.instance._state.adding and cleaned.get("start_time") is not None:
+        new_time = self.instance._state.adding or "start_time" in self.changed_data
+        if new_time and cleaned.get("start_time") is not None:
             try:
                 plan_start_time_check(start_time=cleaned["start_time"])
             except ValidationError as exc:
@@ -248,16 +250,19 @@ class PlanAdmin(ModelAdmin):
             # A booked plan moved to another day or venue would leave the booking behind.
             return ("id", "organizer", "venue", "start_time", "status", "created_at", "updated_at")
         if obj is not None:
-            # As in the API, a pending plan only moves to another venue (plan_switch_venue): the group
-            # agreed to its time, and its organizer is one of its participants.
-            return ("id", "organizer", "start_time", "status", "created_at", "updated_at")
+            # As in the API, a pending plan moves to another venue or time (plan_update), asking the group
+            # again; its organizer is one of its participants and stays.
+            return ("id", "organizer", "status", "created_at", "updated_at")
         return self.readonly_fields
 
     def save_model(self, request, obj: Plan, form, change: bool) -> None:
         # Through the services the API uses, never a bare save.
         if change:
-            if "venue" in form.changed_data:
-                plan_switch_venue(plan=obj, venue=obj.venue)
+            plan_update(
+                plan=obj,
+                venue=obj.venue if "venue" in form.changed_data else None,
+                start_time=obj.start_time if "start_time" in form.changed_data else None,
+            )
             return
         created = plan_create(organizer=obj.organizer, venue=obj.venue, start_time=obj.start_time)
         # The admin goes on with `obj` (the participants' rows, its log, the redirect): make it the stored plan.

@@ -118,22 +118,43 @@ class PlanCreateSerializer(StrictSerializer):
     )
     recommendation_id = StrictUUIDField(
         required=False,
-        help_text="The `recommendation_id` of the answer that suggested this venue, when the app knows it "
+        help_text="The recommendation_id of the answer that suggested this venue, when the app knows it "
         "(the plan is attributed to the latest recommendation of the venue to the organizer either way).",
     )
+
+
+RENAMED_USER_IDS = "Renamed: give invitee_ids, as when making a plan."
 
 
 class PlanUpdateSerializer(StrictSerializer):
     venue_id = VenueIdField(
         source="venue",
+        required=False,
         help_text="Move the pending plan to this venue; everyone but the organizer is asked again (invited).",
     )
+    start_time = ZonedDateTimeField(
+        required=False,
+        help_text="Move the pending plan to this time (ISO 8601 with a time zone; in the future, within the "
+        "horizon); everyone but the organizer is asked again (invited).",
+    )
+
+    def validate(self, attrs: dict) -> dict:
+        if not attrs:
+            raise serializers.ValidationError("Give venue_id, start_time or both.", code="empty")
+        return attrs
 
 
 class PlanInviteSerializer(StrictSerializer):
-    user_ids = UserIdField(
+    """Who to invite: `invitee_ids`, the name making a plan uses."""
+
+    invitee_ids = UserIdField(
         many=True, source="users", allow_empty=False, max_length=MAX_INVITEES, help_text=INVITEES_HELP
     )
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict) and "user_ids" in data:
+            raise serializers.ValidationError({"user_ids": [RENAMED_USER_IDS]}, code="renamed")
+        return super().to_internal_value(data)
 
 
 class PlanRespondSerializer(StrictSerializer):

@@ -30,7 +30,7 @@ def _reload(plan_id: uuid.UUID) -> Plan:
 
 
 def plan_start_time_check(*, start_time: datetime, now: datetime | None = None) -> None:
-    """A new plan starts in the future, within LUNA_PLAN_HORIZON_DAYS (plan_create, and the admin's form)."""
+    """A plan starts in the future, within LUNA_PLAN_HORIZON_DAYS (plan_create, plan_reschedule, the admin's form)."""
     now = now or timezone.now()
     if start_time <= now:
         raise ValidationError({"start_time": ["The start time must be in the future."]})
@@ -119,9 +119,16 @@ def plan_invite(*, plan: Plan, users: Iterable[User], invited_by: User) -> Plan:
         newcomers = [user for user in users if user.pk not in present and user.pk != plan.organizer_id]
         # Counted under the plan's lock: two invitations at once cannot both fill the last place.
         already = len(present - {plan.organizer_id})
-        invitations_check(invited_by=invited_by, invitees=newcomers, already=already, field="user_ids")
+        invitations_check(invited_by=invited_by, invitees=newcomers, already=already, field="invitee_ids")
         PlanParticipant.objects.bulk_create([PlanParticipant(plan=plan, user=user) for user in newcomers])
     return _reload(plan.pk)
+
+
+def _ask_again(plan: Plan) -> None:
+    """Everyone but the organizer answered another question (another place or time): back to invited."""
+    PlanParticipant.objects.filter(plan=plan).exclude(user_id=plan.organizer_id).exclude(
+        status=PlanParticipant.Status.INVITED
+    ).update(status=PlanParticipant.Status.INVITED, updated_at=timezone.now())
 
 
 def plan_switch_venue(*, plan: Plan, venue: Venue) -> Plan:
@@ -133,10 +140,33 @@ def plan_switch_venue(*, plan: Plan, venue: Venue) -> Plan:
         if plan.venue_id != venue.pk:
             plan.venue = venue
             plan.save(update_fields=["venue", "updated_at"])
-            PlanParticipant.objects.filter(plan=plan).exclude(user_id=plan.organizer_id).exclude(
-                status=PlanParticipant.Status.INVITED
-            ).update(status=PlanParticipant.Status.INVITED, updated_at=timezone.now())
+            _ask_again(plan)
     return _reload(plan.pk)
+
+
+def plan_reschedule(*, plan: Plan, start_time: datetime) -> Plan:
+    """Move a pending plan to another time, with the rules of a new plan's (plan_start_time_check).
+    A new time is a new question for the group, as a new venue is: everyone but the organizer goes
+    back to invited. The same time again changes nothing."""
+    plan_start_time_check(start_time=start_time)
+    with transaction.atomic():
+        plan = _lock(plan)
+        _require_pending(plan, "its start time can be changed")
+        if plan.start_time != start_time:
+            plan.start_time = start_time
+            plan.save(update_fields=["start_time", "updated_at"])
+            _ask_again(plan)
+    return _reload(plan.pk)
+
+
+def plan_update(*, plan: Plan, venue: Venue | None = None, start_time: datetime | None = None) -> Plan:
+    """Change a pending plan's venue, start time or both at once (all or nothing)."""
+    with transaction.atomic():
+        if start_time is not None:
+            plan = plan_reschedule(plan=plan, start_time=start_time)
+        if venue is not None:
+            plan = plan_switch_venue(plan=plan, venue=venue)
+    return plan
 
 
 def plan_respond(*, plan: Plan, user: User, status: str) -> Plan:

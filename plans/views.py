@@ -10,7 +10,7 @@ from luna.api.permissions import IsAuthenticated, IsSelfOrStaff, IsStaff
 from luna.api.schema import operation
 from luna.api.throttles import ScopedRateThrottle
 from luna.api.viewsets import ViewSet, takes_no_body
-from plans import services
+from plans import examples, services
 from plans.filters import BookingFilter, PlanFilter
 from plans.models import Booking, Plan
 from plans.permissions import CanViewBooking, CanViewPlan, IsPlanInvitee
@@ -38,9 +38,12 @@ ORGANIZER_OR_STAFF = IsSelfOrStaff(
 
 @extend_schema_view(
     list=operation(
-        "Plans the caller organizes or is invited to (staff: all plans)", PlanSerializer(many=True), errors=(400, 401)
+        "Plans the caller organizes or is invited to (staff: all plans)",
+        PlanSerializer(many=True),
+        errors=(400, 401),
+        example=examples.PLAN,
     ),
-    retrieve=operation("One plan", PlanSerializer, errors=(401, 403, 404)),
+    retrieve=operation("One plan", PlanSerializer, errors=(401, 403, 404), example=examples.PLAN),
 )
 class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet):
     serializer_class = PlanSerializer
@@ -79,6 +82,8 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet):
         errors=(400, 401, 403, 429),
         status=201,
         request=PlanCreateSerializer,
+        request_example=examples.NEW_PLAN,
+        example=examples.PLAN,
         description=INVITATION_RULE + " Each user may make only so many plans an hour (429 beyond).",
     )
     def create(self, request):
@@ -88,19 +93,23 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet):
         return Response(PlanSerializer(plan).data, status=status.HTTP_201_CREATED)
 
     @operation(
-        "Move a pending plan to another venue (organizer or staff)",
+        "Move a pending plan to another venue or time (organizer or staff)",
         PlanSerializer,
         errors=(400, 401, 403, 404, 409),
         request=PlanUpdateSerializer,
-        description="Everyone but the organizer is asked again: their answers go back to `invited`, since they "
-        "agreed to another place. The same venue again changes nothing. 409 once the plan is confirmed or "
-        "cancelled. `GET /plans/{id}/venue-suggestions/` suggests venues for the group.",
+        request_example=examples.PLAN_CHANGE,
+        example=examples.PLAN_MOVED,
+        description="`venue_id`, `start_time` or both (all or nothing). A new time follows the rules of a new "
+        "plan's (in the future, within LUNA_PLAN_HORIZON_DAYS). Everyone but the organizer is asked again: "
+        "their answers go back to `invited`, since they agreed to another place or time. The same venue or time "
+        "again changes nothing. 409 once the plan is confirmed or cancelled. `GET /plans/{id}/venue-suggestions/` "
+        "suggests venues for the group.",
     )
     def partial_update(self, request, pk=None):
         plan = self.get_object()
         params = PlanUpdateSerializer(data=request.data)
         params.is_valid(raise_exception=True)
-        plan = services.plan_switch_venue(plan=plan, venue=params.validated_data["venue"])
+        plan = services.plan_update(plan=plan, **params.validated_data)
         return Response(PlanSerializer(plan).data)
 
     @operation(
@@ -108,6 +117,8 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet):
         PlanSerializer,
         errors=(400, 401, 403, 404, 409),
         request=PlanInviteSerializer,
+        request_example=examples.INVITE,
+        example=examples.PLAN_WITH_DANA,
         description=INVITATION_RULE,
     )
     @action(detail=True, methods=["post"])
@@ -123,6 +134,8 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet):
         PlanSerializer,
         errors=(400, 401, 403, 404, 409),
         request=PlanRespondSerializer,
+        request_example=examples.ACCEPT,
+        example=examples.PLAN_ACCEPTED,
     )
     @action(detail=True, methods=["post"])
     def respond(self, request, pk=None):
@@ -141,6 +154,7 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet):
         "Confirming a confirmed plan returns the same booking. 409 when the plan is cancelled, its start "
         "time has passed, its venue is gone, or nobody besides the organizer has accepted.",
         request=None,
+        example=examples.CONFIRMATION,
     )
     @action(detail=True, methods=["post"])
     @takes_no_body
@@ -153,6 +167,7 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet):
         PlanSerializer,
         errors=(401, 403, 404),
         request=None,
+        example=examples.PLAN_CANCELLED,
     )
     @action(detail=True, methods=["post"])
     @takes_no_body
@@ -165,6 +180,7 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet):
         BookingSerializer,
         errors=(401, 403, 404),
         description="404 until the plan has been confirmed.",
+        example=examples.BOOKING,
     )
     @action(detail=True, methods=["get"])
     def booking(self, request, pk=None):
@@ -176,9 +192,12 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet):
 
 @extend_schema_view(
     list=operation(
-        "Bookings of the plans the caller can see (staff: all)", BookingSerializer(many=True), errors=(400, 401)
+        "Bookings of the plans the caller can see (staff: all)",
+        BookingSerializer(many=True),
+        errors=(400, 401),
+        example=examples.BOOKING,
     ),
-    retrieve=operation("One booking", BookingSerializer, errors=(401, 403, 404)),
+    retrieve=operation("One booking", BookingSerializer, errors=(401, 403, 404), example=examples.BOOKING),
 )
 class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet):
     serializer_class = BookingSerializer

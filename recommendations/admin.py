@@ -133,7 +133,7 @@ class RankerVersionAdmin(ModelAdmin):
     def formula_precision_at_10(self, version: RankerVersion) -> str:
         return _figure(version, "formula", "precision")
 
-    @admin.display(description="passed the gate", boolean=True)
+    @admin.display(description="gate", boolean=True)
     def passed(self, version: RankerVersion) -> bool | None:
         # metrics["gate"]: the validation against the served ranker (None before the gate existed).
         gate = version.metrics.get("gate")
@@ -263,6 +263,9 @@ class ExperimentChangeInline(admin.TabularInline):
     can_delete = False
     verbose_name_plural = "audit trail (who started, stopped or changed the arms)"
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("user")  # each row names its admin by handle
+
     def has_add_permission(self, request, obj=None) -> bool:
         return False
 
@@ -353,22 +356,9 @@ def experiment_report_context(experiment: Experiment) -> dict:
     """The report as the admin page shows it: the figures as text, the chart as an inline PNG."""
     arms = arm_figures(experiment)
     series = cumulative_click_through(experiment)
-    rows = []
-    for arm in arms:
-        low, high = arm.click_through_ci
-        plans_low, plans_high = arm.plans_per_1000_ci
-        rows.append(
-            {
-                **vars(arm),
-                "click_through_text": f"{arm.click_through:.2%} ({low:.2%}-{high:.2%})",
-                "plans_text": f"{arm.plans_per_1000:.1f} ({plans_low:.1f}-{plans_high:.1f})",
-                "lift_text": "-" if arm.lift is None else f"{arm.lift:+.1%}",
-                "p_text": "-" if arm.p_value is None else f"{arm.p_value:.3g}",
-            }
-        )
     chart = plot_png(series, f"{experiment.name}: cumulative click-through") if series else b""
     return {
-        "arms": rows,
+        "arms": arms,  # the template prints each one's *_text figures
         "verdict": verdict(arms),
         "min_users": settings.LUNA_EXPERIMENT_MIN_USERS,
         "chart": base64.b64encode(chart).decode(),

@@ -259,6 +259,9 @@ def two_proportion_p(successes_a: int, trials_a: int, successes_b: int, trials_b
     return math.erfc(abs(z) / math.sqrt(2))
 
 
+NO_DATA = "no data"  # what the reports say of an arm's figures when it has no impressions
+
+
 @dataclass(frozen=True)
 class ArmFigures:
     name: str
@@ -276,8 +279,32 @@ class ArmFigures:
     click_through_ci: tuple[float, float]
     plans_per_1000: float  # the mean over users of each one's plans per 1,000 impressions
     plans_per_1000_ci: tuple[float, float]
-    lift: float | None  # click-through relative to the control's, minus 1; None for the control
-    p_value: float | None  # against the control; None for the control
+    lift: float | None  # click-through relative to the control's, minus 1; None for the control and without data
+    p_value: float | None  # against the control; None for the control and without data
+
+    @property
+    def click_through_text(self) -> str:
+        """Click-through and its interval as the reports print them (NO_DATA for an arm without impressions)."""
+        low, high = self.click_through_ci
+        return f"{self.click_through:.2%} ({low:.2%}-{high:.2%})" if self.impressions else NO_DATA
+
+    @property
+    def plans_text(self) -> str:
+        low, high = self.plans_per_1000_ci
+        return f"{self.plans_per_1000:.1f} ({low:.1f}-{high:.1f})" if self.impressions else NO_DATA
+
+    @property
+    def lift_text(self) -> str:
+        """The lift as the reports print it: NO_DATA for an arm nobody was shown anything in."""
+        if self.impressions == 0:
+            return NO_DATA
+        return "-" if self.lift is None else f"{self.lift:+.1%}"
+
+    @property
+    def p_text(self) -> str:
+        if self.impressions == 0:
+            return NO_DATA
+        return "-" if self.p_value is None else f"{self.p_value:.3g}"
 
 
 def verdict(arms: list[ArmFigures], *, min_users: int | None = None, alpha: float = ALPHA) -> str:
@@ -380,6 +407,8 @@ def figures_of(arms: list[ExperimentArm], counts: dict[str, ArmCounts]) -> list[
         mine = counts.get(arm.name, empty)
         rates = _per_user(mine.clicks, mine.impressions)
         rate, _, half = mean_interval(rates)
+        # Nothing shown, nothing to compare: not a lift of -100 % and p = 1.
+        compared = not arm.is_control and mine.impressions.sum() > 0
         plans_rate, _, plans_half = mean_interval(_per_user(mine.plans, mine.impressions))
         figures.append(
             ArmFigures(
@@ -398,8 +427,8 @@ def figures_of(arms: list[ExperimentArm], counts: dict[str, ArmCounts]) -> list[
                 click_through_ci=(max(0.0, rate - half), min(1.0, rate + half)),
                 plans_per_1000=1000 * plans_rate,
                 plans_per_1000_ci=(1000 * max(0.0, plans_rate - plans_half), 1000 * min(1.0, plans_rate + plans_half)),
-                lift=None if arm.is_control or not control_rate else rate / control_rate - 1,
-                p_value=None if arm.is_control else welch_p(control_rates, rates),
+                lift=rate / control_rate - 1 if compared and control_rate else None,
+                p_value=welch_p(control_rates, rates) if compared else None,
             )
         )
     return figures

@@ -83,7 +83,7 @@ class Experiment(models.Model):
         RUNNING = "running", "Running"
         STOPPED = "stopped", "Stopped"
 
-    name = models.SlugField(max_length=60, unique=True, help_text="What `manage.py experiment_report` takes.")
+    name = models.SlugField(max_length=60, unique=True, help_text="What manage.py experiment_report takes.")
     description = models.TextField(blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -113,7 +113,7 @@ class ExperimentArm(models.Model):
     name = models.SlugField(max_length=30)
     ranker = models.CharField(max_length=30, choices=RANKERS)
     model_version = models.PositiveIntegerField(
-        null=True, blank=True, help_text="For `learned`: serve this version instead of the active one."
+        null=True, blank=True, help_text="For the learned ranker: serve this version instead of the active one."
     )
     share = models.PositiveIntegerField(default=50, help_text="Relative traffic share (weights, any scale).")
     is_control = models.BooleanField(default=False, help_text="The arm the others are compared with.")
@@ -150,7 +150,8 @@ class ExperimentChange(models.Model):
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
-        return f"{self.action} by {self.user_id} at {self.created_at:%Y-%m-%d %H:%M}"
+        who = self.user.handle if self.user else "a deleted account"
+        return f"{self.action} by {who} at {self.created_at:%Y-%m-%d %H:%M}"
 
 
 class Outcome(models.Model):

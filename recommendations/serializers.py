@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from luna.api.fields import DistanceField, RoundedFloatField
@@ -226,6 +226,7 @@ class GroupVenueSuggestionSerializer(serializers.Serializer):
     )
 
 
+@extend_schema_serializer(many=False)  # one answer per plan, though the view's action is a list
 class GroupVenueSuggestionsSerializer(serializers.Serializer):
     recommendation_id = serializers.UUIDField(
         read_only=True, help_text="The id of this answer: what was shown is recorded under it."

@@ -15,6 +15,7 @@ from luna.api.throttles import ScopedRateThrottle
 from luna.api.viewsets import ViewSet
 from plans.models import Plan
 from plans.selectors import plan_is_visible
+from recommendations import examples
 from recommendations.impressions import impressions_record
 from recommendations.plan_suggestions import suggest_plan_people, suggest_plan_venues
 from recommendations.selectors import venue_get
@@ -107,6 +108,7 @@ class _ForOneUserViewSet(ViewSet):
         operation_id="reco_venues",
         description=VENUES_ORDER,
         parameters=[USER_ID_PARAMETER, VenueRecommendationQuerySerializer],
+        example=examples.VENUE_RECOMMENDATION,
     )
 )
 class VenueRecommendationViewSet(_ForOneUserViewSet):
@@ -143,6 +145,7 @@ class VenueRecommendationViewSet(_ForOneUserViewSet):
         operation_id="reco_people",
         description=PEOPLE_ORDER,
         parameters=[USER_ID_PARAMETER, PeopleRecommendationQuerySerializer],
+        example=examples.PERSON_RECOMMENDATION,
     )
 )
 class PeopleRecommendationViewSet(_ForOneUserViewSet):
@@ -156,6 +159,9 @@ class PeopleRecommendationViewSet(_ForOneUserViewSet):
             if venue is None:
                 raise NotFound("No venue with this venue_id.")
         return recommend_people(user, venue=venue, limit=query["limit"])
+
+
+NO_PLAN = "No plan with this id."  # as ViewSet.get_object says it
 
 
 class _ForOnePlanViewSet(ViewSet):
@@ -175,10 +181,10 @@ class _ForOnePlanViewSet(ViewSet):
         try:
             plan_id = uuid.UUID(self.kwargs["plan_id"])
         except ValueError:
-            raise NotFound("No such plan.") from None
+            raise NotFound(NO_PLAN) from None
         plan = Plan.objects.select_related("organizer", "venue").filter(pk=plan_id).first()
         if plan is None or not plan_is_visible(plan=plan, user=self.request.user):
-            raise NotFound("No such plan.")
+            raise NotFound(NO_PLAN)
         return plan
 
     def query(self) -> dict:
@@ -204,6 +210,7 @@ PLAN_ID_PARAMETER = OpenApiParameter("plan_id", OpenApiTypes.UUID, OpenApiParame
         "Visible to the organizer, the participants and staff (404 for anyone else); 409 for a cancelled "
         "plan. The filters of /reco/venues/ apply to the group.",
         parameters=[PLAN_ID_PARAMETER, PlanVenueSuggestionQuerySerializer],
+        example=examples.GROUP_SUGGESTIONS,
     )
 )
 class PlanVenueSuggestionViewSet(_ForOnePlanViewSet):
@@ -238,6 +245,7 @@ class PlanVenueSuggestionViewSet(_ForOnePlanViewSet):
         "plan's other members who accepted they have an edge with. For the organizer and staff; 403 for the other "
         "participants, 404 for anyone else; 409 for a cancelled plan.",
         parameters=[PLAN_ID_PARAMETER, PlanPeopleSuggestionQuerySerializer],
+        example=examples.PERSON_SUGGESTION,
     )
 )
 class PlanPeopleSuggestionViewSet(_ForOnePlanViewSet):

@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from luna.api.permissions import IsSelfOrStaff
 from luna.api.schema import operation
 from luna.api.viewsets import PartialUpdateMixin, ViewSet
-from social import services
+from social import examples, services
 from social.models import SocialEdge
 from social.selectors import social_edge_list
 from social.serializers import (
@@ -28,9 +28,14 @@ EDGE_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, descri
         errors=(400, 401, 403),
         description="The caller's outgoing edges, strongest first; staff may pass `?user=` for someone else's.",
         parameters=[SocialEdgeListQuerySerializer],
+        example=examples.EDGE,
     ),
     retrieve=operation(
-        "One social edge (owner or staff)", SocialEdgeSerializer, errors=(401, 403, 404), parameters=[EDGE_ID]
+        "One social edge (owner or staff)",
+        SocialEdgeSerializer,
+        errors=(401, 403, 404),
+        parameters=[EDGE_ID],
+        example=examples.EDGE,
     ),
     create=operation(
         "Create a social edge",
@@ -40,6 +45,8 @@ EDGE_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, descri
         description="The edge starts at the caller (staff may pass `user_id`). An edge to yourself or a second "
         "edge to the same user is a 400.",
         request=SocialEdgeCreateSerializer,
+        request_example=examples.NEW_EDGE,
+        example=examples.EDGE,
     ),
     partial_update=operation(
         "Change a social edge (owner or staff)",
@@ -47,6 +54,8 @@ EDGE_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, descri
         errors=(400, 401, 403, 404, 415),
         parameters=[EDGE_ID],
         request=SocialEdgeUpdateSerializer,
+        request_example=examples.EDGE_CHANGE,
+        example={**examples.EDGE, **examples.EDGE_CHANGE, "updated_at": "2026-12-01T10:02:33.871Z"},
     ),
     destroy=operation(
         "Delete a social edge (owner or staff)", None, errors=(401, 403, 404), status=204, parameters=[EDGE_ID]

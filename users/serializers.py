@@ -4,7 +4,7 @@ from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
-from rest_framework.exceptions import ErrorDetail, PermissionDenied
+from rest_framework.exceptions import PermissionDenied
 
 from luna.api.fields import ObjectIdField, StrictCharField
 from luna.api.permissions import is_self_or_staff
@@ -48,19 +48,6 @@ class ActingUserField(UserIdField):
         if self.parse(data) != caller.pk:
             raise PermissionDenied(f"Only staff may act for another user ({self.field_name}).")
         return caller
-
-
-def with_handle_taken_summary(errors: dict) -> dict:
-    """A taken handle is also summarised in `detail`, as the reference design's clients expect.
-
-    Applied to every 400 of the accounts endpoints, so the serializer's check and the database's
-    unique constraint (a signup that won a race) give the same body.
-    """
-    if "detail" in errors or not any(
-        getattr(error, "code", None) == "handle_taken" for error in errors.get("handle", [])
-    ):
-        return errors
-    return {"detail": ErrorDetail(HANDLE_TAKEN, code="handle_taken"), **errors}
 
 
 # Shown to the user themselves and to staff only; absent, not null, for anyone else (a null home
@@ -135,7 +122,7 @@ class _ProfileInputSerializer(StrictModelSerializer):
     password = password_field(
         required=False,
         allow_null=True,
-        help_text="Optional; checked by the password validators. Without one the account cannot sign in for a token.",
+        help_text="Checked by the password validators.",
     )
 
     def validate_handle(self, value: str) -> str:
@@ -163,10 +150,30 @@ class _ProfileInputSerializer(StrictModelSerializer):
         return attrs
 
 
+PASSWORD_REQUIRED = "Give a password: an account without one could never sign in."
+NO_PASSWORD_STAFF_ONLY = 'Only staff may create an account without a password ("password": null).'
+
+
 class UserCreateSerializer(_ProfileInputSerializer):
+    """Signup. A password is required; staff creating an account for someone else may send
+    `"password": null` to leave it unusable (that person cannot sign in until a password is set)."""
+
+    password = password_field(
+        allow_null=True,
+        error_messages={"required": PASSWORD_REQUIRED},
+        help_text="Required; checked by the password validators. Staff only may send null: the account "
+        "then has no usable password and cannot sign in until one is set.",
+    )
+
     class Meta:
         model = User
         fields = ["handle", "name", "age", "home_lat", "home_lng", "password"]
+
+    def validate_password(self, value: str | None) -> str | None:
+        request = self.context.get("request")
+        if value is None and not (request is not None and request.user.is_staff):
+            raise serializers.ValidationError(NO_PASSWORD_STAFF_ONLY, code="password_staff_only")
+        return value
 
 
 class UserUpdateSerializer(_ProfileInputSerializer):

@@ -10,12 +10,11 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from luna.api.exceptions import exception_handler
 from luna.api.filters import MAX_SEARCH_WORDS, SearchFilter
 from luna.api.schema import operation
 from luna.api.throttles import ScopedRateThrottle
 from luna.api.viewsets import PartialUpdateMixin, ViewSet, takes_no_body
-from users import services
+from users import examples, services
 from users.permissions import MayChangeAccount
 from users.selectors import user_list
 from users.serializers import (
@@ -25,17 +24,9 @@ from users.serializers import (
     UserSerializer,
     UserUpdatedSerializer,
     UserUpdateSerializer,
-    with_handle_taken_summary,
 )
 
 USER_ID = OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The user's id.")
-
-
-def _accounts_exception_handler(exc: Exception, context: dict) -> Response | None:
-    response = exception_handler(exc, context)
-    if response is not None and response.status_code == status.HTTP_400_BAD_REQUEST and isinstance(response.data, dict):
-        response.data = with_handle_taken_summary(response.data)
-    return response
 
 
 DEACTIVATION = (
@@ -53,10 +44,13 @@ DEACTIVATION = (
         UserSerializer,
         errors=(400, 401, 415, 429),
         status=201,
-        description="Open signup. Without a password the account exists but cannot get a token. "
-        "A taken handle (in any case) is a 400 whose `detail` is `Handle already taken.`.",
+        description="Open signup. A password is required (400 without one); staff creating an account for "
+        'someone else may send `"password": null`, and that account cannot sign in until a password is set. '
+        'A taken handle (in any spelling) is a 400 with `handle: ["Handle already taken."]`.',
         request=UserCreateSerializer,
         auth=[],
+        request_example=examples.SIGNUP,
+        example=examples.ALICE,
     ),
     list=operation(
         "List users",
@@ -69,8 +63,11 @@ DEACTIVATION = (
                 description=f"Words matched in handle and name (at most {MAX_SEARCH_WORDS}).",
             )
         ],
+        example=examples.BOB_SEEN_BY_ALICE,
     ),
-    retrieve=operation("One user", UserSerializer, errors=(401, 404), parameters=[USER_ID]),
+    retrieve=operation(
+        "One user", UserSerializer, errors=(401, 404), parameters=[USER_ID], example=examples.BOB_SEEN_BY_ALICE
+    ),
     partial_update=operation(
         "Change a profile (that user or staff)",
         UserUpdatedSerializer,
@@ -82,6 +79,8 @@ DEACTIVATION = (
         "or status, or change a superuser's account at all (403 otherwise).",
         parameters=[USER_ID],
         request=UserUpdateSerializer,
+        request_example=examples.PROFILE_CHANGE,
+        example={**examples.ALICE, **examples.PROFILE_CHANGE, "name": "Alice C."},
     ),
     destroy=operation(
         "Close an account (that user or staff)",
@@ -119,14 +118,11 @@ class UserViewSet(
     def get_queryset(self):
         return user_list(viewer=self.request.user)
 
-    def get_exception_handler(self):
-        return _accounts_exception_handler
-
     def get_throttles(self):
         return [ScopedRateThrottle()] if self.action == "create" else []
 
     def create(self, request, *args, **kwargs) -> Response:
-        serializer = UserCreateSerializer(data=request.data)
+        serializer = UserCreateSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         user = services.user_create(**serializer.validated_data)
         return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
@@ -147,7 +143,7 @@ class UserViewSet(
     def perform_destroy(self, instance) -> None:
         services.user_deactivate(user=instance)
 
-    @operation("The signed-in user", UserSerializer, errors=(401,))
+    @operation("The signed-in user", UserSerializer, errors=(401,), example=examples.ALICE)
     @action(detail=False, methods=["get"], url_path="me", filter_backends=[])
     def me(self, request) -> Response:
         return Response(self.get_serializer(request.user).data)
@@ -178,6 +174,8 @@ class AuthTokenView(APIView):
         "(the shared cache is down) the answer is 503 with `Retry-After`.",
         request=TokenRequestSerializer,
         auth=[],
+        request_example=examples.SIGN_IN,
+        example=examples.TOKEN,
     )
     def post(self, request) -> Response:
         serializer = TokenRequestSerializer(data=request.data)

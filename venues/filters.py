@@ -13,6 +13,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
 
 from luna.api.filters import ChoiceFilter, IntegerFilter, NumberFilter, RejectBlank, UUIDFilter, without_nul
+from luna.api.query import BLANK
 from venues.models import Interaction, Venue
 from venues.selectors import venues_within
 
@@ -28,8 +29,11 @@ class _RepeatedValuesField(forms.Field):
     widget = forms.SelectMultiple  # reads every occurrence of the parameter
 
     def to_python(self, value) -> list[str]:
-        values = value if isinstance(value, (list, tuple)) else [value] if value else []
-        return [cleaned for cleaned in (without_nul(str(item)).strip().lower() for item in values) if cleaned]
+        values = value if isinstance(value, (list, tuple)) else [value] if value is not None else []
+        cleaned = [without_nul(str(item)).strip().lower() for item in values]
+        if not all(cleaned):
+            raise forms.ValidationError(BLANK, code="blank")
+        return cleaned
 
 
 class CategoryFilter(filters.Filter):

@@ -74,7 +74,7 @@ class InteractionCreateSerializer(StrictModelSerializer):
     recommendation_id = StrictUUIDField(
         required=False,
         write_only=True,
-        help_text="The `recommendation_id` of the answer that showed this venue, when the app knows it. Without "
+        help_text="The recommendation_id of the answer that showed this venue, when the app knows it. Without "
         "it the interaction is still attributed to the latest recommendation of the venue to the user in the "
         "attribution window (24 h by default).",
     )

@@ -5,16 +5,15 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
-from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
 from luna.api.filters import MAX_SEARCH_WORDS, SearchFilter
 from luna.api.permissions import AllowAny, IsAuthenticated, IsSelfOrStaff, IsStaff
 from luna.api.schema import operation
 from luna.api.throttles import ScopedRateThrottle
-from luna.api.viewsets import PartialUpdateMixin, ViewSet
+from luna.api.viewsets import PartialUpdateMixin, ViewSet, get_object_or_404
 from users.selectors import user_list
-from venues import services
+from venues import examples, services
 from venues.filters import DEFAULT_RADIUS_KM, NEAR_PATTERN, InteractionFilter, VenueFilter, VenueOrderingFilter
 from venues.models import Interaction
 from venues.selectors import interaction_list, venue_list
@@ -29,6 +28,8 @@ RECORD_INTERACTION = {
     "status": 201,
     "parameters": [VENUE_ID],
     "request": InteractionCreateSerializer,
+    "request_example": examples.LIKE,
+    "example": examples.INTERACTION,
 }
 RECORDED_AS_CALLER = "The interaction belongs to the caller; only staff may pass another user's `user_id`."
 
@@ -77,8 +78,17 @@ LIST_PARAMETERS = [
 
 
 @extend_schema_view(
-    list=operation("List venues", VenueSerializer(many=True), errors=(400, 401), parameters=LIST_PARAMETERS, auth=[]),
-    retrieve=operation("One venue", VenueSerializer, errors=(401, 404), parameters=[VENUE_ID], auth=[]),
+    list=operation(
+        "List venues",
+        VenueSerializer(many=True),
+        errors=(400, 401),
+        parameters=LIST_PARAMETERS,
+        auth=[],
+        example={**examples.VENUE, "distance_km": 0.907},
+    ),
+    retrieve=operation(
+        "One venue", VenueSerializer, errors=(401, 404), parameters=[VENUE_ID], auth=[], example=examples.VENUE
+    ),
     create=operation(
         "Add a venue (staff)", VenueSerializer, errors=(400, 401, 403, 415), status=201, request=VenueSerializer
     ),
@@ -174,6 +184,7 @@ class VenueViewSet(
         InteractionSerializer(many=True),
         errors=(400, 401, 403, 404),
         parameters=[USER_ID],
+        example=examples.INTERACTION,
     )
 )
 class UserInteractionViewSet(mixins.ListModelMixin, ViewSet):

@@ -74,7 +74,10 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     elif isinstance(exc, Conflict):
         exc = ConflictError(exc.message, code=exc.code)
     elif isinstance(exc, RateLimited):
-        exc = exceptions.Throttled(wait=exc.retry_after, detail=exc.message)
+        # The message already says how long to wait; DRF's Throttled(wait=...) would say it again.
+        retry_after = exc.retry_after
+        exc = exceptions.Throttled(detail=exc.message)
+        exc.wait = retry_after
     elif isinstance(exc, Unavailable):
         exc = ServiceUnavailable(exc.message, code=exc.code)
     elif isinstance(exc, DatabaseError):

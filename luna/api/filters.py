@@ -1,7 +1,7 @@
 """Filter backends and filters shared by the list endpoints.
 
-Every filter here refuses a parameter given empty (`?status=`): a client that sends one
-has a bug, so it gets a 400 naming the parameter instead of the unfiltered list.
+Every filter here follows luna.api.query's rule: a parameter given empty (`?status=`,
+`?search=`) is a 400 naming it instead of the unfiltered list, and a number is ASCII digits.
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ from django import forms
 from django_filters import rest_framework as django_filters
 from rest_framework import filters
 from rest_framework.exceptions import ValidationError
+
+from luna.api.query import BLANK, is_blank, number_error
 
 MAX_SEARCH_WORDS = 10
 
@@ -29,6 +31,9 @@ class SearchFilter(filters.SearchFilter):
     """
 
     def get_search_terms(self, request) -> list[str]:
+        raw = request.query_params.get(self.search_param)
+        if raw is not None and is_blank(raw):
+            raise ValidationError({self.search_param: [BLANK]})
         try:
             terms = super().get_search_terms(request)
         except ValidationError as exc:
@@ -42,12 +47,23 @@ class RejectBlank:
     """A parameter given as `?name=` is malformed, not absent."""
 
     def to_python(self, value):
-        if isinstance(value, str) and not value.strip():
-            raise forms.ValidationError("Give a value or leave the parameter out.", code="blank")
+        if isinstance(value, str) and is_blank(value):
+            raise forms.ValidationError(BLANK, code="blank")
         return super().to_python(value)
 
 
-class _NumberField(RejectBlank, forms.DecimalField):
+class AsciiNumber:
+    """A number in ASCII digits only (luna.api.query); `whole` numbers without a decimal point."""
+
+    whole = False
+
+    def to_python(self, value):
+        if isinstance(value, str) and (error := number_error(value, whole=self.whole)):
+            raise forms.ValidationError(error, code="blank" if error == BLANK else "invalid")
+        return super().to_python(value)
+
+
+class _NumberField(AsciiNumber, forms.DecimalField):
     pass
 
 
@@ -59,8 +75,8 @@ class _ChoiceField(RejectBlank, forms.ChoiceField):
     pass
 
 
-class _IntegerField(RejectBlank, forms.IntegerField):
-    pass
+class _IntegerField(AsciiNumber, forms.IntegerField):
+    whole = True
 
 
 class NumberFilter(django_filters.NumberFilter):

@@ -9,6 +9,8 @@ from __future__ import annotations
 from rest_framework import pagination
 from rest_framework.exceptions import ValidationError
 
+from luna.api.query import number_error
+
 MAX_OFFSET = 2**31 - 1
 
 
@@ -20,8 +22,8 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
         raw = request.query_params.get(name)
         if raw is None:
             return None
-        # Digits only: int() would also take " 7", "7_0" and other scripts' digits.
-        value = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 10 else None
+        # ASCII digits only (luna.api.query): int() would also take " 7", "7_0" and other scripts' digits.
+        value = int(raw) if number_error(raw, whole=True) is None and len(raw) <= 10 else None
         if value is None or not minimum <= value <= maximum:
             raise ValidationError({name: [f"Must be a whole number from {minimum} to {maximum}."]}, code="invalid")
         return value
@@ -32,6 +34,14 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
 
     def get_offset(self, request) -> int:
         return self._read(request, self.offset_query_param, 0, MAX_OFFSET) or 0
+
+    def get_paginated_response_schema(self, schema: dict) -> dict:
+        # The schema's examples show one result (luna.api.schema.operation): a page of one, with no neighbours.
+        paginated = super().get_paginated_response_schema(schema)
+        properties = paginated["properties"]
+        properties["count"]["example"] = 1
+        properties["next"]["example"] = properties["previous"]["example"] = None
+        return paginated
 
     def get_schema_operation_parameters(self, view) -> list[dict]:
         parameters = super().get_schema_operation_parameters(view)

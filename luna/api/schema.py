@@ -7,7 +7,7 @@ inside `extend_schema(responses=...)`.
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 
 ErrorSerializer = inline_serializer("Error", {"detail": serializers.CharField()})
@@ -46,14 +46,34 @@ def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
 _UNSET = object()
 
 
-def operation(summary: str, ok, *, errors: tuple[int, ...], status: int = 200, request=_UNSET, **extra):
+def operation(
+    summary: str,
+    ok,
+    *,
+    errors: tuple[int, ...],
+    status: int = 200,
+    request=_UNSET,
+    example=None,
+    request_example=None,
+    **extra,
+):
     """`extend_schema` for one operation: its answer on success (`ok`, under `status`) and its error codes.
 
     `operation("One plan", PlanSerializer, errors=(401, 403, 404))`; anything else extend_schema
-    takes (description, parameters, auth, operation_id) passes through.
+    takes (description, parameters, auth, operation_id) passes through. `example` is a realistic
+    answer on success (one item for a list: the schema wraps it in a page), `request_example` a
+    realistic body; Swagger UI shows and pre-fills them (luna/tests/test_schema.py checks they
+    match the schema).
     """
     if request is not _UNSET:
         extra["request"] = request
+    examples = []
+    if request_example is not None:
+        examples.append(OpenApiExample("Request", value=request_example, request_only=True))
+    if example is not None:
+        examples.append(OpenApiExample("Answer", value=example, response_only=True, status_codes=[str(status)]))
+    if examples:
+        extra["examples"] = examples
     return extend_schema(summary=summary, responses={status: ok, **error_responses(*errors)}, **extra)
 
 

@@ -18,6 +18,7 @@ from luna.api.fields import (
     StrictIntegerField,
     StrictSlugField,
 )
+from luna.api.query import BLANK, is_blank, number_error
 
 NOT_WRITABLE = "Unknown or read-only field; it cannot be set here."
 
@@ -54,10 +55,11 @@ class StrictSerializer(_RefuseUnknownFields, serializers.Serializer):
 class QueryParamsSerializer(serializers.Serializer):
     """The query parameters of one endpoint: `QueryParamsSerializer(data=request.query_params)`.
 
-    A parameter given empty (`?venue_id=`) is malformed, not absent: DRF reads form-style
-    input that way for optional fields, so the query string is read as plain values here
-    (a list for list fields, the last value otherwise). Names it does not know are left to
-    others (`format`, paging, filters).
+    luna.api.query's rule holds for every field: a parameter given empty (`?venue_id=`) is
+    malformed, not absent (DRF reads form-style input that way for optional fields, so the query
+    string is read as plain values here: a list for list fields, the last value otherwise), and
+    a number is ASCII digits (DRF's number fields take `５`, ` 5` and `5.0`). Names it does not
+    know are left to others (`format`, paging, filters).
     """
 
     def to_internal_value(self, data):
@@ -66,7 +68,22 @@ class QueryParamsSerializer(serializers.Serializer):
                 name: data.getlist(name) if isinstance(self.fields.get(name), serializers.ListField) else data[name]
                 for name in data
             }
+            errors = {}
+            for name, value in data.items():
+                field = self.fields.get(name)
+                if field is not None and (error := _query_value_error(field, value)):
+                    errors[name] = [error]
+            if errors:
+                raise serializers.ValidationError(errors)
         return super().to_internal_value(data)
+
+
+def _query_value_error(field: serializers.Field, value) -> str | None:
+    if isinstance(field, serializers.ListField):
+        return next(filter(None, (_query_value_error(field.child, item) for item in value)), None)
+    if isinstance(field, (serializers.IntegerField, serializers.FloatField, serializers.DecimalField)):
+        return number_error(value, whole=isinstance(field, serializers.IntegerField))
+    return BLANK if is_blank(value) else None
 
 
 class StrictModelSerializer(_RefuseUnknownFields, serializers.ModelSerializer):

@@ -1,5 +1,6 @@
 """The base of every Luna viewset, so that each one is wired the same way.
 
+- Lookups: a malformed id and an unknown one are the same 404, "No <kind> with this id.".
 - Methods: GET, POST, PATCH, DELETE (no PUT: a partial update is the only update).
 - Permissions: `permissions` maps an action to the permission instances it needs,
   `"*"` to those of every other action (default: signed in). A method no action
@@ -16,7 +17,9 @@ from __future__ import annotations
 
 import functools
 
-from rest_framework import viewsets
+from django.http import Http404
+from rest_framework import generics, viewsets
+from rest_framework.exceptions import NotFound
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 
@@ -34,6 +37,19 @@ def takes_no_body(handler):
     return checked
 
 
+def not_found(model) -> str:
+    """What a 404 for an id says, whether the id is malformed, unknown or not the caller's to see."""
+    return f"No {model._meta.verbose_name} with this id."
+
+
+def get_object_or_404(queryset, **lookup):
+    """DRF's get_object_or_404, with the one message of every lookup (`not_found`)."""
+    try:
+        return generics.get_object_or_404(queryset, **lookup)
+    except Http404:
+        raise NotFound(not_found(queryset.model)) from None
+
+
 class ViewSet(viewsets.GenericViewSet):
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     permissions: dict[str, list[BasePermission]] = {"*": [IsAuthenticated()]}
@@ -42,6 +58,12 @@ class ViewSet(viewsets.GenericViewSet):
         if self.action is None:
             return []
         return list(self.permissions.get(self.action, self.permissions.get("*", [IsAuthenticated()])))
+
+    def get_object(self):
+        try:
+            return super().get_object()
+        except Http404:
+            raise NotFound(not_found(self.get_queryset().model)) from None
 
     def initial(self, request, *args, **kwargs) -> None:
         super().initial(request, *args, **kwargs)

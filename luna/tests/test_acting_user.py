@@ -94,11 +94,12 @@ def test_staff_name_a_user_in_any_string_spelling_but_never_as_a_number(client_f
     assert Interaction.objects.filter(user=bob).count() == (0 if spelling == "integer" else 1)
 
 
-@pytest.mark.parametrize("field", ["invitee_ids", "user_ids"])
+@pytest.mark.parametrize("where", ["plan", "participants"])
 @pytest.mark.parametrize("spelling", SPELLINGS)
-def test_invitees_are_named_by_id_strings_only_and_each_once(client_for, alice, bob, venue, spelling, field):
+def test_invitees_are_named_by_id_strings_only_and_each_once(client_for, alice, bob, venue, spelling, where):
     SocialEdgeFactory(user=bob, other_user=alice)  # bob added alice, so she may invite him
-    if field == "invitee_ids":
+    field = "invitee_ids"
+    if where == "plan":
         body = {"venue_id": str(venue.pk), "start_time": in_a_day(), "invitee_ids": [SPELLINGS[spelling](bob.pk)]}
         body["invitee_ids"].append(str(bob.pk))
         response = client_for(alice).post("/plans/", body, format="json")
@@ -106,7 +107,7 @@ def test_invitees_are_named_by_id_strings_only_and_each_once(client_for, alice, 
         plan = PlanFactory(organizer=alice, venue=venue)
         PlanParticipantFactory(plan=plan, user=alice, status=PlanParticipant.Status.ACCEPTED)
         ids = [SPELLINGS[spelling](bob.pk), str(bob.pk)]
-        response = client_for(alice).post(f"/plans/{plan.pk}/participants/", {"user_ids": ids}, format="json")
+        response = client_for(alice).post(f"/plans/{plan.pk}/participants/", {"invitee_ids": ids}, format="json")
     if spelling == "integer":
         assert response.status_code == 400
         assert field in response.json()

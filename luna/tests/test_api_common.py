@@ -86,10 +86,8 @@ def test_every_path_works_with_and_without_the_trailing_slash(client_for, staff,
 @pytest.mark.parametrize("slash", ["", "/"], ids=["without-slash", "with-slash"])
 def test_posts_work_with_and_without_the_trailing_slash(client_for, api_client, alice, bob, slash):
     venue = VenueFactory()
-    assert (
-        api_client.post("/users" + slash, {"handle": f"d{len(slash)}ana", "name": "D"}, format="json").status_code
-        == 201
-    )
+    signup = {"handle": f"d{len(slash)}ana", "name": "D", "password": "a long passphrase"}
+    assert api_client.post("/users" + slash, signup, format="json").status_code == 201
     client = client_for(alice)
     assert (
         client.post(f"/venues/{venue.id}/interactions{slash}", {"interaction_type": "view"}, format="json").status_code
@@ -98,6 +96,7 @@ def test_posts_work_with_and_without_the_trailing_slash(client_for, api_client, 
     assert client.post("/social/edges" + slash, {"other_user_id": str(bob.id)}, format="json").status_code == 201
 
 
+KINDS = {"users": "user", "venues": "venue", "social": "social edge", "plans": "plan", "bookings": "booking"}
 BAD_IDS = ["not-a-uuid", "12345", str(uuid.uuid4()), "%20", "0x1f", "0.5", "me.json"]
 ID_PATHS = [
     ("get", "/users/{id}/"),
@@ -118,7 +117,7 @@ def test_malformed_or_unknown_ids_in_paths_are_a_json_404(client_for, staff, met
     body = {"interaction_type": "view", "name": "x"} if method in ("post", "patch") else None
     response = getattr(client_for(staff), method)(path.format(id=bad_id), body, format="json")
     assert response.status_code == 404
-    assert set(response.json()) == {"detail"}
+    assert response.json() == {"detail": f"No {KINDS[path.split('/')[1]]} with this id."}
 
 
 def test_an_unsupported_method_is_a_json_405(client_for, staff, world):
@@ -196,4 +195,12 @@ def test_an_id_with_a_dot_reaches_the_view_and_is_a_json_404_even_with_debug_pag
     settings.DEBUG = True  # the URL resolver's own 404 would be an HTML page here
     response = client_for(staff).get(path)
     assert response.status_code == 404
-    assert response.json() == {"detail": "Not found."}
+    assert response.json() == {"detail": f"No {KINDS[path.split('/')[1]]} with this id."}
+
+
+@pytest.mark.parametrize("bad_id", ["not-a-uuid", str(uuid.uuid4())], ids=["malformed", "unknown"])
+@pytest.mark.parametrize("suffix", ["", "venue-suggestions/", "people-suggestions/"])
+def test_a_malformed_and_an_unknown_plan_id_say_the_same(client_for, alice, bad_id, suffix):
+    response = client_for(alice).get(f"/plans/{bad_id}/{suffix}")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "No plan with this id."}

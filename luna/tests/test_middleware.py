@@ -76,9 +76,9 @@ def test_a_huge_json_array_just_under_the_limit_is_a_clean_400_and_stores_nothin
 def test_a_huge_list_of_invitees_is_refused_without_touching_the_plan(client_for, alice):
     plan = PlanFactory(organizer=alice)
     ids = [f"00000000-0000-4000-8000-{index:012d}" for index in range(20_000)]
-    response = client_for(alice).post(f"/plans/{plan.pk}/participants/", {"user_ids": ids}, format="json")
+    response = client_for(alice).post(f"/plans/{plan.pk}/participants/", {"invitee_ids": ids}, format="json")
     assert response.status_code == 400
-    assert "user_ids" in response.json()
+    assert "invitee_ids" in response.json()
     assert PlanParticipant.objects.filter(plan=plan).count() == 0
 
 

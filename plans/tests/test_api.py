@@ -183,7 +183,7 @@ def test_inviting_more_people_leaves_existing_participants_as_they_are(client_fo
     dana = UserFactory(handle="dana")
     SocialEdgeFactory(user=dana, other_user=alice)
     response = client_for(alice).post(
-        f"/plans/{agreed_plan.pk}/participants/", {"user_ids": [str(bob.pk), str(dana.pk), str(alice.pk)]}
+        f"/plans/{agreed_plan.pk}/participants/", {"invitee_ids": [str(bob.pk), str(dana.pk), str(alice.pk)]}
     )
     assert response.status_code == 200
     assert statuses(response.json()) == {"alice": "accepted", "bob": "accepted", "dana": "invited"}
@@ -192,15 +192,15 @@ def test_inviting_more_people_leaves_existing_participants_as_they_are(client_fo
 def test_inviting_an_unknown_user_invites_nobody(client_for, alice, plan):
     dana = UserFactory(handle="dana")
     response = client_for(alice).post(
-        f"/plans/{plan.pk}/participants/", {"user_ids": [str(dana.pk), "00000000-0000-0000-0000-000000000000"]}
+        f"/plans/{plan.pk}/participants/", {"invitee_ids": [str(dana.pk), "00000000-0000-0000-0000-000000000000"]}
     )
     assert response.status_code == 400
-    assert "user_ids" in response.json()
+    assert "invitee_ids" in response.json()
     assert not plan.participants.filter(user=dana).exists()
 
 
 def test_it_rejects_an_empty_invitation(client_for, alice, plan):
-    response = client_for(alice).post(f"/plans/{plan.pk}/participants/", {"user_ids": []})
+    response = client_for(alice).post(f"/plans/{plan.pk}/participants/", {"invitee_ids": []})
     assert response.status_code == 400
 
 

@@ -242,7 +242,7 @@ def test_twenty_invitations_at_once_for_the_last_places_leave_the_plan_within_th
     responses = run_together(
         THREADS,
         lambda index: clients[index].post(
-            f"/plans/{plan.pk}/participants/", {"user_ids": [str(people[index].pk)]}, format="json"
+            f"/plans/{plan.pk}/participants/", {"invitee_ids": [str(people[index].pk)]}, format="json"
         ),
     )
 

@@ -66,7 +66,7 @@ def alice_confirms(plan: Plan) -> tuple:
 
 def alice_invites_dana(plan: Plan) -> tuple:
     dana = UserFactory(handle="dana")
-    return "alice", f"/plans/{plan.pk}/participants/", {"user_ids": [str(dana.pk)]}
+    return "alice", f"/plans/{plan.pk}/participants/", {"invitee_ids": [str(dana.pk)]}
 
 
 def bob_accepts(plan: Plan) -> tuple:

@@ -52,7 +52,7 @@ def test_mallory_cannot_add_a_stranger_to_her_plan_either(client_for, mallory, b
     PlanParticipantFactory(plan=plan, user=mallory, status=PlanParticipant.Status.ACCEPTED)
     [friend] = people_who_added(mallory, 1)
     response = client_for(mallory).post(
-        f"/plans/{plan.pk}/participants/", {"user_ids": [str(friend.pk), str(bob.pk)]}, format="json"
+        f"/plans/{plan.pk}/participants/", {"invitee_ids": [str(friend.pk), str(bob.pk)]}, format="json"
     )
     assert response.status_code == 403
     assert list(plan.participants.values_list("user__handle", flat=True)) == ["mallory"]
@@ -77,7 +77,9 @@ def test_staff_may_invite_anyone_for_an_organizer(client_for, staff, alice, mall
     assert client_for(staff).post("/plans/", body, format="json").status_code == 201
     plan = Plan.objects.get()
     other = UserFactory(handle="other")
-    response = client_for(staff).post(f"/plans/{plan.pk}/participants/", {"user_ids": [str(other.pk)]}, format="json")
+    response = client_for(staff).post(
+        f"/plans/{plan.pk}/participants/", {"invitee_ids": [str(other.pk)]}, format="json"
+    )
     assert response.status_code == 200
     assert plan.participants.count() == 3
 
@@ -98,9 +100,9 @@ def test_a_plan_invites_at_most_20_people_besides_its_organizer(client_for, alic
     created = client_for(alice).post("/plans/", body, format="json")
     assert created.status_code == 201
     plan_id = created.json()["id"]
-    response = client_for(alice).post(f"/plans/{plan_id}/participants/", {"user_ids": [str(friends[20].pk)]})
+    response = client_for(alice).post(f"/plans/{plan_id}/participants/", {"invitee_ids": [str(friends[20].pk)]})
     assert response.status_code == 400
-    assert "at most 20 people" in response.json()["user_ids"][0]
+    assert "at most 20 people" in response.json()["invitee_ids"][0]
     assert PlanParticipant.objects.filter(plan_id=plan_id).count() == 21  # alice and 20
 
 
@@ -120,7 +122,7 @@ def test_the_cap_holds_for_staff_too(client_for, staff, alice, venue, settings):
 
     body["invitee_ids"] = body["invitee_ids"][:3]
     plan_id = client_for(staff).post("/plans/", body, format="json").json()["id"]
-    response = client_for(staff).post(f"/plans/{plan_id}/participants/", {"user_ids": [str(people[3].pk)]})
+    response = client_for(staff).post(f"/plans/{plan_id}/participants/", {"invitee_ids": [str(people[3].pk)]})
     assert response.status_code == 400
     assert PlanParticipant.objects.filter(plan_id=plan_id).count() == 4
 

@@ -42,7 +42,7 @@ def request_for(endpoint: str, plan, venue, bob):
     if endpoint == "invite":
         dana = UserFactory(handle="dana")
         SocialEdgeFactory(user=dana, other_user=plan.organizer)  # dana may be invited by alice
-        return "post", f"/plans/{plan.pk}/participants/", {"user_ids": [str(dana.pk)]}
+        return "post", f"/plans/{plan.pk}/participants/", {"invitee_ids": [str(dana.pk)]}
     if endpoint == "respond":
         return "post", f"/plans/{plan.pk}/respond/", {"status": "accepted"}
     if endpoint == "confirm":

@@ -79,8 +79,8 @@ def test_every_answer_of_the_plan_flow_matches_the_schema(
     call(charlie, "get", f"/plans/{plan_id}")
     call(alice, "get", f"/plans/{plan_id}/booking")
     call(alice, "post", f"/plans/{plan_id}/confirm")  # nobody accepted yet: 409
-    call(alice, "post", f"/plans/{plan_id}/participants", {"user_ids": [str(charlie.pk)]})
-    call(alice, "post", f"/plans/{plan_id}/participants", {"user_ids": ["nope"]})
+    call(alice, "post", f"/plans/{plan_id}/participants", {"invitee_ids": [str(charlie.pk)]})
+    call(alice, "post", f"/plans/{plan_id}/participants", {"invitee_ids": ["nope"]})
     call(bob, "post", f"/plans/{plan_id}/respond", {"status": "maybe"})
     call(bob, "post", f"/plans/{plan_id}/respond", {"status": "accepted"})
     use_provider("FailingProvider")

@@ -887,3 +887,28 @@ def test_staff_preview_a_pinned_version_and_nobody_else_may(client_for, boss, al
     assert missing.status_code == 404 and "model version 9" in missing.json()["detail"]
     without = client_for(boss).get(url, {"model_version": 1})
     assert without.status_code == 400 and "model_version" in without.json()
+
+
+def test_an_arm_nobody_was_shown_anything_in_says_no_data_not_a_lift_of_minus_100_percent(admin, people, tmp_path):
+    experiment = make_experiment()
+    plant(experiment, "control", impressions=4, clicks=1, users=people[:2], venue=VenueFactory())
+    treat = {arm.name: arm for arm in arm_figures(experiment)}["treat"]
+    assert (treat.impressions, treat.lift, treat.p_value) == (0, None, None)
+
+    page = admin.get(change_url(experiment)).content.decode()
+    row = page[page.index("<td>treat</td>") :].split("</tr>")[0]
+    assert row.count("<td>no data</td>") == 4  # click-through, plans, lift and p
+    assert "-100" not in row
+
+    out = io.StringIO()
+    call_command("experiment_report", experiment.name, "--out", str(tmp_path), stdout=out)
+    treat_line = next(line for line in out.getvalue().splitlines() if line.startswith("treat"))
+    assert treat_line.endswith("no data  no data")
+
+
+def test_the_audit_trail_names_the_admin_by_handle(admin, boss, start):
+    experiment = make_experiment()
+    start(experiment_start, experiment, boss)
+    page = admin.get(change_url(experiment)).content.decode()
+    assert "start by boss at" in page
+    assert f"by {boss.pk}" not in page

@@ -29,12 +29,36 @@ def test_signup_with_every_field_returns_them(api_client):
     assert str(stored.id) == response.json()["id"]
 
 
-def test_signup_with_minimal_fields_gives_an_account_that_cannot_sign_in(api_client):
-    response = api_client.post("/users/", {"handle": "eve", "name": "Eve"}, format="json")
+def test_signup_with_minimal_fields_gives_an_account_that_signs_in(api_client):
+    response = api_client.post("/users/", {"handle": "eve", "name": "Eve", "password": PASSWORD}, format="json")
     assert response.status_code == 201
     assert response.json()["age"] is None
     assert response.json()["home_lat"] is None and response.json()["home_lng"] is None
-    assert not User.objects.get(handle="eve").has_usable_password()
+    assert api_client.post("/auth/token/", {"handle": "eve", "password": PASSWORD}, format="json").status_code == 200
+
+
+def test_signup_without_a_password_is_refused_saying_so(api_client):
+    response = api_client.post("/users/", {"handle": "nopass", "name": "No Pass"}, format="json")
+    assert response.status_code == 400
+    assert response.json() == {"password": ["Give a password: an account without one could never sign in."]}
+    assert not User.objects.exists()
+
+
+def test_a_member_cannot_sign_up_someone_with_a_null_password(api_client, client_for, alice):
+    for client in (api_client, client_for(alice)):
+        response = client.post("/users/", {"handle": "nopass", "name": "No Pass", "password": None}, format="json")
+        assert response.status_code == 400
+        assert response.json() == {
+            "password": ['Only staff may create an account without a password ("password": null).']
+        }
+    assert not User.objects.filter(handle="nopass").exists()
+
+
+def test_staff_may_create_an_account_without_a_usable_password_explicitly(client_for, staff, api_client):
+    response = client_for(staff).post("/users/", {"handle": "dana", "name": "Dana", "password": None}, format="json")
+    assert response.status_code == 201
+    assert not User.objects.get(handle="dana").has_usable_password()
+    assert api_client.post("/auth/token/", {"handle": "dana", "password": ""}, format="json").status_code == 400
 
 
 def test_the_password_and_its_hash_are_never_returned(api_client, staff, client_for):
@@ -48,10 +72,11 @@ def test_the_password_and_its_hash_are_never_returned(api_client, staff, client_
 
 
 def test_a_taken_handle_is_refused_in_any_case(api_client, alice):
-    response = api_client.post("/users/", {"handle": "ALICE", "name": "Another Alice"}, format="json")
+    response = api_client.post(
+        "/users/", {"handle": "ALICE", "name": "Another Alice", "password": PASSWORD}, format="json"
+    )
     assert response.status_code == 400
-    assert HANDLE_TAKEN in response.json()["detail"]
-    assert response.json()["handle"] == [HANDLE_TAKEN]
+    assert response.json() == {"handle": [HANDLE_TAKEN]}
     assert User.objects.count() == 1
 
 
@@ -65,7 +90,7 @@ def test_a_weak_password_is_refused_with_the_validators_messages(api_client):
 def test_users_list_starts_with_the_caller_and_lists_who_signed_up(client_for, alice, api_client):
     client = client_for(alice)
     assert [user["handle"] for user in client.get("/users/").json()["results"]] == ["alice"]
-    api_client.post("/users/", {"handle": "dana", "name": "Dana"}, format="json")
+    api_client.post("/users/", {"handle": "dana", "name": "Dana", "password": PASSWORD}, format="json")
     listed = client.get("/users/").json()
     assert listed["count"] == 2
     assert [user["handle"] for user in listed["results"]] == ["alice", "dana"]
@@ -130,7 +155,7 @@ def test_only_a_superuser_may_make_someone_staff(client_for, staff, alice):
 def test_changing_the_handle_to_a_taken_one_is_refused(client_for, alice, bob):
     response = client_for(alice).patch(f"/users/{alice.id}/", {"handle": "Bob"}, format="json")
     assert response.status_code == 400
-    assert HANDLE_TAKEN in response.json()["detail"]
+    assert response.json() == {"handle": [HANDLE_TAKEN]}
     alice.refresh_from_db()
     assert alice.handle == "alice"
 
@@ -221,7 +246,10 @@ def test_hammering_signup_is_throttled(api_client, settings):
         "DEFAULT_THROTTLE_RATES": {"signup": "3/hour", "token": "20/minute"},
     }
     statuses = [
-        api_client.post("/users/", {"handle": f"user{n}x", "name": "N"}, format="json").status_code for n in range(5)
+        api_client.post(
+            "/users/", {"handle": f"user{n}x", "name": "N", "password": PASSWORD}, format="json"
+        ).status_code
+        for n in range(5)
     ]
     assert statuses == [201, 201, 201, 429, 429]
     assert User.objects.count() == 3

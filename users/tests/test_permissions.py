@@ -14,7 +14,7 @@ ACTORS = ["anonymous", "owner", "other", "staff"]
 
 # (method, path, body, expected status per actor); {alice} is the owner's id.
 ENDPOINTS = {
-    "signup": ("post", "/users/", {"handle": "newbie", "name": "New"}, (201, 201, 201, 201)),
+    "signup": ("post", "/users/", {"handle": "newbie", "name": "New", "password": PASSWORD}, (201, 201, 201, 201)),
     "token": ("post", "/auth/token/", {"handle": "alice", "password": PASSWORD}, (200, 200, 200, 200)),
     "revoke-token": ("delete", "/auth/token/", None, (401, 204, 204, 204)),
     "list": ("get", "/users/", None, (401, 200, 200, 200)),

@@ -8,7 +8,14 @@ from users.models import User
 
 pytestmark = pytest.mark.django_db
 
-VALID = {"handle": "dana", "name": "Dana Park", "age": 30, "home_lat": 40.7, "home_lng": -74.0}
+VALID = {
+    "handle": "dana",
+    "name": "Dana Park",
+    "age": 30,
+    "home_lat": 40.7,
+    "home_lng": -74.0,
+    "password": "a long passphrase",
+}
 
 
 def with_(**changes) -> dict:
@@ -42,6 +49,7 @@ SIGNUP_CASES = [
     ("only-lng", with_(home_lat=...), "home_lat"),
     ("lat-null-lng-given", with_(home_lat=None), "home_lat"),
     ("weak-password", with_(password="password"), "password"),
+    ("password-missing", with_(password=...), "password"),
     ("short-password", with_(password="x7#"), "password"),
     ("password-like-handle", with_(password="dana-park"), "password"),
     ("password-number", with_(password=12345678901), "password"),

@@ -54,14 +54,11 @@ class Command(BaseCommand):
         )
         for arm in arms:
             ranker = arm.ranker + (f" v{arm.model_version}" if arm.model_version else "")
-            low, high = arm.click_through_ci
-            plans_low, plans_high = arm.plans_per_1000_ci
-            lift = "control" if arm.is_control else ("-" if arm.lift is None else f"{arm.lift:+.1%}")
-            p_value = "" if arm.p_value is None else f"{arm.p_value:.3g}"
+            lift = "control" if arm.is_control else arm.lift_text
+            p_value = "" if arm.is_control else arm.p_text
             self.stdout.write(
                 f"{arm.name:<14}{ranker:<14}{arm.users:>8,}{arm.impressions:>13,}"
-                f"{f'{arm.click_through:.2%} ({low:.2%}-{high:.2%})':>30}"
-                f"{f'{arm.plans_per_1000:.1f} ({plans_low:.1f}-{plans_high:.1f})':>26}{lift:>9}{p_value:>9}"
+                f"{arm.click_through_text:>30}{arm.plans_text:>26}{lift:>9}{p_value:>9}"
             )
         self.stdout.write(f"verdict: {summary}")
         series = cumulative_click_through(experiment)

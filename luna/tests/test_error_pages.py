@@ -1,0 +1,62 @@
+"""Errors outside any endpoint (an unknown path, a crash) answer JSON to API clients and HTML to browsers."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client, RequestFactory
+
+from luna.api import views
+
+pytestmark = pytest.mark.django_db
+
+API_CLIENTS = {"json": "application/json", "anything": "*/*", "no Accept": None}
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+def get(path: str, accept: str | None):
+    headers = {} if accept is None else {"accept": accept}
+    return Client().get(path, headers=headers)
+
+
+@pytest.mark.parametrize("debug", [True, False], ids=["debug", "production"])
+@pytest.mark.parametrize("accept", list(API_CLIENTS.values()), ids=list(API_CLIENTS))
+@pytest.mark.parametrize("path", ["/nowhere/", "/venuez", "/plans/1/2/3/", "/reco/"])
+def test_an_unknown_path_is_a_json_404_for_an_api_client_never_the_url_list(settings, debug, accept, path):
+    settings.DEBUG = debug
+    response = get(path, accept)
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "Not found."}
+
+
+@pytest.mark.parametrize("debug", [True, False], ids=["debug", "production"])
+def test_an_unknown_path_under_the_api_is_json_even_for_a_browser(settings, debug):
+    settings.DEBUG = debug
+    response = get("/venues/1/2/3/", BROWSER)
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}
+
+
+@pytest.mark.parametrize("debug", [True, False], ids=["debug", "production"])
+def test_a_browser_gets_an_html_404_page_outside_the_api(settings, debug):
+    settings.DEBUG = debug
+    response = get("/nowhere/", BROWSER)
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
+
+
+def test_the_admin_still_redirects_to_its_trailing_slash(settings):
+    assert get("/admin", BROWSER).status_code == 301
+
+
+@pytest.mark.parametrize(
+    "handler, status",
+    [(views.bad_request, 400), (views.permission_denied, 403), (views.server_error, 500)],
+    ids=["400", "403", "500"],
+)
+def test_the_other_error_handlers_answer_json_to_api_clients_and_html_to_browsers(handler, status):
+    for accept, json_expected in (("application/json", True), ("*/*", True), (None, True), (BROWSER, False)):
+        request = RequestFactory().get("/nowhere/", **({} if accept is None else {"HTTP_ACCEPT": accept}))
+        response = handler(request) if handler is views.server_error else handler(request, Exception())
+        assert response.status_code == status
+        assert response["Content-Type"].startswith("application/json" if json_expected else "text/html"), accept
