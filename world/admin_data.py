@@ -19,6 +19,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadhandler import TemporaryFileUploadHandler
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
+from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.views.decorators.cache import never_cache
@@ -27,20 +28,21 @@ from django.views.decorators.http import require_GET, require_POST
 
 from luna.errors import Conflict
 from world.data_jobs import (
-    csv_import,
+    csv_import_start,
+    data_job_refusal,
     data_job_running,
     data_job_status,
     demo_load,
-    new_upload_folder,
     synthetic_start,
+    upload_folder,
+    upload_folder_new,
 )
 from world.demo import world_counts, world_is_empty
-from world.importer import FILE_NAMES, files_not_attempted
+from world.importer import FILE_NAMES
 from world.models import DataJob
 from world.synthetic import SYNTHETIC_DEFAULTS, synthetic_spec
 
 PERMISSION = "world.load_data"
-SHOWN_ERRORS = 20
 UPLOAD_FIELDS = tuple(name.removesuffix(".csv") for name in FILE_NAMES)  # users, venues, interactions, edges
 
 
@@ -71,7 +73,8 @@ def _on(request, name: str, *, default: bool = False) -> bool:
 
 def _page(request, *, status: int = 200, **context) -> TemplateResponse:
     running = data_job_running()
-    latest = running or DataJob.objects.filter(kind=DataJob.Kind.SYNTHETIC).select_related("started_by").first()
+    shown = DataJob.objects.exclude(kind=DataJob.Kind.DEMO).select_related("started_by")
+    latest = running or shown.first()
     context = {
         **admin.site.each_context(request),
         "title": "Data",
@@ -82,7 +85,6 @@ def _page(request, *, status: int = 200, **context) -> TemplateResponse:
         "synthetic": {**SYNTHETIC_DEFAULTS, **context.pop("synthetic", {})},
         "upload_fields": UPLOAD_FIELDS,
         "upload_limit": settings.LUNA_DATA_UPLOAD_MAX_BYTES,
-        "upload_limit_mb": settings.LUNA_DATA_UPLOAD_MAX_BYTES / 1024 / 1024,
         "recent": DataJob.objects.select_related("started_by")[:10],
         **context,
     }
@@ -141,10 +143,7 @@ def data_synthetic(request):
         job = synthetic_start(user=request.user, spec=spec, replace=replace)
     except Conflict as error:
         return _page(request, status=409, error=error.message, synthetic=given)
-    response = HttpResponseRedirect(reverse("admin:world_data") + "#job")
-    response.status_code = 303
-    response["X-Data-Job"] = reverse("admin:world_data_job", args=[job.pk])
-    return response
+    return _job_started(job)
 
 
 @csrf_exempt  # checked below, once the upload handlers are set (Django reads the body for the token)
@@ -159,7 +158,7 @@ def data_import(request):
         return _page(
             request,
             status=413,
-            error=f"The upload is {length / 1024 / 1024:,.1f} MB; the limit is {limit / 1024 / 1024:,.1f} MB "
+            error=f"The upload is {filesizeformat(length)}; the limit is {filesizeformat(limit)} "
             "(LUNA_DATA_UPLOAD_MAX_BYTES). Split the files, or load them with manage.py import_data.",
         )
     # Every file to a temporary file on disk, whatever its size: never the whole upload in memory.
@@ -172,52 +171,43 @@ def _data_import_checked(request):
     dry_run = _on(request, "dry_run", default=True)
     again = _on(request, "again")
     staged = request.POST.get("staged", "")
+    running = data_job_running()
+    if running is not None:  # said before any file is kept
+        return _page(request, status=409, error=data_job_refusal(running))
     if staged:
         folder = _staged_folder(request, staged)
     else:
         uploads = {name: request.FILES[name] for name in UPLOAD_FIELDS if name in request.FILES}
         if not uploads:
             return _page(request, status=400, error=f"Choose at least one file: {', '.join(FILE_NAMES)}.")
-        folder = new_upload_folder()
+        folder = upload_folder_new()
         for name, upload in uploads.items():
             # A temporary file already: moved, not copied (Django's own cleanup then finds it gone).
             shutil.move(upload.temporary_file_path(), folder / f"{name}.csv")
         (folder / ".owner").write_text(str(request.user.pk))
     try:
-        reports = csv_import(user=request.user, directory=folder, dry_run=dry_run, again=again)
-    except Conflict as error:
-        return _page(request, status=409, error=error.message)
-    finally:
-        if not dry_run:
+        job = csv_import_start(user=request.user, folder=folder, dry_run=dry_run, again=again)
+    except Conflict as error:  # another load started a moment ago
+        if not staged:
             shutil.rmtree(folder, ignore_errors=True)
-    rejected = any(report.rejected for report in reports)
-    if dry_run and rejected:
-        shutil.rmtree(folder, ignore_errors=True)  # nothing to confirm
-    files = [
-        {
-            "report": report,
-            "summary": report.summary(dry_run=dry_run),
-            "errors": [str(error) for error in report.errors[:SHOWN_ERRORS]],
-            "more": report.bad_rows > SHOWN_ERRORS or report.more_errors(),
-        }
-        for report in reports
-    ]
-    result = {
-        "dry_run": dry_run,
-        "again": again,
-        "files": files,
-        "rejected": rejected,
-        "not_attempted": files_not_attempted(folder, reports) if rejected else [],
-        "staged": folder.name if dry_run and not rejected else "",
-    }
-    return _page(request, status=400 if rejected else 200, imported=result)
+        return _page(request, status=409, error=error.message)
+    return _job_started(job)
+
+
+def _job_started(job: DataJob) -> HttpResponseRedirect:
+    """303 to the page, which shows the job; X-Data-Job names its status URL for scripts."""
+    response = HttpResponseRedirect(reverse("admin:world_data") + "#job")
+    response.status_code = 303
+    response["X-Data-Job"] = reverse("admin:world_data_job", args=[job.pk])
+    return response
 
 
 def _staged_folder(request, token: str) -> Path:
     """The folder of an upload this user dry-ran, by the token its preview page carries."""
-    if not (len(token) == 32 and all(char in "0123456789abcdef" for char in token)):
-        raise Http404("No such upload.")
-    folder = Path(settings.LUNA_DATA_UPLOAD_DIR) / token
+    try:
+        folder = upload_folder(token)
+    except ValueError:
+        raise Http404("No such upload.") from None
     owner = folder / ".owner"
     if not owner.is_file() or owner.read_text() != str(request.user.pk):
         raise Http404("No such upload: it was imported already, or is more than a day old; upload it again.")

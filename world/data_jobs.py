@@ -39,7 +39,7 @@ from luna.limits import CACHE_ERRORS
 from luna.metrics import CACHE_FAILURES, DATA_LOADS
 from users.models import User
 from world.demo import demo_world_load, world_reset
-from world.importer import FileReport, data_import
+from world.importer import data_import, files_not_attempted
 from world.models import DataJob
 from world.synthetic import SyntheticWorldSpec, progress_text, synthetic_spec, synthetic_world_generate
 
@@ -83,7 +83,8 @@ def data_job_running() -> DataJob | None:
     return DataJob.objects.filter(status=DataJob.Status.RUNNING).select_related("started_by").first()
 
 
-def _running_message(job: DataJob) -> str:
+def data_job_refusal(job: DataJob) -> str:
+    """Why another load cannot start while `job` runs."""
     who = job.started_by.handle if job.started_by else "someone"
     return (
         f"A {job.get_kind_display()} load started by {who} at {timezone.localtime(job.created_at):%H:%M:%S} "
@@ -95,21 +96,29 @@ def data_job_claim(*, kind: str, user: User, parameters: dict, stage: str = "") 
     """Record a load as running, or raise Conflict when another one is."""
     running = data_job_running()
     if running is not None:  # the common case, said without trying (SQLite would wait on a write lock)
-        raise Conflict(_running_message(running))
+        raise Conflict(data_job_refusal(running))
     try:
         with transaction.atomic():
             return DataJob.objects.create(kind=kind, parameters=parameters, stage=stage, started_by=user)
     except IntegrityError:
         # Another process claimed it between our look and our INSERT: the unique index said no.
         running = DataJob.objects.filter(status=DataJob.Status.RUNNING).select_related("started_by").first()
-        raise Conflict(_running_message(running) if running else "Another load is starting; try again.") from None
+        raise Conflict(data_job_refusal(running) if running else "Another load is starting; try again.") from None
 
 
-def _finish(job: DataJob, *, counts: dict[str, int], message: str, logged: str | None) -> None:
+def _finish(
+    job: DataJob, *, counts: dict[str, int], message: str, logged: str | None, result: dict | None = None
+) -> None:
     now = timezone.now()
     # Marked done even if a stale sweep marked it failed meanwhile: its rows are committed.
     DataJob.objects.filter(pk=job.pk).update(
-        status=DataJob.Status.DONE, counts=counts, message=message, stage="", finished_at=now, updated_at=now
+        status=DataJob.Status.DONE,
+        counts=counts,
+        message=message,
+        result=result or {},
+        stage="",
+        finished_at=now,
+        updated_at=now,
     )
     if logged and job.started_by_id is not None:
         LogEntry.objects.create(
@@ -177,8 +186,9 @@ def data_job_status(job: DataJob) -> dict:
         "stage": stage,
         "done": done,
         "total": total,
-        "percent": (100 if total == 0 else 100 * done // total) if stage and stage != QUEUED else 0,
-        "progress": progress_text(stage, done, total).strip() if stage and stage != QUEUED else stage,
+        "percent": _percent(job.kind, stage, done, total),
+        "progress": _progress_line(job.kind, stage, done, total),
+        "result": job.result,
         "counts": job.counts,
         "message": job.message,
         "error": job.error,
@@ -188,6 +198,22 @@ def data_job_status(job: DataJob) -> dict:
         "finished_at": job.finished_at.isoformat() if job.finished_at else None,
         "seconds": round((end - job.created_at).total_seconds(), 1),
     }
+
+
+def _percent(kind: str, stage: str, done: int, total: int) -> int | None:
+    if kind == DataJob.Kind.IMPORT:
+        return None  # rows read of a file of unknown length
+    if not stage or stage in {QUEUED, "starting"}:
+        return 0
+    return 100 if total == 0 else 100 * done // total
+
+
+def _progress_line(kind: str, stage: str, done: int, total: int) -> str:
+    if not stage or stage in {QUEUED, "starting"}:
+        return stage
+    if kind == DataJob.Kind.IMPORT:
+        return f"{stage}: {done:,} rows read"  # the importer knows no total until the file ends
+    return progress_text(stage, done, total).strip()
 
 
 # --- The demo world --------------------------------------------------------------------------
@@ -238,6 +264,8 @@ def synthetic_start(*, user: User, spec: SyntheticWorldSpec, replace: bool) -> D
 
 
 def _dispatch(job_id: int) -> None:
+    """A synthetic world on a Celery worker when a broker is set (any worker will do: it needs only
+    the database), else in a thread of this process."""
     if settings.CELERY_BROKER_URL:
         from world.tasks import run_synthetic_job  # only imports Celery when it is used
 
@@ -255,18 +283,32 @@ def _start_thread(job_id: int) -> None:
 
 def _run_in_thread(job_id: int) -> None:
     try:
-        synthetic_run(job_id=job_id)
+        data_job_run(job_id=job_id)
     finally:
         connection.close()  # this thread's own connection
+
+
+def data_job_run(*, job_id: int) -> None:
+    """Run a queued job, whichever kind it is."""
+    kind = DataJob.objects.filter(pk=job_id).values_list("kind", flat=True).first()
+    if kind == DataJob.Kind.SYNTHETIC:
+        synthetic_run(job_id=job_id)
+    elif kind == DataJob.Kind.IMPORT:
+        csv_import_run(job_id=job_id)
+
+
+def _claim_queued(job_id: int) -> bool:
+    # Runs once: a second runner (a redelivered task) finds the job started already.
+    claimed = DataJob.objects.filter(pk=job_id, status=DataJob.Status.RUNNING, stage=QUEUED).update(
+        stage="starting", updated_at=timezone.now()
+    )
+    return claimed == 1
 
 
 def synthetic_run(*, job_id: int) -> None:
     """Generate the queued synthetic world of job `job_id`, once: a second runner (a redelivered
     task) finds it claimed and returns."""
-    claimed = DataJob.objects.filter(pk=job_id, status=DataJob.Status.RUNNING, stage=QUEUED).update(
-        stage="starting", updated_at=timezone.now()
-    )
-    if claimed != 1:
+    if not _claim_queued(job_id):
         return
     job = DataJob.objects.get(pk=job_id)
     spec = synthetic_spec(**job.parameters["spec"])
@@ -299,39 +341,82 @@ def synthetic_run(*, job_id: int) -> None:
 # --- CSV files ---------------------------------------------------------------------------------
 
 
-def csv_import(*, user: User, directory: Path, dry_run: bool, again: bool = False) -> list[FileReport]:
-    """`import_data DIR` for the page; a dry run checks everything and writes nothing."""
-    names = sorted(path.name for path in directory.glob("*.csv"))
-    job = data_job_claim(
-        kind=DataJob.Kind.IMPORT, user=user, parameters={"files": names, "dry_run": dry_run, "again": again}
-    )
+SHOWN_ERRORS = 20
+
+
+def csv_import_start(*, user: User, folder: Path, dry_run: bool, again: bool = False) -> DataJob:
+    """Queue `import_data` over the files of `folder` (an upload folder, see upload_folder_new); a
+    dry run checks everything and writes nothing. It runs in a thread of this process once this
+    transaction commits: the files are on this machine's disk, where a Celery worker may not be."""
+    names = sorted(path.name for path in folder.glob("*.csv"))
+    parameters = {"folder": folder.name, "files": names, "dry_run": dry_run, "again": again}
+    job = data_job_claim(kind=DataJob.Kind.IMPORT, user=user, parameters=parameters, stage=QUEUED)
+    DATA_LOADS.labels(action="import_dry_run" if dry_run else "import", outcome="started").inc()
+    transaction.on_commit(lambda: _start_thread(job.pk))
+    return job
+
+
+def csv_import_run(*, job_id: int) -> None:
+    if not _claim_queued(job_id):
+        return
+    job = DataJob.objects.get(pk=job_id)
+    dry_run, again = job.parameters["dry_run"], job.parameters.get("again", False)
+    folder = upload_folder(job.parameters["folder"])
     action = "import_dry_run" if dry_run else "import"
-    started = timezone.now()
 
     def progress(name: str, rows: int) -> None:
-        data_job_progress(job.pk, name, rows, 0)
+        data_job_progress(job_id, name, rows, 0)
 
     try:
-        reports = data_import(directory=directory, again=again, dry_run=dry_run, progress=progress)
+        reports = data_import(directory=folder, again=again, dry_run=dry_run, progress=progress)
     except Exception as exc:
-        _fail(job.pk, _error_message(exc))
+        logger.exception("data job %s failed", job_id)
+        _fail(job_id, _error_message(exc))
         DATA_LOADS.labels(action=action, outcome="failed").inc()
-        raise
-    counts = {report.file: report.loaded for report in reports if not report.rejected}
-    summary = " ".join(f"{report.summary(dry_run=dry_run)}." for report in reports)
-    loaded = {name: rows for name, rows in counts.items() if rows}
-    logged = None if dry_run or not loaded else "CSV import: " + ", ".join(loaded)
-    _finish(job, counts=counts, message=summary, logged=logged)
+        shutil.rmtree(folder, ignore_errors=True)
+        return
     rejected = any(report.rejected for report in reports)
+    result = {
+        "dry_run": dry_run,
+        "again": again,
+        "files": [
+            {
+                "file": report.file,
+                "rows": report.rows,
+                "loaded": report.loaded,
+                "bad_rows": report.bad_rows,
+                "rejected": report.rejected,
+                "summary": report.summary(dry_run=dry_run),
+                "errors": [str(error) for error in report.errors[:SHOWN_ERRORS]],
+            }
+            for report in reports
+        ],
+        "not_attempted": files_not_attempted(folder, reports),
+        "rejected": rejected,
+        # A clean dry run's files stay for its confirmation; every other run is over with them.
+        "staged": folder.name if dry_run and not rejected else "",
+    }
+    if not result["staged"]:
+        shutil.rmtree(folder, ignore_errors=True)
+    counts = {report.file: report.loaded for report in reports if not report.rejected}
+    message = " ".join(f"{report.summary(dry_run=dry_run)}." for report in reports)
+    loaded = [name for name, rows in counts.items() if rows]
+    logged = None if dry_run or not loaded else "CSV import: " + ", ".join(loaded)
+    _finish(job, counts=counts, message=message, logged=logged, result=result)
     DATA_LOADS.labels(action=action, outcome="refused" if rejected else "done").inc()
-    logger.info("data import by %s (dry run: %s) in %s: %s", user.handle, dry_run, timezone.now() - started, summary)
-    return reports
 
 
 UPLOAD_KEPT_SECONDS = 24 * 3600
 
 
-def new_upload_folder() -> Path:
+def upload_folder(token: str) -> Path:
+    """The folder of an upload by its name (32 hex digits); ValueError for anything else."""
+    if not (len(token) == 32 and all(char in "0123456789abcdef" for char in token)):
+        raise ValueError("not an upload folder's name")
+    return Path(settings.LUNA_DATA_UPLOAD_DIR) / token
+
+
+def upload_folder_new() -> Path:
     """A fresh folder for one upload's files (kept between a dry run and its confirmation); folders
     of uploads older than a day, never confirmed, are removed on the way."""
     root = Path(settings.LUNA_DATA_UPLOAD_DIR)

@@ -52,7 +52,8 @@ class DataJob(models.Model):
     stage = models.CharField(max_length=100, blank=True)  # "queued", then the step `seed` prints
     done = models.BigIntegerField(default=0)
     total = models.BigIntegerField(default=0)
-    counts = models.JSONField(default=dict, blank=True)  # rows per table once done
+    counts = models.JSONField(default=dict, blank=True)  # rows per table (per file) once done
+    result = models.JSONField(default=dict, blank=True)  # an import's report per file: counts, first errors
     message = models.TextField(blank=True)
     error = models.TextField(blank=True)
     started_by = models.ForeignKey(

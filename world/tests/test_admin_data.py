@@ -49,8 +49,8 @@ def admin_client(client, root):
 
 @pytest.fixture
 def inline_jobs(monkeypatch):
-    """Synthetic worlds run in the test's own thread (the test database is its connection)."""
-    monkeypatch.setattr(data_jobs, "_start_thread", lambda job_id: data_jobs.synthetic_run(job_id=job_id))
+    """Background loads run in the test's own thread (the test database is its connection)."""
+    monkeypatch.setattr(data_jobs, "_start_thread", lambda job_id: data_jobs.data_job_run(job_id=job_id))
 
 
 def counted(action: str, outcome: str) -> float:
@@ -312,11 +312,24 @@ def upload(name: str, text: str) -> SimpleUploadedFile:
     return SimpleUploadedFile(f"{name}.csv", text.encode(), content_type="text/csv")
 
 
-def test_a_dry_run_names_the_bad_line_and_its_reason_and_writes_nothing(admin_client):
-    response = admin_client.post("/admin/data/import/", {"venues": upload("venues", BAD_VENUES)})
+@pytest.fixture
+def import_files(admin_client, inline_jobs, django_capture_on_commit_callbacks):
+    """Post an import as the page does, let it run, and come back to the page, which shows it."""
 
-    assert response.status_code == 400
-    body = response.content.decode()
+    def post(data: dict, client=None):
+        client = client or admin_client
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post("/admin/data/import/", data)
+        assert response.status_code == 303, response.content.decode()
+        return client.get("/admin/data/")
+
+    return post
+
+
+def test_a_dry_run_names_the_bad_line_and_its_reason_and_writes_nothing(import_files):
+    page = import_files({"venues": upload("venues", BAD_VENUES)})
+
+    body = page.content.decode()
     assert "Dry run: nothing was written" in body
     assert "venues.csv line 3, field &#x27;lat&#x27;: Ensure this value is less than or equal to 90." in body
     assert "venues.csv rejected, nothing loaded from it (1 bad row)" in body
@@ -324,57 +337,82 @@ def test_a_dry_run_names_the_bad_line_and_its_reason_and_writes_nothing(admin_cl
     assert "Import these files" not in body
 
 
-def test_a_good_files_dry_run_shows_its_counts_and_confirming_writes_exactly_those_rows(admin_client, root):
-    dry = admin_client.post("/admin/data/import/", {"venues": upload("venues", GOOD_VENUES), "dry_run": "on"})
+def test_a_good_files_dry_run_shows_its_counts_and_confirming_writes_exactly_those_rows(import_files, root):
+    dry = import_files({"venues": upload("venues", GOOD_VENUES), "dry_run": "on"})
 
-    assert dry.status_code == 200
     assert "venues.csv: would load 2 of 2 rows" in dry.content.decode()
+    assert "Import these files" in dry.content.decode()
     assert not Venue.objects.exists()
     assert not LogEntry.objects.exists()
-    staged = dry.context["imported"]["staged"]
+    staged = dry.context["job"]["result"]["staged"]
 
-    confirmed = admin_client.post("/admin/data/import/", {"staged": staged, "dry_run": "off"})
+    confirmed = import_files({"staged": staged, "dry_run": "off"})
 
-    assert confirmed.status_code == 200
     assert "venues.csv: loaded 2 of 2 rows" in confirmed.content.decode()
     assert sorted(Venue.objects.values_list("name", "lat")) == [("Corner Cafe", 40.74), ("Sunset Bar", 40.73)]
     entry = LogEntry.objects.get()
     assert (entry.user, entry.object_repr) == (root, "CSV import: venues.csv")
     assert "venues.csv: loaded 2 of 2 rows" in entry.change_message
 
+
+def test_a_confirmed_upload_cannot_be_imported_twice(import_files, admin_client):
+    staged = import_files({"venues": upload("venues", GOOD_VENUES)}).context["job"]["result"]["staged"]
+    import_files({"staged": staged, "dry_run": "off"})
+
     twice = admin_client.post("/admin/data/import/", {"staged": staged, "dry_run": "off"})
+
     assert twice.status_code == 404 and Venue.objects.count() == 2
 
 
-def test_a_dry_run_checks_each_file_against_the_rows_of_the_files_before_it(admin_client):
+def test_a_dry_run_checks_each_file_against_the_rows_of_the_files_before_it(import_files):
     users = "id,handle,name,home_lat,home_lng,age\na11ce000-0000-4000-8000-000000000001,alice,Alice,,,\n"
     interactions = (
         f"user_id,venue_id,interaction_type,dwell_time_seconds\na11ce000-0000-4000-8000-000000000001,{BAR_ID},like,60\n"  # noqa: E501
     )
 
-    response = admin_client.post(
-        "/admin/data/import/",
+    page = import_files(
         {"users": upload("users", users), "venues": upload("venues", GOOD_VENUES),
          "interactions": upload("interactions", interactions)},
     )  # fmt: skip
 
-    body = response.content.decode()
-    assert response.status_code == 200
+    body = page.content.decode()
     assert "users.csv: would load 1 of 1 rows" in body and "interactions.csv: would load 1 of 1 rows" in body
     assert not User.objects.filter(is_staff=False).exists() and not Interaction.objects.exists()
 
 
-def test_the_upload_defaults_to_a_dry_run(admin_client):
-    response = admin_client.post("/admin/data/import/", {"venues": upload("venues", GOOD_VENUES)})
+def test_the_upload_defaults_to_a_dry_run(import_files):
+    page = import_files({"venues": upload("venues", GOOD_VENUES)})
 
-    assert "venues.csv: would load 2 of 2 rows" in response.content.decode()
+    assert "venues.csv: would load 2 of 2 rows" in page.content.decode()
     assert not Venue.objects.exists()
 
 
-def test_an_upload_without_a_preview_imports_at_once(admin_client):
-    response = admin_client.post("/admin/data/import/", {"venues": upload("venues", GOOD_VENUES), "dry_run": "off"})
+def test_an_upload_without_a_preview_imports_at_once(import_files):
+    import_files({"venues": upload("venues", GOOD_VENUES), "dry_run": "off"})
 
-    assert response.status_code == 200 and Venue.objects.count() == 2
+    assert Venue.objects.count() == 2
+
+
+def test_a_scripted_client_follows_the_import_on_its_status_url(admin_client, inline_jobs,
+                                                                django_capture_on_commit_callbacks):  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post("/admin/data/import/", {"venues": upload("venues", BAD_VENUES)})
+
+    status = admin_client.get(response["X-Data-Job"]).json()
+    assert status["status"] == "done"
+    venues = status["result"]["files"][0]
+    assert (venues["rows"], venues["loaded"], venues["bad_rows"], venues["rejected"]) == (2, 0, 1, True)
+    assert venues["errors"] == ["venues.csv line 3, field 'lat': Ensure this value is less than or equal to 90.0."]
+
+
+def test_a_dry_run_lists_the_first_20_errors(import_files):
+    rows = "".join(f",Bar {index},,bar,999,-73.9,,\n" for index in range(25))
+
+    page = import_files({"venues": upload("venues", VENUES_HEADER + "\n" + rows)})
+
+    body = page.content.decode()
+    assert "venues.csv: the first 20 of 25 bad rows" in body
+    assert "venues.csv line 21, field" in body and "venues.csv line 22, field" not in body
 
 
 def test_an_upload_over_the_limit_is_refused_with_a_clear_message(admin_client, settings):
@@ -384,19 +422,17 @@ def test_an_upload_over_the_limit_is_refused_with_a_clear_message(admin_client, 
     response = admin_client.post("/admin/data/import/", {"venues": upload("venues", VENUES_HEADER + "\n" + rows)})
 
     assert response.status_code == 413
-    assert "the limit is 0.0 MB (LUNA_DATA_UPLOAD_MAX_BYTES)" in response.content.decode()
+    assert "the limit is 2.0 KB (LUNA_DATA_UPLOAD_MAX_BYTES)" in response.content.decode()
     assert not Venue.objects.exists() and not DataJob.objects.exists()
 
 
-def test_the_import_takes_uploads_larger_than_the_api_body_limit(admin_client, settings):
+def test_the_import_takes_uploads_larger_than_the_api_body_limit(import_files, settings):
     settings.LUNA_MAX_REQUEST_BYTES = 1024
     rows = "".join(f",Bar {index},,bar,40.7,-73.9,,\n" for index in range(100))
 
-    response = admin_client.post(
-        "/admin/data/import/", {"venues": upload("venues", VENUES_HEADER + "\n" + rows), "dry_run": "off"}
-    )
+    import_files({"venues": upload("venues", VENUES_HEADER + "\n" + rows), "dry_run": "off"})
 
-    assert response.status_code == 200 and Venue.objects.count() == 100
+    assert Venue.objects.count() == 100
 
 
 def test_an_upload_without_any_file_says_which_files_it_takes(admin_client):
@@ -415,9 +451,8 @@ def test_a_chunked_upload_is_asked_for_its_length(admin_client):
     assert response.status_code == 411
 
 
-def test_someone_elses_staged_upload_cannot_be_imported(admin_client, client, root):
-    dry = admin_client.post("/admin/data/import/", {"venues": upload("venues", GOOD_VENUES)})
-    staged = dry.context["imported"]["staged"]
+def test_someone_elses_staged_upload_cannot_be_imported(import_files, client, root):
+    staged = import_files({"venues": upload("venues", GOOD_VENUES)}).context["job"]["result"]["staged"]
     other = UserFactory(handle="sam", is_staff=True, is_superuser=True)
     client.force_login(other)
 
@@ -461,4 +496,4 @@ def test_staff_holding_can_load_data_may_use_it_and_the_index_links_to_it(client
     assert client.get("/admin/data/").status_code == 200
     index = client.get("/admin/").content.decode()
     assert 'href="/admin/data/"' in index and "Load or import data" in index
-    assert client.post("/admin/data/import/", {"venues": upload("venues", GOOD_VENUES)}).status_code == 200
+    assert client.post("/admin/data/import/", {"venues": upload("venues", GOOD_VENUES)}).status_code == 303
