@@ -71,6 +71,12 @@ CATALOGUE_LOADS = Counter("luna_catalogue_loads", "Full loads of the recommendat
 POPULARITY_RECOUNTS = Counter(
     "luna_popularity_recounts", "Popularity counted again over every interaction (the others read the result)."
 )
+DATA_LOADS = Counter(
+    "luna_data_loads",
+    "Loads from the admin's Data page by action (demo, synthetic, import, import_dry_run) and outcome "
+    "(started, done, refused, failed).",
+    ["action", "outcome"],
+)
 CACHE_FAILURES = Counter(
     "luna_cache_failures",
     "Calls to the shared cache that failed and were let through (a limiter not counting, a fallback served), "

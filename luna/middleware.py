@@ -35,13 +35,17 @@ class BodySizeLimitMiddleware:
 
     def __call__(self, request):
         limit = settings.LUNA_MAX_REQUEST_BYTES
+        # Upload views (LUNA_UPLOAD_PATHS) stream files to disk and refuse bodies over their own limit.
+        upload = request.path_info in settings.LUNA_UPLOAD_PATHS
         if "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower():
+            if upload:  # read here it would be held in memory: uploads say their length
+                return JsonResponse({"detail": "Send the upload with a Content-Length header."}, status=411)
             return self._read_chunked(request, limit) or self.get_response(request)
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             return JsonResponse({"detail": "Content-Length must be a number of bytes."}, status=400)
-        if length > limit:
+        if length > limit and not upload:
             return JsonResponse({"detail": f"Request body is {length} bytes; the limit is {limit} bytes."}, status=413)
         return self.get_response(request)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import environ
@@ -317,6 +318,15 @@ if PRODUCTION:
 # Bodies over this size are refused with 413 before they are read.
 LUNA_MAX_REQUEST_BYTES = env_number("LUNA_MAX_REQUEST_BYTES", 1_048_576, int, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = LUNA_MAX_REQUEST_BYTES
+# The admin's CSV import (world's Data page) takes files up to this size instead; they are streamed
+# to temporary files, never held in memory (its view sets TemporaryFileUploadHandler), and kept in
+# LUNA_DATA_UPLOAD_DIR between a dry run and its confirmation. The view refuses larger bodies itself,
+# with a page saying so: BodySizeLimitMiddleware leaves the paths below to it.
+LUNA_DATA_UPLOAD_MAX_BYTES = env_number("LUNA_DATA_UPLOAD_MAX_BYTES", 200 * 1024 * 1024, int, minimum=1024)
+LUNA_UPLOAD_PATHS = ("/admin/data/import/",)
+LUNA_DATA_UPLOAD_DIR = env_str("LUNA_DATA_UPLOAD_DIR", str(Path(tempfile.gettempdir()) / "luna-data-uploads"))
+# A load of the Data page that shows no progress for this long is marked failed (its process died).
+LUNA_DATA_JOB_STALE_SECONDS = env_number("LUNA_DATA_JOB_STALE_SECONDS", 900, int, minimum=10)
 # One structured line per request (method, path, status, duration, request id).
 LUNA_REQUEST_LOG = env_bool("LUNA_REQUEST_LOG", default=PRODUCTION)
 

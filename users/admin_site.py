@@ -96,6 +96,19 @@ def _refused(response):
 class AdminSite(admin.AdminSite):
     login_form = AdminLoginForm
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._page_urls: list = []
+
+    def register_page_urls(self, urls: list) -> None:
+        """Add URL patterns of admin pages that are not a model's (world's Data page), from the
+        owning app's AppConfig.ready: the admin site imports no app, the app tells it."""
+        self._page_urls.extend(urls)
+
+    def get_urls(self) -> list:
+        # Before the admin's own: its last pattern catches every other path.
+        return [*self._page_urls, *super().get_urls()]
+
     def login(self, request, extra_context=None):
         return _refused(super().login(request, extra_context))
 

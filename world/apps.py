@@ -9,3 +9,11 @@ class WorldConfig(AppConfig):
 
     name = "world"
     verbose_name = "World data"
+
+    def ready(self) -> None:
+        from django.contrib import admin
+
+        from world.admin_data import urls
+
+        # The Data page at /admin/data/: the admin site is told about it, since nothing imports world.
+        admin.site.register_page_urls(urls())

@@ -82,7 +82,8 @@ def _describe(counts: dict[str, int]) -> str:
 def world_require_empty() -> None:
     if not world_is_empty():
         raise Conflict(
-            f"The database already holds Luna data ({_describe(world_counts())}). Run seed with --reset to replace it."
+            f"The database already holds Luna data ({_describe(world_counts())}). "
+            "Replace it with seed --reset, or Replace on the admin's Data page."
         )
 
 
@@ -112,7 +113,7 @@ def demo_world_load(*, now: datetime | None = None) -> DemoWorldResult:
     if found:
         message = (
             f"The demo world is already present ({found} of its {len(users)} users found); nothing changed. "
-            "Run seed --reset to load it afresh."
+            "Load it afresh with seed --reset, or Replace on the admin's Data page."
         )
         return DemoWorldResult(loaded=False, message=message, counts=world_counts())
     if not world_is_empty():
@@ -120,7 +121,7 @@ def demo_world_load(*, now: datetime | None = None) -> DemoWorldResult:
         counts = world_counts()
         message = (
             f"The database holds other Luna data ({_describe(counts)}); the demo world was not loaded. "
-            "Run seed --reset to replace that data with it."
+            "Replace that data with it with seed --reset, or Replace on the admin's Data page."
         )
         return DemoWorldResult(loaded=False, message=message, counts=counts)
     handles = {item["fields"]["handle"].lower() for item in users}

@@ -75,6 +75,25 @@ class FileReport:
         if len(self.errors) < MAX_REPORTED_ERRORS:
             self.errors.append(error)
 
+    def summary(self, *, dry_run: bool = False) -> str:
+        """What became of the file, as `import_data` prints it and the admin's Data page shows it."""
+        if self.rejected:
+            line = f"{self.file} rejected, nothing loaded from it"
+            return f"{line} ({_count(self.bad_rows, 'bad row')})" if self.bad_rows else line
+        verb = "would load" if dry_run else "loaded"
+        line = f"{self.file}: {verb} {self.loaded:,} of {self.rows:,} rows in {self.seconds:.1f} s"
+        return f"{line}, skipped {_count(self.bad_rows, 'bad row')}" if self.bad_rows else line
+
+    def more_errors(self) -> str:
+        """The line that follows the listed errors when there were more bad rows ('' when not)."""
+        if self.bad_rows > len(self.errors):
+            return f"... {_count(self.bad_rows, 'bad row')} in all; only the first errors are listed"
+        return ""
+
+
+def _count(count: int, what: str) -> str:
+    return f"{count:,} {what}{'' if count == 1 else 's'}"
+
 
 class _RowInvalid(Exception):
     def __init__(self, errors: list[tuple[str, str]]) -> None:
@@ -437,15 +456,48 @@ def _import_file(path: Path, spec: _FileSpec, *, skip_invalid: bool, again: bool
     return report
 
 
+class _DryRun(Exception):
+    """Raised at the end of a dry run to roll back everything it wrote."""
+
+    def __init__(self, reports: list[FileReport]) -> None:
+        self.reports = reports
+
+
 def data_import(
-    *, directory: Path, skip_invalid: bool = False, again: bool = False, progress: Progress | None = None
+    *,
+    directory: Path,
+    skip_invalid: bool = False,
+    again: bool = False,
+    dry_run: bool = False,
+    progress: Progress | None = None,
 ) -> list[FileReport]:
     """Import the CSV files present in `directory`, in dependency order, one transaction per file.
 
     Stops after the first rejected file (files before it stay loaded); with
     `skip_invalid` bad rows are left out and reported instead. A file identical to one
-    imported before is rejected unless `again`.
+    imported before is rejected unless `again`. A dry run does all of it, each file seeing
+    the rows of the files before it, inside one transaction that is then rolled back: the
+    reports say what would be loaded, and nothing is.
     """
+    if dry_run:
+        try:
+            with transaction.atomic():
+                raise _DryRun(_import_files(directory, skip_invalid=skip_invalid, again=again, progress=progress))
+        except _DryRun as done:
+            return done.reports
+    return _import_files(directory, skip_invalid=skip_invalid, again=again, progress=progress)
+
+
+def files_not_attempted(directory: Path, reports: list[FileReport]) -> list[str]:
+    """The files present in `directory` that an import stopped before (after a rejected file)."""
+    rejected = next((report for report in reports if report.rejected), None)
+    if rejected is None:
+        return []
+    later = FILE_NAMES[FILE_NAMES.index(rejected.file) + 1 :]
+    return [name for name in later if (directory / name).is_file()]
+
+
+def _import_files(directory: Path, *, skip_invalid: bool, again: bool, progress: Progress | None) -> list[FileReport]:
     reports = []
     for spec_class in FILE_SPECS:
         path = directory / spec_class.name

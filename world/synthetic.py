@@ -102,6 +102,26 @@ class SyntheticWorldSpec:
             )
 
 
+# The seed command's defaults, and the admin's Data page's.
+SYNTHETIC_DEFAULTS = {"users": 1_000, "venues": 1_000, "interactions": 20_000, "degree": 20, "random_seed": 42}
+
+
+def synthetic_spec(**given: int | None) -> SyntheticWorldSpec:
+    """A world's spec from the options given (None: not given): the defaults for the rest, and a
+    default degree of at most users - 1, so a small world needs no --degree."""
+    values = {name: value for name, value in given.items() if name in SYNTHETIC_DEFAULTS and value is not None}
+    if "degree" not in values:
+        users = values.get("users", SYNTHETIC_DEFAULTS["users"])
+        values["degree"] = min(SYNTHETIC_DEFAULTS["degree"], max(users - 1, 0))
+    return SyntheticWorldSpec(**{**SYNTHETIC_DEFAULTS, **values})
+
+
+def progress_text(label: str, done: int, total: int) -> str:
+    """One step of a generation as `seed` prints it and the admin's Data page shows it."""
+    percent = 100 if total == 0 else 100 * done // total
+    return f"{label:<14} {done:>12,} / {total:,} ({percent}%)"
+
+
 def _uuids(rng: np.random.Generator, count: int) -> list[uuid.UUID]:
     raw = rng.bytes(16 * count)
     return [uuid.UUID(bytes=raw[start : start + 16], version=4) for start in range(0, 16 * count, 16)]

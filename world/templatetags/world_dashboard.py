@@ -5,15 +5,18 @@ from __future__ import annotations
 from django import template
 from django.utils.safestring import mark_safe
 
+from world.admin_data import may_load_data
 from world.dashboard import COLOURS, bars_svg, dashboard
 
 register = template.Library()
 
 
-@register.inclusion_tag("world/dashboard.html")
-def world_dashboard() -> dict:
+@register.inclusion_tag("world/dashboard.html", takes_context=True)
+def world_dashboard(context) -> dict:
     figures = dashboard()
+    request = context.get("request")
     return {
+        "can_load_data": request is not None and may_load_data(request.user),
         "figures": figures,
         "interactions_chart": mark_safe(  # noqa: S308 - drawn here from numbers and dates only
             bars_svg(figures.days, {"interactions": figures.interactions_per_day}, title="Interactions per day")

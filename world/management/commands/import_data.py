@@ -7,7 +7,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from world.importer import FILE_NAMES, data_import
+from world.importer import FILE_NAMES, data_import, files_not_attempted
 
 
 class Command(BaseCommand):
@@ -44,20 +44,16 @@ class Command(BaseCommand):
         for report in reports:
             if report.rejected:
                 continue
-            line = f"{report.file}: loaded {report.loaded:,} of {report.rows:,} rows in {report.seconds:.1f} s"
-            if report.bad_rows:
-                line += f", skipped {_rows(report.bad_rows, 'bad row')}"
+            line = report.summary()
             self.stdout.write(self.style.SUCCESS(line) if not report.bad_rows else self.style.WARNING(line))
             self._write_errors(report)
         rejected = next((report for report in reports if report.rejected), None)
         if not rejected:
             self.stdout.write(f"Done in {time.monotonic() - started:.1f} s.")
         else:
-            later = [name for name in FILE_NAMES[FILE_NAMES.index(rejected.file) + 1 :] if (directory / name).is_file()]
+            later = files_not_attempted(directory, reports)
             self._write_errors(rejected)
-            message = f"{rejected.file} rejected, nothing loaded from it"
-            if rejected.bad_rows:
-                message += f" ({_rows(rejected.bad_rows, 'bad row')})"
+            message = rejected.summary()
             if later:
                 message += f"; not attempted: {', '.join(later)}"
             raise CommandError(f"{message}. First error: {rejected.errors[0]}")
@@ -65,9 +61,5 @@ class Command(BaseCommand):
     def _write_errors(self, report) -> None:
         for error in report.errors:
             self.stderr.write(f"  {error}")
-        if report.bad_rows > len(report.errors):
-            self.stderr.write(f"  ... {_rows(report.bad_rows, 'bad row')} in all; only the first errors are listed")
-
-
-def _rows(count: int, what: str) -> str:
-    return f"{count:,} {what}{'' if count == 1 else 's'}"
+        if report.more_errors():
+            self.stderr.write(f"  {report.more_errors()}")

@@ -10,9 +10,13 @@ from django.db import transaction
 
 from luna.errors import Conflict
 from world.demo import demo_world_load, world_counts, world_require_empty, world_reset
-from world.synthetic import SyntheticWorldSpec, synthetic_world_generate
-
-SYNTHETIC_DEFAULTS = {"users": 1_000, "venues": 1_000, "interactions": 20_000, "degree": 20, "random_seed": 42}
+from world.synthetic import (
+    SYNTHETIC_DEFAULTS,
+    SyntheticWorldSpec,
+    progress_text,
+    synthetic_spec,
+    synthetic_world_generate,
+)
 
 
 class Command(BaseCommand):
@@ -64,10 +68,7 @@ class Command(BaseCommand):
             if values:
                 raise CommandError("--random-seed applies to a synthetic world: add --users/--venues/--interactions.")
             return None
-        if "degree" not in values:
-            users = values.get("users", SYNTHETIC_DEFAULTS["users"])
-            values["degree"] = min(SYNTHETIC_DEFAULTS["degree"], max(users - 1, 0))
-        return SyntheticWorldSpec(**{**SYNTHETIC_DEFAULTS, **values})
+        return synthetic_spec(**values)
 
     def _reset(self) -> None:
         counts = world_counts()
@@ -94,9 +95,8 @@ class Command(BaseCommand):
         started = time.monotonic()
 
         def progress(label: str, done: int, total: int) -> None:
-            percent = 100 if total == 0 else 100 * done // total
             elapsed = time.monotonic() - started
-            self.stdout.write(f"  {label:<14} {done:>12,} / {total:,} ({percent}%)  {elapsed:6.1f} s")
+            self.stdout.write(f"  {progress_text(label, done, total)}  {elapsed:6.1f} s")
 
         counts = synthetic_world_generate(spec=spec, progress=progress)
         self.stdout.write(self.style.SUCCESS("Generated the synthetic world:"))
