@@ -132,7 +132,8 @@ def test_the_admin_dashboard(browser, live_server, client, screenshots):
     browser.save_screenshot(str(screenshots / "admin-dashboard.png"))
     layout = browser.execute_script(MEASURE_DASHBOARD)
     assert layout["page_scrolls"] is False
-    assert len(layout["tile_tops"]) == 10 and len(set(layout["tile_tops"])) == 1  # the figures in one row
+    assert len(layout["tile_tops"]) == 10 and len(set(layout["tile_tops"])) == 1  # the figures in one row,
+    assert layout["tiles_bottom"] <= layout["charts_top"]  # above the charts
     assert len(set(layout["chart_tops"])) == 1  # the two charts side by side
     assert layout["charts_right"] <= layout["apps_left"]  # the app list beside them,
     assert layout["last_app_top"] < LAPTOP[1]  # every app's heading on the first screen
@@ -210,6 +211,8 @@ const charts = [...document.querySelectorAll('.luna-dashboard .luna-chart')].map
 return {
   page_scrolls: document.documentElement.scrollWidth > window.innerWidth,
   tile_tops: [...document.querySelectorAll('.luna-dashboard .tile')].map((tile) => box(tile).top),
+  tiles_bottom: Math.max(...[...document.querySelectorAll('.luna-dashboard .tile')].map((tile) => box(tile).bottom)),
+  charts_top: Math.min(...charts.map((chart) => chart.top)),
   chart_tops: charts.map((chart) => Math.round(chart.top)),
   charts_right: Math.max(...charts.map((chart) => chart.right)),
   apps_left: box(document.querySelector('#content-main')).left,
