@@ -18,6 +18,7 @@ from venues.tests.factories import VenueFactory
 SCRIPT = Path(__file__).resolve().parents[2] / "tools" / "walkthrough.sh"
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("curl") is None, reason="the walkthrough uses curl")
 @pytest.mark.django_db(transaction=True)
 def test_the_walkthrough_goes_from_signup_to_a_booked_plan_printing_curl_lines_to_paste(live_server, settings):

@@ -60,6 +60,7 @@ def test_the_metrics_are_the_standard_ones_on_a_world_worked_out_by_hand():
     assert result.recall_curve == [0.0, 0.5, 0.5, 1.0]
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 def test_evaluate_prints_the_table_and_writes_json_and_a_plot(tmp_path, settings):
     settings.LUNA_RANKER = SMALL_RANKER
@@ -191,6 +192,7 @@ def test_evaluate_from_the_database_needs_something_to_hold_out(alice):
         call_command("evaluate", "--from-database", "--holdout-days", "7", stdout=StringIO(), stderr=StringIO())
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 def test_offline_and_online_agree_on_the_learned_ranker(tmp_path, settings):
     """`evaluate --rankers learned` fits on the train part exactly as train_ranker fits on the imported split."""
