@@ -20,7 +20,8 @@ def pytest_configure(config):
     # `cache.clear()` before every test wipes no one else's counters. The servers and commands that tests
     # start inherit it through CACHE_URL. A CACHE_URL given to the run (Redis) is left as it is.
     controller = getattr(config.option, "dist", "no") != "no" and not os.environ.get("PYTEST_XDIST_WORKER")
-    if os.environ.get("CACHE_URL") or controller:  # xdist's controller runs no test: its workers start after this
+    config.luna_given_cache_url = os.environ.get("CACHE_URL", "")
+    if config.luna_given_cache_url or controller:  # xdist's controller runs no test: its workers start after this
         return
     from django.test import override_settings
 

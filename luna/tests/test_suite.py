@@ -6,15 +6,16 @@ import configparser
 import os
 from pathlib import Path
 
+import pytest
 from django.conf import settings as django_settings
 from django.core.cache import cache
 
 PROJECT = Path(__file__).resolve().parents[2]
 
 
-def test_each_test_process_has_a_cache_folder_of_its_own_not_the_projects(settings):
-    if os.environ.get("CACHE_URL", "").startswith("redis"):  # a run given its own cache keeps it
-        return
+def test_each_test_process_has_a_cache_folder_of_its_own_not_the_projects(request):
+    if getattr(request.config, "luna_given_cache_url", None):
+        pytest.skip("the run was given its own CACHE_URL, which it keeps")
     location = Path(django_settings.CACHES["default"]["LOCATION"])
 
     assert location != PROJECT / ".cache" / "django"  # what `make run` serves with
