@@ -1,23 +1,33 @@
 # The two commands a newcomer needs: `make run` and `make test`.
-# Both create .venv and install the pinned requirements first; the install is
-# skipped when requirements*.txt have not changed since the last one.
+# Both create .venv and install the pinned requirements first: `make run` only the runtime ones
+# (requirements.txt), `make test` and `make lint` the test and lint tools too (requirements-dev.txt).
+# Each install is skipped when its requirements files have not changed since it last ran.
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+RUN_STAMP := $(VENV)/.installed-run
+DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: install run dev demo test lint migrate seed worker clean
+.PHONY: install install-dev run dev demo test test-fast lint migrate seed worker clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): requirements.txt requirements-dev.txt | $(BIN)/python
+$(RUN_STAMP): requirements.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet -r requirements.txt
 	@touch $@
 
-install: $(STAMP)
+# requirements-dev.txt includes requirements.txt: this install covers `make run`'s too.
+$(DEV_STAMP): requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	@touch $@ $(RUN_STAMP)
+
+install: $(RUN_STAMP)
+
+install-dev: $(DEV_STAMP)
 
 migrate: install
 	$(BIN)/python manage.py migrate --noinput
@@ -57,10 +67,20 @@ worker:
 	mkdir -p .cache
 	$(BIN)/celery -A luna.celery worker --beat --schedule .cache/celerybeat-schedule --loglevel=INFO
 
-test: install
-	$(BIN)/pytest
+# The whole suite in parallel, one process per core (pytest-xdist). PYTEST_ARGS go on the end, e.g.
+# `make test PYTEST_ARGS="-n 0"` for a single process, or `PYTEST_ARGS=users/` for one app.
+PYTEST_ARGS ?=
+PYTEST_PARALLEL := -n auto --dist worksteal
 
-lint: install
+test: install-dev
+	$(BIN)/pytest $(PYTEST_PARALLEL) $(PYTEST_ARGS)
+
+# The code-edit loop: the suite without the tests marked slow (real gunicorn and nginx servers, the
+# browser, schema fuzzing, the walkthrough, concurrency); `make test` before pushing runs them all.
+test-fast: install-dev
+	$(BIN)/pytest $(PYTEST_PARALLEL) -m 'not slow' $(PYTEST_ARGS)
+
+lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from collections import Counter
 
 import pytest
@@ -9,6 +12,32 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from users.tests.factories import UserFactory
+
+
+def pytest_configure(config):
+    # The default cache is a folder of the project that every process of the machine shares (`make run`'s
+    # too); each test process (one per xdist worker) gets a folder of its own instead, so that one's
+    # `cache.clear()` before every test wipes no one else's counters. The servers and commands that tests
+    # start inherit it through CACHE_URL. A CACHE_URL given to the run (Redis) is left as it is.
+    controller = getattr(config.option, "dist", "no") != "no" and not os.environ.get("PYTEST_XDIST_WORKER")
+    config.luna_given_cache_url = os.environ.get("CACHE_URL", "")
+    if config.luna_given_cache_url or controller:  # xdist's controller runs no test: its workers start after this
+        return
+    from django.test import override_settings
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    folder = tempfile.mkdtemp(prefix=f"luna-test-cache-{worker}-")
+    config.luna_cache_folder = folder
+    os.environ["CACHE_URL"] = f"filecache://{folder}"
+    override_settings(
+        CACHES={"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": folder}}
+    ).enable()
+
+
+def pytest_unconfigure(config):
+    folder = getattr(config, "luna_cache_folder", None)
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)

@@ -40,6 +40,7 @@ def raw_chunked(base: str, method: str, path: str, body: bytes, token: str) -> t
         return response.status, json.loads(response.read() or b"null")
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_chunked_bodies_through_gunicorn_are_read_or_refused_never_ignored():
     with gunicorn(workers=1) as base:

@@ -19,6 +19,9 @@ from luna.tests.tcp_proxy import TcpProxy
 
 PROJECT = Path(__file__).resolve().parents[2]
 
+# Server processes for real: `make test-fast` leaves them out.
+pytestmark = pytest.mark.slow
+
 on_postgres = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="needs PostgreSQL: a server process must reach the test database"
 )

@@ -46,3 +46,19 @@ def test_ensure_admin_says_how_to_set_a_new_password_with_the_venv():
     call_command("ensure_admin", stdout=again)
     assert ".venv/bin/python manage.py changepassword admin" in again.getvalue()
     assert "with password:" not in again.getvalue()
+
+
+def test_make_run_installs_only_the_runtime_requirements_and_make_test_the_test_tools_too():
+    run = make("-n", "-B", "run").stdout  # -B: as on a fresh clone, every install due
+    assert "pip install --quiet -r requirements.txt" in run
+    assert "requirements-dev.txt" not in run
+    for target in ("test", "test-fast", "lint"):
+        assert "pip install --quiet -r requirements-dev.txt" in make("-n", "-B", target).stdout
+    assert "-r requirements.txt" in (ROOT / "requirements-dev.txt").read_text().splitlines()
+
+
+def test_make_test_runs_the_suite_in_parallel_and_make_test_fast_leaves_the_slow_tests_out():
+    test = make("-n", "test").stdout.splitlines()[-1]
+    fast = make("-n", "test-fast").stdout.splitlines()[-1]
+    assert test.startswith(".venv/bin/pytest") and " -n " in test and "slow" not in test
+    assert fast.startswith(".venv/bin/pytest") and " -n " in fast and "-m 'not slow'" in fast

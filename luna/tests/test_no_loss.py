@@ -16,6 +16,9 @@ from users.tests.factories import UserFactory
 from venues.models import Interaction
 from venues.tests.factories import VenueFactory
 
+# Many clients on a live server: `make test-fast` leaves it out.
+pytestmark = pytest.mark.slow
+
 CLIENTS = 8
 POSTS_PER_CLIENT = 250
 

@@ -21,6 +21,9 @@ from users.services import auth_token_create
 from users.tests.factories import UserFactory
 from venues.tests.factories import VenueFactory
 
+# Fuzzing every operation takes a while: `make test-fast` leaves it out.
+pytestmark = pytest.mark.slow
+
 # CI's bound per operation; LUNA_FUZZ_EXAMPLES=500 make test digs deeper.
 MAX_EXAMPLES = int(os.environ.get("LUNA_FUZZ_EXAMPLES", "15"))
 

@@ -9,6 +9,9 @@ from django.db import connection
 from luna.tests.live import gunicorn, nginx, nginx_available, request
 from luna.tests.slow_clients import slow_client_probe
 
+# nginx and gunicorn for real: `make test-fast` leaves it out.
+pytestmark = pytest.mark.slow
+
 PRODUCTION = {
     "LUNA_ENV": "production",
     "SECRET_KEY": "a-test-only-secret-key-that-is-long-enough-for-the-deploy-checks",

@@ -21,6 +21,7 @@ from venues.tests.factories import VenueFactory
 THREADS = 20
 
 pytestmark = [
+    pytest.mark.slow,
     pytest.mark.skipif(
         connection.vendor != "postgresql",
         reason="concurrency needs PostgreSQL row locks and real parallel connections; SQLite serializes all writers",

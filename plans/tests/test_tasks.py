@@ -155,6 +155,7 @@ def celery_worker(settings, tmp_path):
         redis.Redis.from_url(REDIS_URL).delete(queue)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(
     connection.vendor != "postgresql",
     reason="the worker is a separate process and needs a database server it can share with the test (PostgreSQL)",

@@ -37,7 +37,9 @@ def assert_same_people(service, expected) -> None:
 WORLDS = [
     pytest.param(1, dict(users=4, venues=6, interactions=10), id="tiny"),
     pytest.param(2, dict(users=8, venues=30, interactions=120, degree=4), id="small"),
-    pytest.param(3, dict(users=12, venues=140, interactions=700, degree=6), id="over-the-limit"),
+    pytest.param(
+        3, dict(users=12, venues=140, interactions=700, degree=6), id="over-the-limit", marks=pytest.mark.slow
+    ),
     pytest.param(4, dict(users=6, venues=40, interactions=80, positive=False), id="no-popularity"),
     pytest.param(5, dict(users=5, venues=25, interactions=0), id="no-interactions"),
 ]

@@ -549,6 +549,7 @@ def someone_in(arm: str, handle: str):
             return user
 
 
+@pytest.mark.slow
 def test_through_the_api_two_accounts_get_no_winner_and_one_is_throttled(client_for, start, boss, venues):
     experiment = make_experiment()
     start(experiment_start, experiment, boss)

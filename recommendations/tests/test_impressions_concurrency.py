@@ -18,6 +18,7 @@ REQUESTS = 250
 LIMIT = 5
 
 pytestmark = [
+    pytest.mark.slow,
     pytest.mark.skipif(
         connection.vendor != "postgresql",
         reason="needs parallel PostgreSQL connections; SQLite serializes all writers",

@@ -35,6 +35,9 @@ from users.tests.factories import UserFactory
 from venues.models import Interaction, Venue
 from venues.tests.factories import InteractionFactory, VenueFactory
 
+# Each trains a model: `make test-fast` leaves them out.
+pytestmark = pytest.mark.slow
+
 SMALL = small_ranker()
 
 

@@ -18,6 +18,9 @@ from luna.wsgi import application
 from recommendations.tests.worlds import build_world
 from users.services import auth_token_create
 
+# Fuzzing takes a while: `make test-fast` leaves it out.
+pytestmark = pytest.mark.slow
+
 schema = schemathesis.openapi.from_wsgi("/schema/", application).include(path_regex="^/reco/")
 
 

@@ -12,6 +12,9 @@ from social.models import SocialEdge
 from users.services import auth_token_create
 from users.tests.factories import UserFactory
 
+# Concurrent requests: `make test-fast` leaves them out.
+pytestmark = pytest.mark.slow
+
 ON_POSTGRES = connection.vendor == "postgresql"
 RACERS = 6
 

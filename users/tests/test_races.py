@@ -11,6 +11,9 @@ from rest_framework.test import APIClient
 from users.models import User
 from users.services import HANDLE_TAKEN
 
+# Concurrent requests: `make test-fast` leaves them out.
+pytestmark = pytest.mark.slow
+
 ON_POSTGRES = connection.vendor == "postgresql"
 RACERS = 6
 

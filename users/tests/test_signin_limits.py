@@ -118,6 +118,7 @@ def test_workers_with_their_own_redis_clients_share_the_counters(api_client, ali
     assert statuses == [400, 400, 400, 400, 429, 400, 429, 429]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("cache", ["shared-file-cache", "redis"])
 @pytest.mark.django_db(transaction=True)
 def test_three_gunicorn_workers_count_sign_ins_together(cache):

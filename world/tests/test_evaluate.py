@@ -60,6 +60,7 @@ def test_the_metrics_are_the_standard_ones_on_a_world_worked_out_by_hand():
     assert result.recall_curve == [0.0, 0.5, 0.5, 1.0]
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 def test_evaluate_prints_the_table_and_writes_json_and_a_plot(tmp_path, settings):
     settings.LUNA_RANKER = SMALL_RANKER
@@ -191,6 +192,7 @@ def test_evaluate_from_the_database_needs_something_to_hold_out(alice):
         call_command("evaluate", "--from-database", "--holdout-days", "7", stdout=StringIO(), stderr=StringIO())
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 def test_offline_and_online_agree_on_the_learned_ranker(tmp_path, settings):
     """`evaluate --rankers learned` fits on the train part exactly as train_ranker fits on the imported split."""
@@ -238,3 +240,42 @@ def testgroup_figures_count_hits_per_member():
     figures = group_figures([(np.array([0, 1]), np.array([2, 3]))], held_out)
     assert (figures.hit_rate, figures.all_members_hit, figures.groups) == (1.0, 0.0, 1)
     assert figures.member_recall == pytest.approx((1 / 1 + 0 / 2) / 2)
+
+
+class Terminal(StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def evaluate_progress(tmp_path, stderr: StringIO) -> str:
+    directory = write_split(tmp_path / "split")
+    call_command("evaluate", str(directory), "--rankers", "formula,popularity", stdout=StringIO(), stderr=stderr)
+    return stderr.getvalue()
+
+
+def test_in_a_log_the_progress_comes_as_plain_lines_without_carriage_returns(tmp_path):
+    err = evaluate_progress(tmp_path, StringIO())
+
+    assert "\r" not in err
+    assert [line for line in err.splitlines() if "users" in line] == [
+        "formula: 30/30 users",
+        "popularity: 30/30 users",
+    ]
+
+
+def test_on_a_terminal_the_progress_is_one_line_rewritten_in_place(tmp_path):
+    err = evaluate_progress(tmp_path, Terminal())
+
+    assert "\rformula: 30/30 users\n" in err
+    assert "\rpopularity: 30/30 users\n" in err
+
+
+def test_in_a_log_a_long_run_prints_a_line_at_each_tenth():
+    from world.management.commands.evaluate import Command
+
+    err = StringIO()
+    show = Command(stderr=err)._progress("formula")
+    for done in range(1, 1001):
+        show(done, 1000)
+
+    assert err.getvalue().splitlines() == [f"formula: {done:,}/1,000 users" for done in (1, *range(100, 1001, 100))]

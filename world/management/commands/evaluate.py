@@ -128,7 +128,6 @@ class Command(BaseCommand):
                     )
                 except CheckinError as exc:
                     raise CommandError(str(exc)) from None
-                self.stderr.write("")
                 continue
             started = time.perf_counter()
             ranker = make_ranker(name)
@@ -136,7 +135,6 @@ class Command(BaseCommand):
             fitted = time.perf_counter() - started
             result = measure(ranker, world, held_out, k=k, curve_to=CURVE_DEPTH, progress=self._progress(name))
             results[name] = replace(result, seconds=fitted + result.seconds)
-            self.stderr.write("")
             if groups is not None:
                 group_results[name] = measure_groups(ranker, world, held_out, groups, k=k)
         blas = blas_libraries()
@@ -192,9 +190,21 @@ class Command(BaseCommand):
         return say
 
     def _progress(self, name: str):
+        """Users ranked so far, on stderr: on a terminal one line rewritten in place; elsewhere (a log, a pipe)
+        a plain line at each tenth, so that the log does not get one long line joined by carriage returns."""
+        terminal = self.stderr.isatty()
+        tenths_shown = [-1]
+
         def show(done: int, total: int) -> None:
-            self.stderr.write(f"\r{name}: {done:,}/{total:,} users", ending="")
-            self.stderr.flush()
+            line = f"{name}: {done:,}/{total:,} users"
+            if terminal:
+                self.stderr.write(f"\r{line}", ending="\n" if done >= total else "")
+                self.stderr.flush()
+                return
+            tenth = done * 10 // max(total, 1)
+            if tenth > tenths_shown[0]:
+                tenths_shown[0] = tenth
+                self.stderr.write(line)
 
         return show
 
