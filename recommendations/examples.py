@@ -14,7 +14,8 @@ VENUE_RECOMMENDATION = {
     "score": 0.504698,
     "distance_km": 0.907,
     "features": {"spatial": 0.761746, "preference": 0.0, "popularity": 1.0},
-    "contributions": {"spatial": 0.304698, "preference": 0.0, "popularity": 0.2},
+    "contributions": {"spatial": 0.149269, "preference": 0.0, "popularity": 0.2},
+    "baseline": 0.155429,
     "ranker": "formula",
     "model_version": None,
     "experiment": None,
@@ -49,6 +50,8 @@ GROUP_SUGGESTIONS = {
             "most_pleased": ALICE_ID,
             "least_pleased": BOB_ID,
             "features": {"spatial": 0.761746, "preference": 0.0, "popularity": 1.0},
+            "contributions": {"spatial": 0.149269, "preference": 0.0, "popularity": 0.2, "group": -0.033473},
+            "baseline": 0.155429,
         }
     ],
 }

@@ -198,7 +198,7 @@ def test_an_id_with_a_dot_reaches_the_view_and_is_a_json_404_even_with_debug_pag
     assert response.json() == {"detail": f"No {KINDS[path.split('/')[1]]} with this id."}
 
 
-@pytest.mark.parametrize("bad_id", ["not-a-uuid", str(uuid.uuid4())], ids=["malformed", "unknown"])
+@pytest.mark.parametrize("bad_id", ["not-a-uuid", UNKNOWN_UUID], ids=["malformed", "unknown"])
 @pytest.mark.parametrize("suffix", ["", "venue-suggestions/", "people-suggestions/"])
 def test_a_malformed_and_an_unknown_plan_id_say_the_same(client_for, alice, bad_id, suffix):
     response = client_for(alice).get(f"/plans/{bad_id}/{suffix}")
