@@ -60,6 +60,16 @@ def _no_impressions_from_other_tests():
 
 
 @pytest.fixture(autouse=True)
+def _no_catalogue_from_other_tests():
+    # Each process keeps the venues and the model it loaded; with the refresh in the background, a
+    # test's (rolled back) would be served once more to the next test that asks for recommendations.
+    from recommendations.catalogue import catalogue_cache
+
+    catalogue_cache.invalidate()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _no_running_experiment_from_other_tests():
     # Each process keeps the running experiment for a while; a test's (rolled back) must not stay.
     from recommendations.experiments import running_cache

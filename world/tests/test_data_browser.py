@@ -13,9 +13,12 @@ from users.tests.factories import UserFactory
 from world import data_jobs
 from world.models import DataJob
 
-pytestmark = pytest.mark.skipif(
-    not (CHROMIUM and CHROMEDRIVER), reason="needs Debian's chromium and chromium-driver (.ci/run installs them)"
-)
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not (CHROMIUM and CHROMEDRIVER), reason="needs Debian's chromium and chromium-driver (.ci/run installs them)"
+    ),
+]
 
 VENUES = (
     "id,name,description,category,lat,lng,price_level,rating\n"
