@@ -9,6 +9,7 @@ visitors the admin's login page.
 from __future__ import annotations
 
 import shutil
+import time
 from functools import wraps
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from django.contrib import admin
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadhandler import TemporaryFileUploadHandler
-from django.http import Http404, HttpResponseRedirect, JsonResponse
+from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
@@ -28,6 +29,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from luna.errors import Conflict
 from world.data_jobs import (
+    UPLOAD_KEPT_SECONDS,
     csv_import_start,
     data_job_refusal,
     data_job_running,
@@ -176,6 +178,8 @@ def _data_import_checked(request):
         return _page(request, status=409, error=data_job_refusal(running))
     if staged:
         folder = _staged_folder(request, staged)
+        if folder is None:  # said on the page: a bare 404 would not say why, nor what to do
+            return _page(request, status=404, error=UPLOAD_GONE)
     else:
         uploads = {name: request.FILES[name] for name in UPLOAD_FIELDS if name in request.FILES}
         if not uploads:
@@ -202,15 +206,21 @@ def _job_started(job: DataJob) -> HttpResponseRedirect:
     return response
 
 
-def _staged_folder(request, token: str) -> Path:
-    """The folder of an upload this user dry-ran, by the token its preview page carries."""
+UPLOAD_GONE = "No such upload: it was imported already, or is more than a day old; upload it again."
+
+
+def _staged_folder(request, token: str) -> Path | None:
+    """The folder of an upload this user dry-ran less than a day ago, by the token its preview page
+    carries; None for any other."""
     try:
         folder = upload_folder(token)
-    except ValueError:
-        raise Http404("No such upload.") from None
-    owner = folder / ".owner"
-    if not owner.is_file() or owner.read_text() != str(request.user.pk):
-        raise Http404("No such upload: it was imported already, or is more than a day old; upload it again.")
+        owner = folder / ".owner"
+        if owner.read_text() != str(request.user.pk):
+            return None
+        if time.time() - folder.stat().st_mtime > UPLOAD_KEPT_SECONDS:
+            return None  # swept by the next upload anyway
+    except (ValueError, OSError):
+        return None
     return folder
 
 

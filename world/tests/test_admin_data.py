@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import time
 from datetime import timedelta
 from io import StringIO
 
@@ -462,6 +464,30 @@ def test_someone_elses_staged_upload_cannot_be_imported(import_files, client, ro
     response = client.post("/admin/data/import/", {"staged": staged, "dry_run": "off"})
 
     assert response.status_code == 404 and not Venue.objects.exists()
+
+
+def test_a_second_confirmation_says_on_the_page_why_the_upload_is_gone(import_files, admin_client):
+    staged = import_files({"venues": upload("venues", GOOD_VENUES)}).context["job"]["result"]["staged"]
+    import_files({"staged": staged, "dry_run": "off"})
+
+    twice = admin_client.post("/admin/data/import/", {"staged": staged, "dry_run": "off"}, HTTP_ACCEPT="text/html")
+
+    assert twice.status_code == 404
+    assert "it was imported already, or is more than a day old; upload it again" in twice.content.decode()
+    assert Venue.objects.count() == 2
+
+
+def test_an_upload_dry_run_more_than_a_day_ago_cannot_be_confirmed(import_files, admin_client):
+    staged = import_files({"venues": upload("venues", GOOD_VENUES)}).context["job"]["result"]["staged"]
+    folder = data_jobs.upload_folder(staged)
+    old = time.time() - data_jobs.UPLOAD_KEPT_SECONDS - 60
+    os.utime(folder, (old, old))
+
+    response = admin_client.post("/admin/data/import/", {"staged": staged, "dry_run": "off"}, HTTP_ACCEPT="text/html")
+
+    assert response.status_code == 404
+    assert "more than a day old; upload it again" in response.content.decode()
+    assert not Venue.objects.exists()
 
 
 # --- Who may use it ----------------------------------------------------------------------------------
