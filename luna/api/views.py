@@ -112,8 +112,10 @@ def _api_segments() -> frozenset[str]:
 def wants_page(request) -> bool:
     """Whether an error is answered as an HTML page: only to a browser (its Accept names text/html,
     not just */*) and outside the API's paths. Everyone else (application/json, */*, no Accept, and
-    any client on an API path) gets JSON."""
+    any client on an API path) gets JSON, as does one weighting application/json above text/html."""
     if not any(accepted.main_type == "text" and accepted.sub_type == "html" for accepted in request.accepted_types):
+        return False
+    if request.get_preferred_type(["text/html", "application/json"]) != "text/html":
         return False
     return request.path.lstrip("/").split("/", 1)[0] not in _api_segments()
 

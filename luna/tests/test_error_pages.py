@@ -60,3 +60,16 @@ def test_the_other_error_handlers_answer_json_to_api_clients_and_html_to_browser
         response = handler(request) if handler is views.server_error else handler(request, Exception())
         assert response.status_code == status
         assert response["Content-Type"].startswith("application/json" if json_expected else "text/html"), accept
+
+
+@pytest.mark.parametrize("debug", [True, False], ids=["debug", "production"])
+@pytest.mark.parametrize(
+    "accept",
+    ["application/json, text/html;q=0.1", "text/html;q=0.5, application/json", "text/html;q=0, */*"],
+    ids=["json preferred", "json at a higher weight", "html refused"],
+)
+def test_a_client_that_prefers_json_to_html_gets_a_json_404(settings, debug, accept):
+    settings.DEBUG = debug
+    response = get("/nowhere/", accept)
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}
