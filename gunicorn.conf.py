@@ -18,30 +18,56 @@ for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(variable, "1")
 
 # A bad setting in the environment stops gunicorn here with one line, before any worker starts.
-from luna.env import settings_or_exit  # noqa: E402
+from django.core.exceptions import ImproperlyConfigured  # noqa: E402
+
+from luna.env import cannot_start, env_bool, env_number, env_str, settings_or_exit  # noqa: E402
 
 settings_or_exit()
 from django.conf import settings  # noqa: E402
 
-bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
-workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
-worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
-graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
-keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
-# Recycle workers now and then so a slow leak cannot grow without bound.
-max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "5000"))
-max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "500"))
+
+def _read_gunicorn_settings() -> dict:
+    # Read as strictly as Luna's own settings (luna.env): a bad value stops here with one line.
+    return {
+        "bind": env_str("GUNICORN_BIND", "127.0.0.1:8000"),
+        "workers": env_number("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1, minimum=1),
+        "worker_class": env_str("GUNICORN_WORKER_CLASS", "gthread"),
+        "threads": env_number("GUNICORN_THREADS", 4, minimum=1),
+        "timeout": env_number("GUNICORN_TIMEOUT", 30, minimum=0),  # 0: no timeout
+        "graceful_timeout": env_number("GUNICORN_GRACEFUL_TIMEOUT", 30, minimum=0),
+        "keepalive": env_number("GUNICORN_KEEPALIVE", 5, minimum=0),
+        # Recycle workers now and then so a slow leak cannot grow without bound.
+        "max_requests": env_number("GUNICORN_MAX_REQUESTS", 5000, minimum=0),
+        "max_requests_jitter": env_number("GUNICORN_MAX_REQUESTS_JITTER", 500, minimum=0),
+        "accesslog": env_str("GUNICORN_ACCESSLOG"),
+        "loglevel": env_str("GUNICORN_LOGLEVEL", "info"),
+        "preload_app": env_bool("GUNICORN_PRELOAD", True),
+    }
+
+
+try:
+    _given = _read_gunicorn_settings()
+except ImproperlyConfigured as error:
+    cannot_start(error)
+
+bind = _given["bind"]
+workers = _given["workers"]
+worker_class = _given["worker_class"]
+threads = _given["threads"]
+timeout = _given["timeout"]
+graceful_timeout = _given["graceful_timeout"]
+keepalive = _given["keepalive"]
+max_requests = _given["max_requests"]
+max_requests_jitter = _given["max_requests_jitter"]
 # One line per request, not two: with LUNA_REQUEST_LOG on (production's default) Luna's own JSON line
 # says what the access log would (method, path, status, duration, request id), so the access log is off.
-accesslog = os.environ.get("GUNICORN_ACCESSLOG") or (None if settings.LUNA_REQUEST_LOG else "-")
+accesslog = _given["accesslog"] or (None if settings.LUNA_REQUEST_LOG else "-")
 errorlog = "-"
-loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
+loglevel = _given["loglevel"]
 # Load Django, the recommendation catalogue and the active model once, in the master, before it
 # forks: every worker then reads the same memory pages (copy on write) instead of loading its own,
-# and serves its first request without a load. GUNICORN_PRELOAD=0 loads them in each worker.
-preload_app = os.environ.get("GUNICORN_PRELOAD", "1") not in ("0", "false", "no")
+# and serves its first request without a load. GUNICORN_PRELOAD=0 (or off, false, no) loads them in each worker.
+preload_app = _given["preload_app"]
 
 
 def when_ready(server):

@@ -11,6 +11,7 @@ import math
 import os
 import re
 import sys
+from typing import NoReturn
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -108,5 +109,10 @@ def settings_or_exit() -> None:
     try:
         settings.INSTALLED_APPS  # noqa: B018 - reading one setting reads them all
     except ImproperlyConfigured as error:
-        print(f"Luna cannot start: {error}", file=sys.stderr)
-        raise SystemExit(2) from None
+        cannot_start(error)
+
+
+def cannot_start(error: ImproperlyConfigured) -> NoReturn:
+    """Stop start-up with the one line that says which variable is wrong (exit status 2)."""
+    print(f"Luna cannot start: {error}", file=sys.stderr)
+    raise SystemExit(2) from None
