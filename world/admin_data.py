@@ -8,6 +8,7 @@ visitors the admin's login page.
 
 from __future__ import annotations
 
+import re
 import shutil
 import time
 from functools import wraps
@@ -127,10 +128,10 @@ def data_synthetic(request):
         numbers = {}
         for name, raw in given.items():
             if raw:
-                try:
-                    numbers[name] = int(raw)
-                except ValueError:
-                    raise ValidationError(f"{name.replace('_', ' ')}: '{raw}' is not a whole number.") from None
+                # ASCII digits only, as everywhere (int() would also read '１０').
+                if not re.fullmatch(r"-?[0-9]+", raw):
+                    raise ValidationError(f"{name.replace('_', ' ')}: '{raw}' is not a whole number.")
+                numbers[name] = int(raw)
         spec = synthetic_spec(**numbers)
     except ValidationError as error:
         return _page(request, status=400, error=" ".join(error.messages), synthetic=given)

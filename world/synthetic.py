@@ -96,6 +96,8 @@ class SyntheticWorldSpec:
     def __post_init__(self) -> None:
         if self.users < 1 or self.venues < 1 or self.interactions < 0 or self.degree < 0:
             raise ValidationError("--users and --venues must be at least 1; --interactions and --degree at least 0.")
+        if self.random_seed < 0:
+            raise ValidationError("--random-seed must be at least 0.")
         if self.degree > self.users - 1:
             raise ValidationError(
                 f"--degree {self.degree} is impossible with {self.users} users (at most {self.users - 1})."

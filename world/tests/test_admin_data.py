@@ -280,6 +280,8 @@ def test_a_synthetic_world_over_data_asks_first(admin_client, inline_jobs, djang
         ({"users": "5", "degree": "10"}, "--degree 10 is impossible with 5 users (at most 4)."),
         ({"users": "0"}, "--users and --venues must be at least 1"),
         ({"venues": "many"}, "venues: &#x27;many&#x27; is not a whole number."),
+        ({"users": "\uff11\uff10"}, "users: &#x27;\uff11\uff10&#x27; is not a whole number."),
+        ({"random_seed": "-1"}, "--random-seed must be at least 0."),
     ],
 )
 def test_it_refuses_the_options_seed_refuses_with_its_messages(admin_client, data, message):

@@ -282,6 +282,15 @@ def test_it_rejects_a_degree_that_needs_more_users_before_resetting_anything():
     assert world()["users"] == 24
 
 
+def test_it_rejects_a_negative_random_seed_before_resetting_anything():
+    seed()
+
+    with pytest.raises(CommandError, match="--random-seed must be at least 0."):
+        seed("--reset", "--users", "5", "--venues", "5", "--interactions", "5", "--random-seed", "-1")
+
+    assert world()["users"] == 24
+
+
 def test_a_random_seed_alone_is_refused():
     with pytest.raises(CommandError, match="--random-seed applies to a synthetic world"):
         seed("--random-seed", "3")
