@@ -67,6 +67,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "luna.urls"
+# JSON to API clients, Django's page to browsers, as the error handlers in luna/urls.py.
+CSRF_FAILURE_VIEW = "luna.api.views.csrf_failure"
 WSGI_APPLICATION = "luna.wsgi.application"
 ASGI_APPLICATION = "luna.asgi.application"
 

@@ -12,7 +12,7 @@ from django.http import JsonResponse
 from django.urls import URLResolver, get_resolver
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
-from django.views import defaults
+from django.views import csrf, defaults
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
@@ -130,6 +130,14 @@ def permission_denied(request, exception=None):
     if wants_page(request):
         return defaults.permission_denied(request, exception)
     return JsonResponse({"detail": "You do not have permission to perform this action."}, status=403)
+
+
+def csrf_failure(request, reason=""):
+    """settings.CSRF_FAILURE_VIEW: Django's page for a browser, DRF's words in JSON for anyone else
+    (a script posting to the admin's Data page, say)."""
+    if wants_page(request):
+        return csrf.csrf_failure(request, reason)
+    return JsonResponse({"detail": f"CSRF Failed: {reason}"}, status=403)
 
 
 NOT_FOUND = "Not found."

@@ -73,3 +73,18 @@ def test_a_client_that_prefers_json_to_html_gets_a_json_404(settings, debug, acc
     response = get("/nowhere/", accept)
     assert response.status_code == 404
     assert response.json() == {"detail": "Not found."}
+
+
+@pytest.mark.parametrize("accept", list(API_CLIENTS.values()), ids=list(API_CLIENTS))
+def test_a_request_the_csrf_check_refuses_is_a_json_403_for_an_api_client(accept):
+    client = Client(enforce_csrf_checks=True)
+    headers = {} if accept is None else {"accept": accept}
+    response = client.post("/admin/login/", {"username": "x", "password": "y"}, headers=headers)
+    assert response.status_code == 403
+    assert response.json() == {"detail": "CSRF Failed: CSRF cookie not set."}
+
+
+def test_a_browser_refused_by_the_csrf_check_gets_djangos_page():
+    response = Client(enforce_csrf_checks=True).post("/admin/login/", {}, headers={"accept": BROWSER})
+    assert response.status_code == 403
+    assert "CSRF verification failed" in response.content.decode()
