@@ -65,12 +65,14 @@ class BodySizeLimitMiddleware:
         return None
 
 
-class JsonNotFoundMiddleware:
-    """A 404 page in HTML reaches only a browser (luna.api.views.wants_page).
+class JsonErrorPageMiddleware:
+    """A 404 or 405 page in HTML reaches only a browser (luna.api.views.wants_page).
 
     With DEBUG on, Django answers an unknown path with its debug page (every URL pattern
-    listed) without calling handler404; an API client gets handler404's JSON instead. A page
-    DRF rendered (the browsable API, for a browser) stays as it is.
+    listed) without calling handler404; an API client gets handler404's JSON instead. A view
+    refusing a method (require_POST, a 405 with an empty body and no handler to set) answers
+    such a client with DRF's words in JSON, its Allow header kept. A page DRF rendered (the
+    browsable API, for a browser) stays as it is.
     """
 
     def __init__(self, get_response) -> None:
@@ -79,12 +81,17 @@ class JsonNotFoundMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         if (
-            response.status_code == 404
+            response.status_code in (404, 405)
             and response.get("Content-Type", "").startswith("text/html")
             and not hasattr(response, "accepted_renderer")  # DRF's browsable API, chosen by the client
             and not wants_page(request)
         ):
-            return not_found(request)
+            if response.status_code == 404:
+                return not_found(request)
+            refused = JsonResponse({"detail": f'Method "{request.method}" not allowed.'}, status=405)
+            if response.has_header("Allow"):
+                refused["Allow"] = response["Allow"]
+            return refused
         return response
 
 

@@ -55,7 +55,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "luna.middleware.RequestLogMiddleware",
     "luna.middleware.BodySizeLimitMiddleware",
-    "luna.middleware.JsonNotFoundMiddleware",
+    "luna.middleware.JsonErrorPageMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

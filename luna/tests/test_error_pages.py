@@ -88,3 +88,17 @@ def test_a_browser_refused_by_the_csrf_check_gets_djangos_page():
     response = Client(enforce_csrf_checks=True).post("/admin/login/", {}, headers={"accept": BROWSER})
     assert response.status_code == 403
     assert "CSRF verification failed" in response.content.decode()
+
+
+@pytest.mark.parametrize("accept", list(API_CLIENTS.values()), ids=list(API_CLIENTS))
+def test_a_method_a_page_does_not_take_is_a_json_405_for_an_api_client(accept):
+    response = get("/admin/data/demo/", accept)
+    assert response.status_code == 405
+    assert response["Allow"] == "POST"
+    assert response.json() == {"detail": 'Method "GET" not allowed.'}
+
+
+def test_a_browser_gets_djangos_405_outside_the_api():
+    response = get("/admin/data/demo/", BROWSER)
+    assert response.status_code == 405 and response["Allow"] == "POST"
+    assert response["Content-Type"].startswith("text/html")
