@@ -92,6 +92,17 @@ def when_ready(server):
     gc.freeze()  # the collector never walks what the workers share, so it never writes to those pages
 
 
+def pre_request(worker, req):
+    # A load the admin's Data page runs in a thread of this worker (a CSV import; a synthetic world
+    # without a broker) ends with the worker: requests served meanwhile do not count toward
+    # GUNICORN_MAX_REQUESTS, so the worker is recycled once the load is over, not in its middle
+    # (which rolled the load back and left it shown as running until the stale sweep).
+    from world.data_jobs import data_jobs_in_this_process
+
+    if data_jobs_in_this_process():
+        worker.nr -= 1  # gunicorn adds it back after this hook
+
+
 def post_worker_init(worker):
     # Move everything loaded so far (Django, the app) out of the collector's
     # reach: a full collection over it costs tens of milliseconds on a request.

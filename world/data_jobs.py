@@ -277,8 +277,16 @@ def _dispatch(job_id: int) -> None:
     _start_thread(job_id)
 
 
+THREAD_PREFIX = "data-job-"
+
+
 def _start_thread(job_id: int) -> None:
-    threading.Thread(target=_run_in_thread, args=(job_id,), name=f"data-job-{job_id}", daemon=True).start()
+    threading.Thread(target=_run_in_thread, args=(job_id,), name=f"{THREAD_PREFIX}{job_id}", daemon=True).start()
+
+
+def data_jobs_in_this_process() -> int:
+    """How many loads run in threads of this process (they end with it: see gunicorn.conf.py)."""
+    return sum(thread.name.startswith(THREAD_PREFIX) for thread in threading.enumerate())
 
 
 def _run_in_thread(job_id: int) -> None:
