@@ -6,6 +6,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection, transaction
 from django.db.models.signals import post_save
 from django.utils import timezone
 
@@ -14,6 +15,7 @@ from social.models import SocialEdge
 from users.models import User
 from venues.models import Interaction, Venue
 from venues.tests.factories import VenueFactory
+from world.demo import world_reset
 
 pytestmark = pytest.mark.django_db
 
@@ -296,3 +298,17 @@ def test_a_random_seed_alone_is_refused():
         seed("--random-seed", "3")
 
     assert not User.objects.exists()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's statement timeout")
+def test_a_reset_and_the_load_after_it_are_not_cut_off_by_the_statement_timeout_meant_for_requests():
+    # Emptying a world of a million interactions and loading another one runs for minutes in one
+    # transaction (seed --reset, Replace on the Data page); the connection's statement timeout
+    # (LUNA_DB_STATEMENT_TIMEOUT_MS) is for requests. Here a statement of 50 ms against one of 10 ms.
+    seed()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL statement_timeout = 10")
+        world_reset()
+        cursor.execute("SELECT pg_sleep(0.05)")
+
+    assert world()["users"] == 0
