@@ -120,9 +120,17 @@ SESSION_ENGINE = "users.sessions"
 # Throttle counters and the recommendation catalogue's generation live here, so every
 # process must see the same cache: by default a folder in the project that all gunicorn
 # workers of one machine share; Redis (CACHE_URL=redis://...) with several machines.
+# The folder holds a counter per signed-in user and limit (and a day's impressions count), and past
+# MAX_ENTRIES files Django deletes a third of them at random: Django's 300 let 500 users' counters
+# push out the catalogue's mark (a 3 s reload of 100,000 venues, on a request) and the counters
+# themselves (a limit forgotten). Each write lists the folder, which stays cheap at this size.
 CACHES = {
     "default": env_cache("CACHE_URL")
-    or {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": BASE_DIR / ".cache" / "django"}
+    or {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": BASE_DIR / ".cache" / "django",
+        "OPTIONS": {"MAX_ENTRIES": 20_000},
+    }
 }
 
 AUTH_PASSWORD_VALIDATORS = [
