@@ -35,6 +35,7 @@ from world.data_jobs import (
     data_job_refusal,
     data_job_running,
     data_job_status,
+    data_jobs_fail_stale,
     demo_load,
     synthetic_start,
     upload_folder,
@@ -229,7 +230,7 @@ def _staged_folder(request, token: str) -> Path | None:
 @_data_view
 def data_job(request, job_id: int):
     """A load's progress and outcome as JSON: what the page polls while a synthetic world is generated."""
-    data_job_running()  # marks a stale job failed
+    data_jobs_fail_stale()  # the job asked for may be one whose process stopped
     job = get_object_or_404(DataJob.objects.select_related("started_by"), pk=job_id)
     return JsonResponse(data_job_status(job))
 
