@@ -336,12 +336,9 @@ def synthetic_run(*, job_id: int) -> None:
         _fail(job_id, _error_message(exc))
         DATA_LOADS.labels(action="synthetic", outcome="failed").inc()
         return
-    message = (
-        f"Generated the synthetic world (random seed {spec.random_seed}): {_describe(counts)}."
-        if not deleted
-        else f"Deleted {_describe(deleted)}. Generated the synthetic world (random seed {spec.random_seed}): "
-        f"{_describe(counts)}."
-    )
+    message = f"Generated the synthetic world (random seed {spec.random_seed}): {_describe(counts)}."
+    if deleted:
+        message = f"Deleted {_describe(deleted)}. {message}"
     _finish(job, counts=counts, message=message, logged=f"Synthetic world (random seed {spec.random_seed})")
     DATA_LOADS.labels(action="synthetic", outcome="done").inc()
 
