@@ -77,10 +77,14 @@ def data_jobs_fail_stale(*, now: datetime | None = None) -> int:
     return failed
 
 
+def _running() -> DataJob | None:
+    return DataJob.objects.filter(status=DataJob.Status.RUNNING).select_related("started_by").first()
+
+
 def data_job_running() -> DataJob | None:
     """The load running now, if any (after marking stale ones failed)."""
     data_jobs_fail_stale()
-    return DataJob.objects.filter(status=DataJob.Status.RUNNING).select_related("started_by").first()
+    return _running()
 
 
 def data_job_refusal(job: DataJob) -> str:
@@ -102,7 +106,7 @@ def data_job_claim(*, kind: str, user: User, parameters: dict, stage: str = "") 
             return DataJob.objects.create(kind=kind, parameters=parameters, stage=stage, started_by=user)
     except IntegrityError:
         # Another process claimed it between our look and our INSERT: the unique index said no.
-        running = DataJob.objects.filter(status=DataJob.Status.RUNNING).select_related("started_by").first()
+        running = _running()
         raise Conflict(data_job_refusal(running) if running else "Another load is starting; try again.") from None
 
 
