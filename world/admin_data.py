@@ -8,7 +8,6 @@ visitors the admin's login page.
 
 from __future__ import annotations
 
-import re
 import shutil
 import time
 from functools import wraps
@@ -28,6 +27,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
+from luna.api.query import number_error
 from luna.errors import Conflict
 from world.data_jobs import (
     UPLOAD_KEPT_SECONDS,
@@ -128,11 +128,12 @@ def data_synthetic(request):
     try:
         numbers = {}
         for name, raw in given.items():
-            if raw:
-                # ASCII digits only, as everywhere (int() would also read '１０').
-                if not re.fullmatch(r"-?[0-9]+", raw):
-                    raise ValidationError(f"{name.replace('_', ' ')}: '{raw}' is not a whole number.")
-                numbers[name] = int(raw)
+            if not raw:
+                continue
+            # ASCII digits only, as everywhere (int() would also read '１０').
+            if number_error(raw, whole=True):
+                raise ValidationError(f"{name.replace('_', ' ')}: '{raw}' is not a whole number.")
+            numbers[name] = int(raw)
         spec = synthetic_spec(**numbers)
     except ValidationError as error:
         return _page(request, status=400, error=" ".join(error.messages), synthetic=given)
