@@ -38,7 +38,7 @@ from luna.errors import Conflict
 from luna.limits import CACHE_ERRORS
 from luna.metrics import CACHE_FAILURES, DATA_LOADS
 from users.models import User
-from world.demo import demo_world_load, world_reset
+from world.demo import counts_text, demo_world_load, world_reset
 from world.importer import data_import, files_not_attempted
 from world.models import DataJob
 from world.synthetic import SyntheticWorldSpec, progress_text, synthetic_spec, synthetic_world_generate
@@ -141,7 +141,7 @@ def _fail(job_id: int, error: str) -> None:
 
 
 def _describe(counts: dict[str, int]) -> str:
-    return ", ".join(f"{count:,} {label}" for label, count in counts.items() if count) or "nothing"
+    return counts_text(counts) or "nothing"
 
 
 def _error_message(error: Exception) -> str:
