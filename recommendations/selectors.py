@@ -106,8 +106,8 @@ def users_venue_totals(*, user_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Venu
     return {user_id: VenueTotals(*of_user) for user_id, of_user in columns.items()}
 
 
-def user_friends(*, user_id: uuid.UUID) -> list[Friend]:
-    return users_friends(user_ids=[user_id])[user_id]
+def user_friends(*, user_id: uuid.UUID, sharing: bool = False) -> list[Friend]:
+    return users_friends(user_ids=[user_id], sharing=sharing)[user_id]
 
 
 def _edges_to_active_users(user_ids: Sequence[uuid.UUID], *, sharing: bool) -> QuerySet:

@@ -31,7 +31,6 @@ from recommendations.selectors import (
     friend_venue_totals,
     user_friends,
     user_venue_totals,
-    users_friends,
 )
 from users.models import User
 from venues.models import Venue
@@ -270,7 +269,7 @@ def _rank_venues(
     engine, name, served = served_ranker(catalogue, ranker, model_version)
     version = served.version if served is not None else None
     # friends_went reads the friends' visits: only of those who added the user back.
-    friends = [users_friends(user_ids=[user.id], sharing=True)[user.id]] if name == LearnedRanker.name else None
+    friends = [user_friends(user_id=user.id, sharing=True)] if name == LearnedRanker.name else None
     world = user_world(catalogue, [(user, totals)], friends=friends, model=served)
     candidates = venue_candidates(catalogue, categories=categories, max_price_level=max_price_level)
     if exclude_interacted:

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from luna.api.permissions import IsSelfOrStaff
 from luna.api.schema import operation
 from luna.api.throttles import ScopedRateThrottle
-from luna.api.viewsets import ViewSet
+from luna.api.viewsets import ViewSet, not_found
 from plans.models import Plan
 from plans.selectors import plan_is_visible
 from recommendations import examples
@@ -161,7 +161,7 @@ class PeopleRecommendationViewSet(_ForOneUserViewSet):
         return recommend_people(user, venue=venue, limit=query["limit"])
 
 
-NO_PLAN = "No plan with this id."  # as ViewSet.get_object says it
+NO_PLAN = not_found(Plan)  # as ViewSet.get_object says it
 
 
 class _ForOnePlanViewSet(ViewSet):

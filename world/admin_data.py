@@ -8,7 +8,6 @@ visitors the admin's login page.
 
 from __future__ import annotations
 
-import re
 import shutil
 import time
 from functools import wraps
@@ -28,6 +27,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
+from luna.api.query import number_error
 from luna.errors import Conflict
 from world.data_jobs import (
     UPLOAD_KEPT_SECONDS,
@@ -35,6 +35,7 @@ from world.data_jobs import (
     data_job_refusal,
     data_job_running,
     data_job_status,
+    data_jobs_fail_stale,
     demo_load,
     synthetic_start,
     upload_folder,
@@ -127,11 +128,12 @@ def data_synthetic(request):
     try:
         numbers = {}
         for name, raw in given.items():
-            if raw:
-                # ASCII digits only, as everywhere (int() would also read '１０').
-                if not re.fullmatch(r"-?[0-9]+", raw):
-                    raise ValidationError(f"{name.replace('_', ' ')}: '{raw}' is not a whole number.")
-                numbers[name] = int(raw)
+            if not raw:
+                continue
+            # ASCII digits only, as everywhere (int() would also read '１０').
+            if number_error(raw, whole=True):
+                raise ValidationError(f"{name.replace('_', ' ')}: '{raw}' is not a whole number.")
+            numbers[name] = int(raw)
         spec = synthetic_spec(**numbers)
     except ValidationError as error:
         return _page(request, status=400, error=" ".join(error.messages), synthetic=given)
@@ -229,7 +231,7 @@ def _staged_folder(request, token: str) -> Path | None:
 @_data_view
 def data_job(request, job_id: int):
     """A load's progress and outcome as JSON: what the page polls while a synthetic world is generated."""
-    data_job_running()  # marks a stale job failed
+    data_jobs_fail_stale()  # the job asked for may be one whose process stopped
     job = get_object_or_404(DataJob.objects.select_related("started_by"), pk=job_id)
     return JsonResponse(data_job_status(job))
 

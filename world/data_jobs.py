@@ -38,7 +38,7 @@ from luna.errors import Conflict
 from luna.limits import CACHE_ERRORS
 from luna.metrics import CACHE_FAILURES, DATA_LOADS
 from users.models import User
-from world.demo import demo_world_load, world_reset
+from world.demo import counts_text, demo_world_load, world_reset
 from world.importer import data_import, files_not_attempted
 from world.models import DataJob
 from world.synthetic import SyntheticWorldSpec, progress_text, synthetic_spec, synthetic_world_generate
@@ -77,10 +77,14 @@ def data_jobs_fail_stale(*, now: datetime | None = None) -> int:
     return failed
 
 
+def _running() -> DataJob | None:
+    return DataJob.objects.filter(status=DataJob.Status.RUNNING).select_related("started_by").first()
+
+
 def data_job_running() -> DataJob | None:
     """The load running now, if any (after marking stale ones failed)."""
     data_jobs_fail_stale()
-    return DataJob.objects.filter(status=DataJob.Status.RUNNING).select_related("started_by").first()
+    return _running()
 
 
 def data_job_refusal(job: DataJob) -> str:
@@ -102,7 +106,7 @@ def data_job_claim(*, kind: str, user: User, parameters: dict, stage: str = "") 
             return DataJob.objects.create(kind=kind, parameters=parameters, stage=stage, started_by=user)
     except IntegrityError:
         # Another process claimed it between our look and our INSERT: the unique index said no.
-        running = DataJob.objects.filter(status=DataJob.Status.RUNNING).select_related("started_by").first()
+        running = _running()
         raise Conflict(data_job_refusal(running) if running else "Another load is starting; try again.") from None
 
 
@@ -137,7 +141,7 @@ def _fail(job_id: int, error: str) -> None:
 
 
 def _describe(counts: dict[str, int]) -> str:
-    return ", ".join(f"{count:,} {label}" for label, count in counts.items() if count) or "nothing"
+    return counts_text(counts) or "nothing"
 
 
 def _error_message(error: Exception) -> str:
@@ -336,12 +340,9 @@ def synthetic_run(*, job_id: int) -> None:
         _fail(job_id, _error_message(exc))
         DATA_LOADS.labels(action="synthetic", outcome="failed").inc()
         return
-    message = (
-        f"Generated the synthetic world (random seed {spec.random_seed}): {_describe(counts)}."
-        if not deleted
-        else f"Deleted {_describe(deleted)}. Generated the synthetic world (random seed {spec.random_seed}): "
-        f"{_describe(counts)}."
-    )
+    message = f"Generated the synthetic world (random seed {spec.random_seed}): {_describe(counts)}."
+    if deleted:
+        message = f"Deleted {_describe(deleted)}. {message}"
     _finish(job, counts=counts, message=message, logged=f"Synthetic world (random seed {spec.random_seed})")
     DATA_LOADS.labels(action="synthetic", outcome="done").inc()
 

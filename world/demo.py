@@ -83,14 +83,15 @@ def world_reset() -> dict[str, int]:
     return deleted
 
 
-def _describe(counts: dict[str, int]) -> str:
+def counts_text(counts: dict[str, int]) -> str:
+    """`1,000 users, 20,000 interactions`: the counts that are not 0 ('' when none is)."""
     return ", ".join(f"{count:,} {label}" for label, count in counts.items() if count)
 
 
 def world_require_empty() -> None:
     if not world_is_empty():
         raise Conflict(
-            f"The database already holds Luna data ({_describe(world_counts())}). "
+            f"The database already holds Luna data ({counts_text(world_counts())}). "
             "Replace it with seed --reset, or Replace on the admin's Data page."
         )
 
@@ -128,7 +129,7 @@ def demo_world_load(*, now: datetime | None = None) -> DemoWorldResult:
         # Not an error: `make run` seeds on every start, also over a synthetic or imported world.
         counts = world_counts()
         message = (
-            f"The database holds other Luna data ({_describe(counts)}); the demo world was not loaded. "
+            f"The database holds other Luna data ({counts_text(counts)}); the demo world was not loaded. "
             "Replace that data with it with seed --reset, or Replace on the admin's Data page."
         )
         return DemoWorldResult(loaded=False, message=message, counts=counts)
