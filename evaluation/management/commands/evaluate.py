@@ -12,14 +12,14 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from threadpoolctl import threadpool_info
 
+from evaluation.api_evaluation import api_measure
+from evaluation.checkins import CheckinError, load_checkins
 from recommendations.engine import RANKERS
 from recommendations.engine.evaluation import Evaluation, measure
 from recommendations.engine.groups import GroupEvaluation, form_groups, measure_groups
 from recommendations.engine.learned import LearnedRanker
 from recommendations.engine.rankers import FormulaRanker, Ranker
 from recommendations.history import database_world
-from world.api_evaluation import api_measure
-from world.checkins import CheckinError, load_checkins
 
 DEFAULT_RANKERS = ("formula", "learned", "popularity", "distance")
 CURVE_DEPTH = 20

@@ -1,18 +1,18 @@
-"""{% world_dashboard %}: the admin index's dashboard (see world.dashboard)."""
+"""{% luna_dashboard %}: the admin index's dashboard (see ops.dashboard)."""
 
 from __future__ import annotations
 
 from django import template
 from django.utils.safestring import mark_safe
 
+from ops.dashboard import COLOURS, bars_svg, dashboard
 from world.admin_data import may_load_data
-from world.dashboard import COLOURS, bars_svg, dashboard
 
 register = template.Library()
 
 
-@register.inclusion_tag("world/dashboard.html", takes_context=True)
-def world_dashboard(context) -> dict:
+@register.inclusion_tag("ops/dashboard.html", takes_context=True)
+def luna_dashboard(context) -> dict:
     figures = dashboard()
     request = context.get("request")
     return {
