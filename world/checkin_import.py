@@ -29,7 +29,7 @@ class CheckinImport:
 
 
 def checkins_import(split: CheckinSplit) -> CheckinImport:
-    """Write the split's train part into the database, in one transaction, with the mapping above.
+    """Write the split's train part into the database, in one transaction, mapped as evaluation.checkins says.
 
     Refuses (CheckinError) when any of its users or venues is stored already: a split is
     imported once. Only the train part is written; tune and test stay for evaluation.
