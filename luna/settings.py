@@ -33,7 +33,7 @@ else:
 DEBUG = env_bool("DEBUG", default=not PRODUCTION)
 
 INSTALLED_APPS = [
-    "world",  # first: its admin index (the dashboard) overrides the admin's own
+    "ops",  # first: its admin index (the dashboard) overrides the admin's own
     "users.apps.LunaAdminConfig",  # django.contrib.admin with the sign-in limits on its login
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "social",
     "plans",
     "recommendations",
+    "evaluation",
+    "world",
 ]
 
 MIDDLEWARE = [

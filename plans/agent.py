@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from luna.metrics import BOOKINGS
 from plans.models import STARTED, WITHOUT_VENUE, Booking, BookingBlocker, Plan, PlanParticipant
-from plans.providers import get_provider
+from plans.providers import UnknownProvider, get_provider, provider_named
 
 logger = logging.getLogger(__name__)
 
@@ -170,7 +170,13 @@ def _cancel(booking: Booking) -> dict:
     if booking.status != Booking.Status.BOOKED:
         return {"status": Booking.Status.CANCELLED}
     try:
-        provider = get_provider()
+        # Through the provider that made the booking, whichever one makes new bookings now.
+        provider = provider_named(booking.provider)
+    except UnknownProvider as exc:
+        # No retry can fix this until that provider is registered again: said once per attempt, loudly.
+        logger.error("cancelling booking %s failed: %s", booking.pk, exc)
+        return {"last_error": f"Cancelling failed: {_describe(exc)}"}
+    try:
         _call_with_timeout(lambda: provider.cancel(external_ref=booking.external_ref))
     except Exception as exc:
         # Still booked at the provider; the retry command tries the cancellation again.

@@ -57,11 +57,16 @@ def keep_booked_plans(collector, field, sub_objs, using) -> None:
     SET_NULL(collector, field, plans, using)
 
 
+class PlanStatus(models.TextChoices):
+    """Plan.Status: named here so that the check constraint is built from its values."""
+
+    PENDING = "pending", "Pending"
+    CONFIRMED = "confirmed", "Confirmed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
 class Plan(models.Model):
-    class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        CONFIRMED = "confirmed", "Confirmed"
-        CANCELLED = "cancelled", "Cancelled"
+    Status = PlanStatus
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     organizer = models.ForeignKey("users.User", on_delete=models.CASCADE, related_name="organized_plans")
@@ -79,9 +84,7 @@ class Plan(models.Model):
         ordering = ["start_time", "id"]
         indexes = [models.Index(fields=["status", "start_time"], name="plan_status_start_idx")]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(status__in=["pending", "confirmed", "cancelled"]), name="plan_status_valid"
-            ),
+            models.CheckConstraint(condition=Q(status__in=PlanStatus.values), name="plan_status_valid"),
         ]
 
     def __str__(self) -> str:
@@ -102,11 +105,16 @@ class Plan(models.Model):
         return None
 
 
+class ParticipantStatus(models.TextChoices):
+    """PlanParticipant.Status: named here so that the check constraint is built from its values."""
+
+    INVITED = "invited", "Invited"
+    ACCEPTED = "accepted", "Accepted"
+    DECLINED = "declined", "Declined"
+
+
 class PlanParticipant(models.Model):
-    class Status(models.TextChoices):
-        INVITED = "invited", "Invited"
-        ACCEPTED = "accepted", "Accepted"
-        DECLINED = "declined", "Declined"
+    Status = ParticipantStatus
 
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="participants")
     user = models.ForeignKey("users.User", on_delete=models.CASCADE, related_name="plan_participations")
@@ -119,7 +127,7 @@ class PlanParticipant(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["plan", "user"], name="plan_participant_unique"),
             models.CheckConstraint(
-                condition=Q(status__in=["invited", "accepted", "declined"]), name="plan_participant_status_valid"
+                condition=Q(status__in=ParticipantStatus.values), name="plan_participant_status_valid"
             ),
         ]
 
@@ -132,12 +140,17 @@ class PlanParticipant(models.Model):
             raise ValidationError({"plan": f"The plan is {self.plan.status}; people join only pending plans."})
 
 
+class BookingStatus(models.TextChoices):
+    """Booking.Status: named here so that the check constraint is built from its values."""
+
+    PENDING = "pending", "Pending"
+    BOOKED = "booked", "Booked"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
 class Booking(models.Model):
-    class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        BOOKED = "booked", "Booked"
-        FAILED = "failed", "Failed"
-        CANCELLED = "cancelled", "Cancelled"
+    Status = BookingStatus
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     plan = models.OneToOneField(Plan, on_delete=models.CASCADE, related_name="booking")
@@ -156,9 +169,7 @@ class Booking(models.Model):
         ordering = ["-created_at", "id"]
         indexes = [models.Index(fields=["status"], name="booking_status_idx")]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(status__in=["pending", "booked", "failed", "cancelled"]), name="booking_status_valid"
-            ),
+            models.CheckConstraint(condition=Q(status__in=BookingStatus.values), name="booking_status_valid"),
         ]
 
     def __str__(self) -> str:

@@ -34,6 +34,7 @@ from django.db.models.functions import TruncDay, TruncHour
 from django.utils import timezone
 from scipy import stats
 
+from luna.charts import lines_png
 from luna.limits import CACHE_ERRORS
 from luna.metrics import CACHE_FAILURES
 from recommendations.models import Experiment, ExperimentArm, ExperimentChange, Impression, Outcome
@@ -518,24 +519,10 @@ def cumulative_click_through(experiment: Experiment) -> dict[str, list[tuple[dat
 
 def plot_png(series: dict[str, list[tuple[datetime, float]]], title: str) -> bytes:
     """The cumulative click-through per arm over time, as a PNG."""
-    import io
-
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot
-
-    figure, axes = pyplot.subplots(figsize=(7, 3.5), dpi=100)
-    for arm, points in sorted(series.items()):
-        axes.plot([at for at, _ in points], [100 * value for _, value in points], marker=".", label=arm)
-    axes.set_title(title)
-    axes.set_ylabel("cumulative click-through (%)")
-    axes.grid(alpha=0.3)
-    if series:
-        axes.legend()
-    figure.autofmt_xdate()
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    pyplot.close(figure)
-    return buffer.getvalue()
+    return lines_png(
+        {arm: [(at, 100 * value) for at, value in points] for arm, points in sorted(series.items())},
+        title=title,
+        ylabel="cumulative click-through (%)",
+        size=(7, 3.5),
+        dpi=100,
+    )

@@ -5,13 +5,18 @@ from django.db import models
 from django.db.models import F, Q
 
 
+class EdgeType(models.TextChoices):
+    """SocialEdge.RelationshipType: named here so that the check constraint is built from its values."""
+
+    FRIEND = "friend", "Friend"
+    MUTUAL = "mutual", "Mutual"
+    SUGGESTED = "suggested", "Suggested"
+
+
 class SocialEdge(models.Model):
     """A directed tie: `user` knows `other_user` with some strength."""
 
-    class RelationshipType(models.TextChoices):
-        FRIEND = "friend", "Friend"
-        MUTUAL = "mutual", "Mutual"
-        SUGGESTED = "suggested", "Suggested"
+    RelationshipType = EdgeType
 
     user = models.ForeignKey("users.User", on_delete=models.CASCADE, related_name="edges_out")
     other_user = models.ForeignKey("users.User", on_delete=models.CASCADE, related_name="edges_in")
@@ -29,7 +34,7 @@ class SocialEdge(models.Model):
             models.CheckConstraint(condition=~Q(user=F("other_user")), name="social_edge_not_self"),
             models.CheckConstraint(condition=Q(strength__gte=0, strength__lte=1), name="social_edge_strength_range"),
             models.CheckConstraint(
-                condition=Q(relationship_type__in=["friend", "mutual", "suggested"]),
+                condition=Q(relationship_type__in=EdgeType.values),
                 name="social_edge_type_valid",
             ),
         ]

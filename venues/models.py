@@ -55,13 +55,18 @@ class Venue(models.Model):
         return self.name
 
 
+class InteractionType(models.TextChoices):
+    """Interaction.Type: named here so that the check constraint is built from its values."""
+
+    VIEW = "view", "View"
+    INTEREST = "interest", "Interest"
+    LIKE = "like", "Like"
+
+
 class Interaction(models.Model):
     """One event: a user viewed, showed interest in, or liked a venue. Append-only."""
 
-    class Type(models.TextChoices):
-        VIEW = "view", "View"
-        INTEREST = "interest", "Interest"
-        LIKE = "like", "Like"
+    Type = InteractionType
 
     POSITIVE_TYPES = (Type.INTEREST, Type.LIKE)
 
@@ -90,7 +95,7 @@ class Interaction(models.Model):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(interaction_type__in=["view", "interest", "like"]), name="interaction_type_valid"
+                condition=Q(interaction_type__in=InteractionType.values), name="interaction_type_valid"
             ),
             models.CheckConstraint(
                 condition=Q(dwell_time_seconds__gte=0, dwell_time_seconds__lte=MAX_DWELL_SECONDS),

@@ -65,6 +65,15 @@ class FailingProvider(BookingProvider):
         raise ProviderError("The cancellation line is busy.")
 
 
+class CancelRefusingProvider(RecordingProvider):
+    """Books, then refuses to cancel."""
+
+    name = "cancel-refusing"
+
+    def cancel(self, *, external_ref: str) -> None:
+        raise ProviderError("The cancellation line is busy.")
+
+
 class HangingProvider(BookingProvider):
     """Never answers while the test runs (it gives up once the test releases it)."""
 

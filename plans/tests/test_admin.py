@@ -89,7 +89,7 @@ def test_retrying_from_the_admin_books_failed_bookings_and_skips_others(admin_cl
 
 @pytest.mark.django_db(transaction=True)
 def test_cancelling_from_the_admin_cancels_the_booking_too(admin_client, confirmed_plan, provider):
-    BookingFactory(plan=confirmed_plan, status=Booking.Status.BOOKED, external_ref="rec-9")
+    BookingFactory(plan=confirmed_plan, status=Booking.Status.BOOKED, provider="recording", external_ref="rec-9")
 
     response = admin_client.post(
         reverse("admin:plans_plan_changelist"),

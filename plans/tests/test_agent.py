@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
 from plans.agent import booking_run, unbookable_error
 from plans.models import STARTED, WITHOUT_VENUE, Booking, Plan, PlanParticipant
+from plans.providers import PROVIDERS, BookingProvider
 from plans.tests.factories import BookingFactory, PlanParticipantFactory
 from users.tests.factories import UserFactory
 
@@ -128,9 +130,8 @@ def test_the_booking_of_a_plan_cancelled_before_the_agent_ran_is_cancelled_witho
 
 @pytest.mark.django_db(transaction=True)
 def test_a_failed_cancellation_keeps_the_booking_booked_with_the_error(client_for, alice, agreed_plan, use_provider):
-    use_provider("RecordingProvider")
+    use_provider("CancelRefusingProvider")
     booking_id = confirm(client_for(alice), agreed_plan)["booking_id"]
-    use_provider("FailingProvider")
 
     response = client_for(alice).post(f"/plans/{agreed_plan.pk}/cancel/")
 
@@ -140,6 +141,40 @@ def test_a_failed_cancellation_keeps_the_booking_booked_with_the_error(client_fo
     assert booking.status == Booking.Status.BOOKED  # still held at the provider
     assert booking.last_error == "Cancelling failed: ProviderError: The cancellation line is busy."
     assert booking.claimed_at is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_booking_is_cancelled_through_the_provider_that_made_it_not_the_one_configured_now(
+    client_for, alice, agreed_plan, use_provider
+):
+    record = use_provider("RecordingProvider")
+    booking_id = confirm(client_for(alice), agreed_plan)["booking_id"]
+    reference = Booking.objects.get(pk=booking_id).external_ref
+    use_provider("FailingProvider")  # new bookings go elsewhere now; its cancellations would fail
+
+    client_for(alice).post(f"/plans/{agreed_plan.pk}/cancel/")
+
+    booking = Booking.objects.get(pk=booking_id)
+    assert (booking.status, booking.provider, booking.last_error) == (Booking.Status.CANCELLED, "recording", "")
+    assert record.cancelled == [reference]
+
+
+@pytest.mark.django_db
+def test_a_booking_made_by_a_provider_no_longer_known_stays_booked_with_a_logged_error(booked_plan, provider, caplog):
+    booking = Booking.objects.get(plan=booked_plan)
+    Booking.objects.filter(pk=booking.pk).update(provider="acme")
+    Plan.objects.filter(pk=booked_plan.pk).update(status=Plan.Status.CANCELLED)
+
+    with caplog.at_level("ERROR", logger="plans.agent"):
+        booking = booking_run(booking.pk)
+
+    assert (booking.status, booking.claimed_at) == (Booking.Status.BOOKED, None)
+    assert booking.last_error.startswith(
+        "Cancelling failed: UnknownProvider: the booking was made with provider 'acme'"
+    )
+    assert "not registered here" in caplog.text and str(booking.pk) in caplog.text
+    assert provider.cancelled == []
+    assert booking_run(booking.pk).last_error == booking.last_error  # a later run says the same, and does not raise
 
 
 @pytest.mark.django_db
@@ -178,3 +213,18 @@ def test_a_booking_whose_venue_was_removed_fails_without_asking_the_provider(con
     assert (booking.status, booking.external_ref, booking.claimed_at) == (Booking.Status.FAILED, "", None)
     assert booking.last_error == unbookable_error(WITHOUT_VENUE)
     assert provider.book_calls == 0
+
+
+def test_two_providers_of_one_name_stop_at_import_rather_than_cancel_through_the_wrong_one():
+    class Acme(BookingProvider):
+        name = "acme-twice"
+
+    try:
+        with pytest.raises(ImproperlyConfigured, match="Two booking providers are named 'acme-twice'"):
+
+            class OtherAcme(BookingProvider):
+                name = "acme-twice"
+
+        assert PROVIDERS["acme-twice"] is Acme
+    finally:
+        PROVIDERS.pop("acme-twice", None)

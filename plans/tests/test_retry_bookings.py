@@ -117,6 +117,7 @@ def test_it_finishes_a_cancellation_the_provider_did_not_take(provider, retry_bo
     booking = BookingFactory(
         plan=PlanFactory(cancelled=True),
         status=Booking.Status.BOOKED,
+        provider="recording",
         external_ref="rec-7",
         last_error="Cancelling failed: ProviderError: busy",
     )

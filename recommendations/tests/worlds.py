@@ -13,7 +13,9 @@ CATEGORIES = ["bar", "cafe", "music", "restaurant", "comedy", ""]
 
 
 @dataclass
-class World:
+class Scenario:
+    """What build_world stored, in insertion order: the tests' handles on it (a World is the engine's)."""
+
     users: list[User]
     venues: list[Venue]
 
@@ -26,7 +28,7 @@ def build_world(
     interactions: int,
     degree: int = 3,
     positive: bool = True,
-) -> World:
+) -> Scenario:
     """Users and venues around New York plus one venue in London.
 
     Always present: a user without a home (the first), a user with no
@@ -81,4 +83,4 @@ def build_world(
                 strength=rng.choice([0.5, round(rng.random(), 2), rng.random()]),
             )
     SocialEdge.objects.bulk_create(edges.values())
-    return World(users=people, venues=places)
+    return Scenario(users=people, venues=places)

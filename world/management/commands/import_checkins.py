@@ -1,4 +1,4 @@
-"""Import a check-in split's train part into the database (see world.checkins for the mapping)."""
+"""Import a check-in split's train part into the database (see evaluation.checkins for the mapping)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.db import IntegrityError
 
-from world.checkins import CheckinError, checkins_import, load_checkins
+from evaluation.checkins import CheckinError, load_checkins
+from world.checkin_import import checkins_import
 
 
 class Command(BaseCommand):

@@ -1,4 +1,4 @@
-"""Check-in splits (the format of the Yelp folder in the shared datasets) into a World, or into the database.
+"""Check-in splits (the format of the Yelp folder in the shared datasets) read into a World.
 
 A split is a folder of tab-separated files named `<Prefix>_<part>.txt`:
 
@@ -9,7 +9,7 @@ A split is a folder of tab-separated files named `<Prefix>_<part>.txt`:
     _train.txt, _tune.txt, _test.txt   user  venue  value      (a review's stars, or a visit count)
 
 Ids are integers from 0 below the sizes. Both the evaluation and the database import
-map a split the same way, so that their figures agree:
+(world.checkin_import) map a split the same way, so that their figures agree:
 
 - one user per user id; home = the coordinates of the user's train venue with the
   largest third-column value (ties: the lowest venue id); none without train rows;
@@ -25,21 +25,14 @@ grow with the ids, so venue id order (the ranking tie-break) is the same in both
 from __future__ import annotations
 
 import math
-import re
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
-from django.contrib.auth.hashers import make_password
-from django.db import transaction
 
 from recommendations.engine.world import NO_CATEGORY, World, csr
-from social.models import SocialEdge
-from users.models import User
-from venues.models import Interaction, Venue
-from world.bulk import RowWriter, refresh_statistics
 
 MAX_LIKES_PER_ROW = 5
 FRIEND_STRENGTH = 0.5
@@ -257,69 +250,3 @@ def _homes(users, venues, values, lat, lng, n_users) -> tuple[np.ndarray, np.nda
     home_lat[users[chosen]] = lat[venues[chosen]]
     home_lng[users[chosen]] = lng[venues[chosen]]
     return home_lat, home_lng
-
-
-@dataclass(frozen=True)
-class CheckinImport:
-    users: int
-    venues: int
-    interactions: int
-    edges: int
-
-
-def checkins_import(split: CheckinSplit) -> CheckinImport:
-    """Write the split's train part into the database, in one transaction, with the mapping above.
-
-    Refuses (CheckinError) when any of its users or venues is stored already: a split is
-    imported once. Only the train part is written; tune and test stay for evaluation.
-    """
-    world = split.world
-    user_ids = [user_uuid(user) for user in range(world.n_users)]
-    venue_ids = [venue_uuid(venue) for venue in range(world.n_venues)]
-    with transaction.atomic():
-        clash = (
-            User.objects.filter(pk__in=user_ids[:1] + user_ids[-1:]).exists()
-            or Venue.objects.filter(pk__in=venue_ids[:1] + venue_ids[-1:]).exists()
-        )
-        if clash:
-            raise CheckinError(f"{split.prefix}: this split is imported already (its users or venues are stored).")
-        no_password = make_password(None)
-        handle_prefix = re.sub(r"[^a-z0-9]", "", split.prefix.lower())[:20] or "checkin"
-        with RowWriter(User, ["id", "handle", "name", "home_lat", "home_lng", "password"]) as writer:
-            for user, user_id in enumerate(user_ids):
-                home = (
-                    (None, None) if math.isnan(world.home_lat[user]) else (world.home_lat[user], world.home_lng[user])
-                )
-                writer.write((user_id, f"{handle_prefix}-{user}", f"{split.prefix} user {user}", *home, no_password))
-        with RowWriter(Venue, ["id", "name", "category", "lat", "lng"]) as writer:
-            for venue, venue_id in enumerate(venue_ids):
-                code = int(world.venue_category[venue])
-                category = "" if code == NO_CATEGORY else f"c{code}"
-                writer.write(
-                    (
-                        venue_id,
-                        f"{split.prefix} venue {venue}",
-                        category,
-                        world.venue_lat[venue],
-                        world.venue_lng[venue],
-                    )
-                )
-        interactions = 0
-        with RowWriter(Interaction, ["user_id", "venue_id", "interaction_type"]) as writer:
-            for user, venue, likes in zip(
-                split.train_users.tolist(), split.train_venues.tolist(), split.likes_per_row.tolist(), strict=True
-            ):
-                row = (user_ids[user], venue_ids[venue], Interaction.Type.LIKE)
-                for _ in range(likes):
-                    writer.write(row)
-                interactions += likes
-        with RowWriter(SocialEdge, ["user_id", "other_user_id", "relationship_type", "strength"]) as writer:
-            for user, friend in split.friends.tolist():
-                for source, target in ((user, friend), (friend, user)):
-                    writer.write(
-                        (user_ids[source], user_ids[target], SocialEdge.RelationshipType.FRIEND, FRIEND_STRENGTH)
-                    )
-    refresh_statistics(User, Venue, Interaction, SocialEdge)
-    return CheckinImport(
-        users=len(user_ids), venues=len(venue_ids), interactions=interactions, edges=2 * len(split.friends)
-    )

@@ -14,6 +14,8 @@ import scipy.sparse as sp
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from evaluation.checkins import load_checkins, user_uuid, venue_of_uuid
+from evaluation.tests.splits import write_split
 from recommendations.engine.evaluation import measure
 from recommendations.engine.groups import group_figures
 from recommendations.engine.rankers import PopularityRanker
@@ -22,8 +24,6 @@ from recommendations.tests.small_ranker import small_ranker
 from users.tests.factories import UserFactory
 from venues.models import Interaction
 from venues.tests.factories import InteractionFactory, VenueFactory
-from world.checkins import load_checkins, user_uuid, venue_of_uuid
-from world.tests.splits import write_split
 
 SMALL_RANKER = small_ranker(seeds=2, pool=20, report_users=30)
 
@@ -271,7 +271,7 @@ def test_on_a_terminal_the_progress_is_one_line_rewritten_in_place(tmp_path):
 
 
 def test_in_a_log_a_long_run_prints_a_line_at_each_tenth():
-    from world.management.commands.evaluate import Command
+    from evaluation.management.commands.evaluate import Command
 
     err = StringIO()
     show = Command(stderr=err)._progress("formula")

@@ -15,13 +15,13 @@ import numpy as np
 import scipy.sparse as sp
 from rest_framework.test import APIClient
 
+from evaluation.checkins import CheckinError, user_uuid, venue_of_uuid, venue_uuid
 from recommendations.engine.evaluation import Evaluation, evaluated_users, score_lists
 from recommendations.engine.world import World
 from recommendations.models import RankerVersion
 from recommendations.services import SERVED_RANKERS
 from users.models import User
 from venues.models import Venue
-from world.checkins import CheckinError, user_uuid, venue_of_uuid, venue_uuid
 
 
 def api_measure(

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from ops.dashboard import dashboard_figures
 from plans.models import Booking, Plan
 from plans.tests.factories import BookingFactory, PlanFactory
 from recommendations.impressions import impressions_flush, impressions_record
@@ -15,7 +16,6 @@ from users.models import User
 from users.tests.factories import UserFactory
 from venues.models import Interaction, Venue
 from venues.tests.factories import InteractionFactory, VenueFactory
-from world.dashboard import dashboard_figures
 
 pytestmark = pytest.mark.django_db
 

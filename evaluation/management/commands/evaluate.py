@@ -12,14 +12,15 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from threadpoolctl import threadpool_info
 
+from evaluation.api_evaluation import api_measure
+from evaluation.checkins import CheckinError, load_checkins
+from luna.charts import matplotlib_figure
 from recommendations.engine import RANKERS
 from recommendations.engine.evaluation import Evaluation, measure
 from recommendations.engine.groups import GroupEvaluation, form_groups, measure_groups
 from recommendations.engine.learned import LearnedRanker
 from recommendations.engine.rankers import FormulaRanker, Ranker
 from recommendations.history import database_world
-from world.api_evaluation import api_measure
-from world.checkins import CheckinError, load_checkins
 
 DEFAULT_RANKERS = ("formula", "learned", "popularity", "distance")
 CURVE_DEPTH = 20
@@ -241,23 +242,17 @@ class Command(BaseCommand):
                 )
 
     def _plot(self, results: dict[str, Evaluation], path: Path, *, title: str) -> None:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        from matplotlib import pyplot
-
-        figure, (left, right) = pyplot.subplots(1, 2, figsize=(11, 4.2))
-        ks = range(1, CURVE_DEPTH + 1)
-        for name, result in results.items():
-            left.plot(ks, result.precision_curve, marker="o", markersize=3, label=name)
-            right.plot(ks, result.recall_curve, marker="o", markersize=3, label=name)
-        for axes, label in ((left, "P@k"), (right, "R@k")):
-            axes.set_xlabel("k")
-            axes.set_ylabel(label)
-            axes.set_xticks(range(2, CURVE_DEPTH + 1, 2))
-            axes.grid(alpha=0.3)
-            axes.legend()
-        figure.suptitle(title)
-        figure.tight_layout()
-        figure.savefig(path, dpi=110)
-        pyplot.close(figure)
+        with matplotlib_figure(1, 2, figsize=(11, 4.2)) as (figure, (left, right)):
+            ks = range(1, CURVE_DEPTH + 1)
+            for name, result in results.items():
+                left.plot(ks, result.precision_curve, marker="o", markersize=3, label=name)
+                right.plot(ks, result.recall_curve, marker="o", markersize=3, label=name)
+            for axes, label in ((left, "P@k"), (right, "R@k")):
+                axes.set_xlabel("k")
+                axes.set_ylabel(label)
+                axes.set_xticks(range(2, CURVE_DEPTH + 1, 2))
+                axes.grid(alpha=0.3)
+                axes.legend()
+            figure.suptitle(title)
+            figure.tight_layout()
+            figure.savefig(path, dpi=110)

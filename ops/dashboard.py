@@ -1,7 +1,7 @@
 """The admin's dashboard: the state of the whole world at a glance (counts, the last 30 days, favourites).
 
 Read when staff open the admin index; cached for DASHBOARD_SECONDS so that a busy admin does not
-scan the interactions on every visit. Charts are SVG drawn here: nothing to load from the internet.
+scan the interactions on every visit. Its charts are SVG bars (luna.charts): nothing to load from the internet.
 """
 
 from __future__ import annotations
@@ -114,43 +114,5 @@ def _by_status(model, statuses) -> dict[str, int]:
     return {status: found.get(status, 0) for status in statuses}
 
 
-# --- SVG -------------------------------------------------------------------------
-
+# The bookings chart's colours, one per booking status (luna.charts draws the bars).
 COLOURS = {"booked": "#2f855a", "pending": "#b7791f", "failed": "#c53030", "cancelled": "#718096"}
-WIDTH, HEIGHT, PAD = 600, 140, 24
-
-
-def bars_svg(days: list[date], series: dict[str, list[int]], *, title: str) -> str:
-    """Stacked bars, one per day, one colour per series, with the peak and the first and last day."""
-    count = len(days)
-    totals = [sum(values[index] for values in series.values()) for index in range(count)]
-    peak = max(totals, default=0) or 1
-    slot = (WIDTH - 2 * PAD) / max(count, 1)
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT + 30}" role="img" '
-        f'aria-label="{title}" class="luna-chart">'
-    ]
-    for index in range(count):
-        bottom = HEIGHT
-        for name, values in series.items():
-            value = values[index]
-            if not value:
-                continue
-            height = (HEIGHT - PAD) * value / peak
-            x = PAD + index * slot + 1
-            colour = COLOURS.get(name, "#417690")
-            parts.append(
-                f'<rect x="{x:.1f}" y="{bottom - height:.1f}" width="{max(slot - 2, 1):.1f}" height="{height:.1f}" '
-                f'fill="{colour}"><title>{days[index]:%b %d}: {value} {name}</title></rect>'
-            )
-            bottom -= height
-    parts.append(f'<line x1="{PAD}" y1="{HEIGHT}" x2="{WIDTH - PAD}" y2="{HEIGHT}" stroke="#999"/>')
-    parts.append(f'<text x="{PAD}" y="{PAD - 8}" font-size="11" fill="#666">peak {max(totals, default=0):,}</text>')
-    if days:
-        parts.append(f'<text x="{PAD}" y="{HEIGHT + 16}" font-size="11" fill="#666">{days[0]:%b %d}</text>')
-        parts.append(
-            f'<text x="{WIDTH - PAD}" y="{HEIGHT + 16}" font-size="11" fill="#666" text-anchor="end">'
-            f"{days[-1]:%b %d}</text>"
-        )
-    parts.append("</svg>")
-    return "".join(parts)

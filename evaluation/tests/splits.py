@@ -1,4 +1,4 @@
-"""Small check-in splits written to a folder, in the format world.checkins reads (tests never use real data)."""
+"""Small check-in splits written to a folder, in the format evaluation.checkins reads (tests never use real data)."""
 
 from __future__ import annotations
 
@@ -50,4 +50,21 @@ def write_split(
             parts[part] += [f"{user}\t{venue}\t{rng.integers(1, 6)}" for venue in venues_of_part.tolist()]
     for part, lines in parts.items():
         write(part, lines)
+    return directory
+
+
+def hand_split(directory, *, train: str, social: str = "0\t1\n", categories: str = "0\t3\n0\t1\n2\t5\n"):
+    """Three users, three venues: small enough to know every mapped value by heart."""
+    directory.mkdir(exist_ok=True)
+    files = {
+        "data_size": "3\t3\t6\n",
+        "poi_coos": "0\t40.70\t-74.00\n1\t40.80\t-73.90\n2\t41.00\t-73.50\n",
+        "poi_categories": categories,
+        "social_relations": social,
+        "train": train,
+        "tune": "",
+        "test": "0\t2\t5\n1\t0\t4\n",
+    }
+    for part, text in files.items():
+        (directory / f"Hand_{part}.txt").write_text(text)
     return directory

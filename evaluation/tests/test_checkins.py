@@ -1,4 +1,4 @@
-"""Check-in splits: the one mapping into a World and into the database, and clear refusals of bad files."""
+"""Check-in splits: the mapping into a World, and clear refusals of bad files by `evaluate` and `import_checkins`."""
 
 from __future__ import annotations
 
@@ -8,30 +8,13 @@ import numpy as np
 import pytest
 from django.core.management import CommandError, call_command
 
+from evaluation.checkins import load_checkins
+from evaluation.tests.splits import hand_split
 from social.models import SocialEdge
 from users.models import User
 from venues.models import Interaction, Venue
-from world.checkins import load_checkins, user_uuid, venue_of_uuid, venue_uuid
-from world.tests.splits import write_split
 
 STORED = (User, Venue, Interaction, SocialEdge)
-
-
-def hand_split(directory, *, train: str, social: str = "0\t1\n", categories: str = "0\t3\n0\t1\n2\t5\n"):
-    """Three users, three venues: small enough to know every mapped value by heart."""
-    directory.mkdir(exist_ok=True)
-    files = {
-        "data_size": "3\t3\t6\n",
-        "poi_coos": "0\t40.70\t-74.00\n1\t40.80\t-73.90\n2\t41.00\t-73.50\n",
-        "poi_categories": categories,
-        "social_relations": social,
-        "train": train,
-        "tune": "",
-        "test": "0\t2\t5\n1\t0\t4\n",
-    }
-    for part, text in files.items():
-        (directory / f"Hand_{part}.txt").write_text(text)
-    return directory
 
 
 def test_a_split_maps_to_homes_categories_likes_and_friends(tmp_path):
@@ -57,42 +40,6 @@ def test_one_like_per_row_counts_rows_not_stars(tmp_path):
     directory = hand_split(tmp_path / "split", train="0\t1\t4\n1\t2\t3\n1\t2\t9\n")
     world = load_checkins(directory, one_like_per_row=True).world
     assert world.positive.toarray().tolist() == [[0, 1, 0], [0, 0, 2], [0, 0, 0]]
-
-
-@pytest.mark.django_db
-def test_import_writes_the_train_part_with_ids_in_the_splits_order(tmp_path):
-    directory = hand_split(tmp_path / "split", train="0\t1\t4\n0\t0\t4\n1\t2\t3\n")
-    out = StringIO()
-    call_command("import_checkins", str(directory), stdout=out)
-
-    assert "Imported 3 users, 3 venues, 11 interactions and 2 edges" in out.getvalue()
-    assert sorted(Venue.objects.values_list("pk", flat=True)) == [venue_uuid(v) for v in range(3)]
-    assert [venue_of_uuid(venue_uuid(v)) for v in range(3)] == [0, 1, 2]
-    alice = User.objects.get(pk=user_uuid(0))
-    assert (alice.handle, alice.home_lat, alice.home_lng, alice.has_usable_password()) == ("hand-0", 40.7, -74.0, False)
-    assert User.objects.get(pk=user_uuid(2)).home_lat is None
-    assert Venue.objects.get(pk=venue_uuid(0)).category == "c3"
-    assert Venue.objects.get(pk=venue_uuid(1)).category == ""
-    assert (
-        Interaction.objects.filter(user_id=user_uuid(0), venue_id=venue_uuid(1), interaction_type="like").count() == 4
-    )
-    assert Interaction.objects.filter(user_id=user_uuid(1)).count() == 3
-    assert set(SocialEdge.objects.values_list("user_id", "other_user_id", "relationship_type", "strength")) == {
-        (user_uuid(0), user_uuid(1), "friend", 0.5),
-        (user_uuid(1), user_uuid(0), "friend", 0.5),
-    }
-    # Only the train part: the test venue 2 of user 0 is not an interaction.
-    assert not Interaction.objects.filter(user_id=user_uuid(0), venue_id=venue_uuid(2)).exists()
-
-
-@pytest.mark.django_db
-def test_a_split_is_imported_once(tmp_path):
-    directory = write_split(tmp_path / "split")
-    call_command("import_checkins", str(directory), stdout=StringIO())
-    before = [model.objects.count() for model in STORED]
-    with pytest.raises(CommandError, match="Tiny: this split is imported already"):
-        call_command("import_checkins", str(directory), stdout=StringIO())
-    assert [model.objects.count() for model in STORED] == before
 
 
 BAD_FILES = [
