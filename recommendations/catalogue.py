@@ -60,11 +60,11 @@ from django.db.models.functions import Cast
 from scipy.spatial import cKDTree
 
 from luna.db import CompiledRead
-from luna.geo import unit_vectors
 from luna.limits import CACHE_ERRORS
 from luna.metrics import CACHE_FAILURES, CATALOGUE_LOADS, MODEL_VERSION, POPULARITY_RECOUNTS
-from recommendations.engine.learned import LearnedRanker, aligned
-from recommendations.engine.world import NO_CATEGORY, NearestVenues
+from ranking.geometry import unit_vectors
+from ranking.learned import LearnedRanker, aligned
+from ranking.world import NO_CATEGORY, NearestVenues
 from recommendations.models import RankerVersion
 from recommendations.selectors import plain_rows, uuid_key, venue_ids_present
 from venues.models import Interaction, Venue

@@ -17,7 +17,7 @@ from django.db.models import CharField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from recommendations.engine.world import NO_CATEGORY, World, csr
+from ranking.world import NO_CATEGORY, World, csr
 from recommendations.selectors import plain_rows, uuid_key
 from social.models import SocialEdge
 from users.models import User

@@ -8,7 +8,7 @@ from rest_framework import serializers
 
 from luna.api.fields import DistanceField, RoundedFloatField
 from luna.api.serializers import QueryParamsSerializer
-from recommendations.engine.groups import DEFAULT_STRATEGY, FAIRNESS_PENALTY, STRATEGIES
+from ranking.groups import DEFAULT_STRATEGY, FAIRNESS_PENALTY, STRATEGIES
 from recommendations.services import MAX_LIMIT, SERVED_RANKERS
 from social.models import SocialEdge
 

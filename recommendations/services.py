@@ -16,13 +16,13 @@ from django.http import Http404
 
 from luna.errors import Conflict
 from luna.metrics import RECOMMENDATION_EMPTY, RECOMMENDATION_RESULTS, RECOMMENDATION_SECONDS
-from recommendations import scoring
+from ranking import RANKERS, formula
+from ranking.learned import LearnedRanker
+from ranking.rankers import FormulaRanker, Ranker, Scored, readable_explanation, top_k_for
+from ranking.signals.pool import nearest_counted
+from ranking.topk import top_k
+from ranking.world import World, csr
 from recommendations.catalogue import Catalogue, ServedModel, catalogue_cache
-from recommendations.engine import RANKERS
-from recommendations.engine.learned import LearnedRanker
-from recommendations.engine.rankers import FormulaRanker, Ranker, Scored, readable_explanation, top_k_for
-from recommendations.engine.signals import nearest_counted
-from recommendations.engine.world import World, csr
 from recommendations.experiments import RunningExperiment, running_experiment
 from recommendations.models import RankerVersion
 from recommendations.selectors import (
@@ -58,7 +58,7 @@ class VenueRecommendation:
     venue_id: uuid.UUID
     venue_name: str
     category: str
-    score: float  # on the served 0-1 scale (engine.rankers.readable)
+    score: float  # on the served 0-1 scale (ranking.rankers.readable)
     distance_km: float | None
     features: dict[str, float]  # the ranker's inputs for this venue, by name
     contributions: dict[str, float]  # how much each moved the score from the baseline (served scale)
@@ -339,7 +339,7 @@ def recommend_people(user: User, *, venue: Venue | None = None, limit: int) -> l
     config = settings.LUNA_RECO
     started = time.perf_counter()
     friends, strength, direct, category = friend_features(user, venue)
-    score = scoring.people_score(strength, direct, category, weights=config["PEOPLE_WEIGHTS"])
+    score = formula.people_score(strength, direct, category, weights=config["PEOPLE_WEIGHTS"])
     best = best_friends(friends, score, limit)
     observe_recommendation("people", "formula", started, len(best))
     return [
@@ -361,7 +361,7 @@ def best_friends(friends: list[Friend], score: np.ndarray, limit: int) -> np.nda
     """Indexes of the `limit` best friends: score desc, then user id."""
     id_rank = np.empty(len(friends), dtype=np.intp)
     id_rank[sorted(range(len(friends)), key=lambda index: friends[index].user_id)] = np.arange(len(friends))
-    return scoring.top_k(score, limit, id_rank=id_rank)
+    return top_k(score, limit, id_rank=id_rank)
 
 
 def friend_features(user: User, venue: Venue | None) -> tuple[list[Friend], np.ndarray, np.ndarray, np.ndarray]:
@@ -389,7 +389,7 @@ def friend_features(user: User, venue: Venue | None) -> tuple[list[Friend], np.n
         def per_friend(rows: np.ndarray, values: np.ndarray) -> np.ndarray:
             return np.bincount(friend_index[rows], weights=values[rows], minlength=count)
 
-        direct = scoring.preference_feature(
+        direct = formula.preference_feature(
             per_friend(on_venue, positive),
             per_friend(on_venue, dwell),
             per_positive=config["PREFERENCE_PER_POSITIVE"],
@@ -402,7 +402,7 @@ def friend_features(user: User, venue: Venue | None) -> tuple[list[Friend], np.n
             if code is not None:
                 known = positions >= 0
                 in_category[known] |= catalogue.category_code[positions[known]] == code
-            category = scoring.preference_feature(
+            category = formula.preference_feature(
                 per_friend(in_category, positive),
                 per_friend(in_category, dwell),
                 per_positive=config["CATEGORY_PER_POSITIVE"],

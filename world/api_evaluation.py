@@ -15,8 +15,8 @@ import numpy as np
 import scipy.sparse as sp
 from rest_framework.test import APIClient
 
-from recommendations.engine.evaluation import Evaluation, evaluated_users, score_lists
-from recommendations.engine.world import World
+from ranking.metrics import Evaluation, evaluated_users, score_lists
+from ranking.world import World
 from recommendations.models import RankerVersion
 from recommendations.services import SERVED_RANKERS
 from users.models import User

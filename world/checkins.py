@@ -35,7 +35,7 @@ import scipy.sparse as sp
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
-from recommendations.engine.world import NO_CATEGORY, World, csr
+from ranking.world import NO_CATEGORY, World, csr
 from social.models import SocialEdge
 from users.models import User
 from venues.models import Interaction, Venue

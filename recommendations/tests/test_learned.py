@@ -16,15 +16,15 @@ from django.test import Client
 from scipy.spatial import cKDTree
 
 from luna.celery import app as celery_app
-from luna.geo import unit_vectors
 from plans.tests.factories import PlanFactory, PlanParticipantFactory
+from ranking.geometry import unit_vectors
+from ranking.learned import ARTIFACT_FORMAT, GROUPS, LearnedRanker
+from ranking.metrics import measure
+from ranking.rankers import FormulaRanker, readable_explanation
+from ranking.signals.pool import _largest, factors_of, widened
+from ranking.world import NearestVenues, World, csr
 from recommendations import tasks
 from recommendations.catalogue import catalogue_cache
-from recommendations.engine.evaluation import measure
-from recommendations.engine.learned import ARTIFACT_FORMAT, GROUPS, LearnedRanker
-from recommendations.engine.rankers import FormulaRanker, readable_explanation
-from recommendations.engine.signals import _largest, factors_of, widened
-from recommendations.engine.world import NearestVenues, World, csr
 from recommendations.models import RankerVersion
 from recommendations.services import recommendations_warm
 from recommendations.tests.small_ranker import small_ranker

@@ -14,10 +14,10 @@ import scipy.sparse as sp
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from recommendations.engine.evaluation import measure
-from recommendations.engine.groups import group_figures
-from recommendations.engine.rankers import PopularityRanker
-from recommendations.engine.world import World, csr
+from ranking.groups import group_figures
+from ranking.metrics import measure
+from ranking.rankers import PopularityRanker
+from ranking.world import World, csr
 from recommendations.tests.small_ranker import small_ranker
 from users.tests.factories import UserFactory
 from venues.models import Interaction

@@ -12,11 +12,11 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from threadpoolctl import threadpool_info
 
-from recommendations.engine import RANKERS
-from recommendations.engine.evaluation import Evaluation, measure
-from recommendations.engine.groups import GroupEvaluation, form_groups, measure_groups
-from recommendations.engine.learned import LearnedRanker
-from recommendations.engine.rankers import FormulaRanker, Ranker
+from ranking import RANKERS
+from ranking.groups import GroupEvaluation, form_groups, measure_groups
+from ranking.learned import LearnedRanker
+from ranking.metrics import Evaluation, measure
+from ranking.rankers import FormulaRanker, Ranker
 from recommendations.history import database_world
 from world.api_evaluation import api_measure
 from world.checkins import CheckinError, load_checkins

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from recommendations.engine.learned import LearnedRanker
-from recommendations.engine.rankers import DistanceRanker, FormulaRanker, PopularityRanker, Ranker
+from ranking.learned import LearnedRanker
+from ranking.rankers import DistanceRanker, FormulaRanker, PopularityRanker, Ranker
 
 RANKERS: dict[str, type[Ranker]] = {
     ranker.name: ranker for ranker in (FormulaRanker, LearnedRanker, PopularityRanker, DistanceRanker)

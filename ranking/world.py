@@ -20,7 +20,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.spatial import cKDTree
 
-from luna.geo import unit_vectors
+from ranking.geometry import unit_vectors
 
 NO_CATEGORY = -1
 

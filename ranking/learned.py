@@ -1,4 +1,4 @@
-"""The learned ranker: the signals of recommendations.engine.signals, combined with weights fitted on held-out visits.
+"""The learned ranker: the signals of ranking.signals.pool, combined with weights fitted on held-out visits.
 
 Fitting uses only the history it is given (the train part of a split, or everything
 the database holds), so `train_ranker` and `evaluate --rankers learned` do exactly
@@ -21,7 +21,7 @@ The combiner is monotone (DIRECTION): the weights of every "more is better" sign
 inputs are >= 0 and the distance's <= 0 (bounds in the fit), so a venue's score can only
 rise with each of those signals and only fall with the distance. The score of a venue is
 the sum of the weighted inputs, so each group of inputs is also that venue's
-explanation: its contribution, relative to the user's baseline (engine.rankers): every
+explanation: its contribution, relative to the user's baseline (ranking.rankers): every
 "more is better" group's inputs are 0 where its signal is 0, so its contribution is the
 group's part of the score (>= 0); near_home's is its part less the part at the user's
 median distance from home. Venues outside a user's pool rank after it, by the
@@ -44,16 +44,16 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import minimize
 
-from luna.geo import EARTH_RADIUS_KM
-from recommendations.engine.rankers import OUTSIDE, FormulaRanker, Ranker, Scored
-from recommendations.engine.signals import (
+from ranking.geometry import EARTH_RADIUS_KM
+from ranking.rankers import OUTSIDE, FormulaRanker, Ranker, Scored
+from ranking.signals.pool import (
     DEFAULT_SIGNALS,
     Reference,
     UserSignals,
     factors_of,
     users_signals,
 )
-from recommendations.engine.world import World, csr
+from ranking.world import World, csr
 
 # What the API says about a venue: readable groups of signals.
 GROUPS = {
@@ -308,7 +308,7 @@ class LearnedRanker(Ranker):
     def _validate(self, kept_world: World, reference: Reference, held, users: np.ndarray, served_weights) -> dict:
         """P@10, R@10, NDCG@10 on the held-out visits of the validation users, for this model, the formula
         and the served weights (when given), and the gate: does this model beat the served ranker there?"""
-        from recommendations.engine.evaluation import rank_for_users, score_lists
+        from ranking.metrics import rank_for_users, score_lists
 
         chosen = np.zeros(held.shape[0], dtype=bool)
         chosen[users] = True

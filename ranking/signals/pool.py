@@ -32,9 +32,9 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.linalg import lapack
 
-from luna.geo import EARTH_RADIUS_KM, km_from_dot, unit_vectors
-from recommendations import scoring
-from recommendations.engine.world import NO_CATEGORY, World, csr
+from ranking.geometry import EARTH_RADIUS_KM, km_from_dot, unit_vectors
+from ranking.topk import top_k
+from ranking.world import NO_CATEGORY, World, csr
 
 DEFAULT_SIGNALS = {
     "neighbours": 100,  # user-kNN: neighbours kept
@@ -560,7 +560,7 @@ def _best_not_been(values, been: np.ndarray, count: int) -> np.ndarray:
 
 def _largest(values: np.ndarray, count: int) -> np.ndarray:
     """Indexes of the `count` largest `values`, ascending; of equal values at the boundary, the first."""
-    return np.sort(scoring.top_k(values, count, id_rank=np.arange(len(values))))
+    return np.sort(top_k(values, count, id_rank=np.arange(len(values))))
 
 
 def _row(matrix: sp.csr_matrix, row: int) -> tuple[np.ndarray, np.ndarray]:
