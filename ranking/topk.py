@@ -43,3 +43,9 @@ def kth_largest(values: np.ndarray, k: int) -> float:
         if not np.isnan(bound):
             negated = negated[negated <= bound]
     return float(-np.partition(negated, k - 1)[k - 1])
+
+
+def largest(values: np.ndarray, count: int) -> np.ndarray:
+    """Indexes of the `count` largest `values`, ascending; of equal values at the boundary, the first
+    (top_k with the index as the id)."""
+    return np.sort(top_k(values, count, id_rank=np.arange(len(values))))

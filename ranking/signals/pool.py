@@ -33,7 +33,7 @@ import scipy.sparse as sp
 from scipy.linalg import lapack
 
 from ranking.geometry import EARTH_RADIUS_KM, km_from_dot, unit_vectors
-from ranking.topk import top_k
+from ranking.topk import largest, top_k
 from ranking.world import NO_CATEGORY, World, csr
 
 DEFAULT_SIGNALS = {
@@ -172,7 +172,7 @@ class Factors:
                 kept_scores = np.concatenate([best[user][0], scores[index, columns]])
                 kept_rows = np.concatenate([best[user][1], start + columns])
                 if len(kept_scores) > count:
-                    top = np.argpartition(-kept_scores, count - 1)[:count]
+                    top = top_k(kept_scores, count, id_rank=kept_rows)
                     kept_scores, kept_rows = kept_scores[top], kept_rows[top]
                 best[user] = (kept_scores, kept_rows)
                 if len(kept_scores) == count:
@@ -413,8 +413,7 @@ def users_signals(world: World, reference: Reference, users: np.ndarray, *, pool
             homes[row], nearest_home[row] = points_of_homes.reshape(-1, 3)[index], nearest[index]
             nearest_km[row] = km_from_dot(1.0 - chords[index, 0] ** 2 / 2.0)
     popularity = world.popularity
-    most = np.argpartition(-popularity, count - 1)[:count] if count < n_venues else np.arange(n_venues)
-    most = most[np.lexsort((most, -popularity[most]))]
+    most = top_k(popularity, count, id_rank=np.arange(n_venues))  # most popular first, then position
     most = most[popularity[most] > 0]
 
     active = [row for row in range(len(users)) if len(liked[row])]
@@ -486,7 +485,7 @@ def users_signals(world: World, reference: Reference, users: np.ndarray, *, pool
             kept = density > 0
             kde_candidates, density = kde_candidates[kept], density[kept]
             if len(kde_candidates) > pool:
-                kde_candidates = kde_candidates[np.argpartition(-density, pool - 1)[:pool]]
+                kde_candidates = kde_candidates[largest(density, pool)]
             candidates.append(kde_candidates)
             kde = (kde_venues, kde_weights)
 
@@ -547,20 +546,15 @@ def _first_not_been(ordered: np.ndarray, been: np.ndarray, count: int) -> np.nda
 
 def _best_not_been(values, been: np.ndarray, count: int) -> np.ndarray:
     """The `count` venues with the highest positive values among those not been to (ties as in
-    `_largest`). `values` is (V,) or, sparse, (venues, their values)."""
+    `ranking.topk.largest`). `values` is (V,) or, sparse, (venues, their values)."""
     if isinstance(values, tuple):
         venues, values = values
         keep = (values > 0) & ~been[venues]
         eligible, values = venues[keep], values[keep]
-        return eligible[_largest(values, count)]
+        return eligible[largest(values, count)]
     eligible = np.flatnonzero(values > 0)
     eligible = eligible[~been[eligible]]
-    return eligible[_largest(values[eligible], count)]
-
-
-def _largest(values: np.ndarray, count: int) -> np.ndarray:
-    """Indexes of the `count` largest `values`, ascending; of equal values at the boundary, the first."""
-    return np.sort(top_k(values, count, id_rank=np.arange(len(values))))
+    return eligible[largest(values[eligible], count)]
 
 
 def _row(matrix: sp.csr_matrix, row: int) -> tuple[np.ndarray, np.ndarray]:
@@ -615,7 +609,7 @@ def _visits_of_nearest(reference: Reference, similarity: np.ndarray, own: np.nda
     nearest = []  # per row, the people kept (ascending): the most similar, ties to the lowest rows
     for values in similarity:
         positive = np.flatnonzero(values > 0)
-        nearest.append(positive[_largest(values[positive], count)])
+        nearest.append(positive[largest(values[positive], count)])
     kept = np.concatenate(nearest)
     weights = sp.csr_matrix(
         (
