@@ -149,3 +149,9 @@ def csr(rows, cols, values, shape: tuple[int, int], dtype=np.float64) -> sp.csr_
     ).tocsr()
     matrix.sum_duplicates()
     return matrix
+
+
+def sparse_row(matrix: sp.csr_matrix, row: int) -> tuple[np.ndarray, np.ndarray]:
+    """(venues, values) of a row of a sparse matrix."""
+    start, end = matrix.indptr[row], matrix.indptr[row + 1]
+    return matrix.indices[start:end], matrix.data[start:end]

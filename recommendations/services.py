@@ -19,7 +19,7 @@ from luna.metrics import RECOMMENDATION_EMPTY, RECOMMENDATION_RESULTS, RECOMMEND
 from ranking import RANKERS, formula
 from ranking.learned import LearnedRanker
 from ranking.rankers import FormulaRanker, Ranker, Scored, readable_explanation, top_k_for
-from ranking.signals.pool import nearest_counted
+from ranking.signals.density import nearest_counted
 from ranking.topk import top_k
 from ranking.world import World, csr
 from recommendations.catalogue import Catalogue, ServedModel, catalogue_cache
