@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -23,6 +24,9 @@ from scipy.spatial import cKDTree
 from ranking.geometry import unit_vectors
 
 NO_CATEGORY = -1
+# What an interaction of each kind weighs in `positive` (likes and interests; any other kind 0: a view
+# counts for dwell and for "has been there" only). The apps map their interaction types onto it.
+POSITIVE_WEIGHTS = {"interest": 1.0, "like": 1.0}
 
 
 @dataclass(frozen=True)
@@ -57,12 +61,12 @@ class World:
     venue_nearest: NearestVenues | None = None
 
     def __post_init__(self) -> None:
-        if self.venue_points is None:
-            object.__setattr__(self, "venue_points", unit_vectors(self.venue_lat, self.venue_lng))
-        if self.venue_tree is None:
-            object.__setattr__(self, "venue_tree", cKDTree(self.venue_points))
-        if self.venue_nearest is None:
-            object.__setattr__(self, "venue_nearest", NearestVenues(self.venue_tree))
+        points, tree, nearest = venue_geometry(
+            self.venue_lat, self.venue_lng, self.venue_points, self.venue_tree, self.venue_nearest
+        )
+        object.__setattr__(self, "venue_points", points)
+        object.__setattr__(self, "venue_tree", tree)
+        object.__setattr__(self, "venue_nearest", nearest)
         users, venues = self.positive.shape
         for name in ("dwell", "interactions"):
             if getattr(self, name).shape != (users, venues):
@@ -87,6 +91,63 @@ class World:
     def with_history(self, positive: sp.csr_matrix, dwell: sp.csr_matrix, interactions: sp.csr_matrix) -> World:
         """The same world with other interaction matrices (a holdout's history); popularity follows them."""
         return replace(self, positive=positive, dwell=dwell, interactions=interactions, popularity=None)
+
+
+def venue_geometry(
+    lat: np.ndarray,
+    lng: np.ndarray,
+    points: np.ndarray | None = None,
+    tree: cKDTree | None = None,
+    nearest: NearestVenues | None = None,
+) -> tuple[np.ndarray, cKDTree, NearestVenues]:
+    """(points on the unit sphere, a k-d tree over them, the venues nearest each) of venues at these
+    coordinates: what is given is kept, the rest derived (a World's; the catalogue's, once per load)."""
+    if points is None:
+        points = unit_vectors(lat, lng)
+    if tree is None:
+        tree = cKDTree(points)
+    if nearest is None:
+        nearest = NearestVenues(tree)
+    return points, tree, nearest
+
+
+def id_positions(keys: Sequence[int]) -> tuple[list[int], dict[int, int]]:
+    """Positions follow id order, which makes them the id tie-break of every ranking: (the indexes
+    of `keys` in that order, key -> its position)."""
+    order = sorted(range(len(keys)), key=keys.__getitem__)
+    return order, {keys[index]: position for position, index in enumerate(order)}
+
+
+def world_from_rows(
+    *,
+    venue_lat: np.ndarray,
+    venue_lng: np.ndarray,
+    venue_category: np.ndarray,
+    home_lat: np.ndarray,
+    home_lng: np.ndarray,
+    rows,
+    cols,
+    positive,
+    dwell=None,
+    touched=None,
+    **rest,
+) -> World:
+    """The one way to build a World: from interaction rows (user position, venue position, positive weight,
+    dwell seconds, and what each counts in `interactions`, 1 by default; repeated pairs add up). Without
+    `dwell`, no dwell anywhere. `rest`: World's other fields (social, reference_index, popularity, info,
+    the venue geometry when the caller keeps it)."""
+    shape = (len(home_lat), len(venue_lat))
+    return World(
+        venue_lat=venue_lat,
+        venue_lng=venue_lng,
+        venue_category=venue_category,
+        positive=csr(rows, cols, positive, shape),
+        dwell=sp.csr_matrix(shape) if dwell is None else csr(rows, cols, dwell, shape),
+        interactions=csr(rows, cols, np.ones(len(rows)) if touched is None else touched, shape),
+        home_lat=home_lat,
+        home_lng=home_lng,
+        **rest,
+    )
 
 
 class NearestVenues:

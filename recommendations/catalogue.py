@@ -62,9 +62,8 @@ from scipy.spatial import cKDTree
 from luna.db import CompiledRead
 from luna.limits import CACHE_ERRORS
 from luna.metrics import CACHE_FAILURES, CATALOGUE_LOADS, MODEL_VERSION, POPULARITY_RECOUNTS
-from ranking.geometry import unit_vectors
 from ranking.learned import LearnedRanker, aligned
-from ranking.world import NO_CATEGORY, NearestVenues
+from ranking.world import NO_CATEGORY, NearestVenues, id_positions, venue_geometry
 from recommendations.models import RankerVersion
 from recommendations.selectors import plain_rows, uuid_key, venue_ids_present
 from venues.models import Interaction, Venue
@@ -127,12 +126,12 @@ class Catalogue:
     def __post_init__(self) -> None:
         # What the ranking engine measures with, computed once per load: `replace()` (a popularity
         # delta, another model) carries them over instead of rebuilding them on a request.
-        if self.venue_points is None:
-            object.__setattr__(self, "venue_points", unit_vectors(self.lat, self.lng))
-        if self.venue_tree is None:
-            object.__setattr__(self, "venue_tree", cKDTree(self.venue_points))
-        if self.venue_nearest is None:
-            object.__setattr__(self, "venue_nearest", NearestVenues(self.venue_tree))
+        points, tree, nearest = venue_geometry(
+            self.lat, self.lng, self.venue_points, self.venue_tree, self.venue_nearest
+        )
+        object.__setattr__(self, "venue_points", points)
+        object.__setattr__(self, "venue_tree", tree)
+        object.__setattr__(self, "venue_nearest", nearest)
         if self.venue_category is None:
             empty = self.code_of("")
             codes = (
@@ -270,10 +269,9 @@ def catalogue_load(*, venue_mark: VenueMark, generation: str, loaded_at: float) 
         )
     )
     ids = [uuid_key(row[0]) for row in rows]
-    order = sorted(range(len(rows)), key=ids.__getitem__)  # id order, whatever the database's collation
+    order, position = id_positions(ids)  # id order, whatever the database's collation
     rows = [rows[index] for index in order]
     ids = [ids[index] for index in order]
-    position = {venue_id: index for index, venue_id in enumerate(ids)}
     categories: list[str] = []
     codes: dict[str, int] = {}
     category_code = np.empty(len(rows), dtype=np.int32)

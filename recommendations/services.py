@@ -21,7 +21,7 @@ from ranking.learned import LearnedRanker
 from ranking.rankers import FormulaRanker, Ranker, Scored, readable_explanation, top_k_for
 from ranking.signals.density import nearest_counted
 from ranking.topk import top_k
-from ranking.world import World, csr
+from ranking.world import World, csr, world_from_rows
 from recommendations.catalogue import Catalogue, ServedModel, catalogue_cache
 from recommendations.experiments import RunningExperiment, running_experiment
 from recommendations.models import RankerVersion
@@ -207,7 +207,6 @@ def user_world(
         positive.append(np.asarray(totals.positive_counts, dtype=np.float64)[known])
         dwell.append(np.asarray(totals.dwell_seconds, dtype=np.float64)[known])
     rows, cols, positive, dwell = (np.concatenate(parts) for parts in (rows, cols, positive, dwell))
-    shape = (len(users), catalogue.size)
     social = reference_index = None
     if model is not None:
         people = model.person_index
@@ -219,13 +218,14 @@ def user_world(
             if friend.user_id.int in people
         ]
         social = csr([t[0] for t in ties], [t[1] for t in ties], [t[2] for t in ties], (len(users), len(people)))
-    return World(
+    return world_from_rows(
         venue_lat=catalogue.lat,
         venue_lng=catalogue.lng,
         venue_category=catalogue.venue_category,
-        positive=csr(rows, cols, positive, shape),
-        dwell=csr(rows, cols, dwell, shape),
-        interactions=csr(rows, cols, np.ones(len(rows)), shape),
+        rows=rows,
+        cols=cols,
+        positive=positive,
+        dwell=dwell,
         home_lat=np.array([user.home_lat if user.has_home else np.nan for user, _ in users], dtype=np.float64),
         home_lng=np.array([user.home_lng if user.has_home else np.nan for user, _ in users], dtype=np.float64),
         popularity=catalogue.popularity,
