@@ -12,7 +12,6 @@ id tie-break: they follow venue id order.
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -165,8 +164,8 @@ class NearestVenues:
             return self._asked(venues, k)[venues].astype(np.intp)
 
     def fill(self, k: int) -> None:
-        """Ask the tree for every venue now. gunicorn's master does, before it forks: a table filled
-        as requests ask would be written to, so copied, in every worker."""
+        """Ask the tree for every venue now: a server does before it forks its workers, since a table
+        filled as requests ask would be written to, so copied, in every worker."""
         with _NEAREST_LOCK:
             self._asked(np.arange(self.tree.n), k)
 
@@ -184,17 +183,15 @@ class NearestVenues:
         return kept
 
 
-# One lock for every NearestVenues (it is held for a lookup), made anew in a forked child: gunicorn's
-# master fills some before it forks its workers.
+# One lock for every NearestVenues (it is held for a lookup). A process forked while another thread
+# held it would keep it taken: the serving side makes it anew in a forked child (renew_nearest_lock).
 _NEAREST_LOCK = threading.Lock()
 
 
-def _new_nearest_lock() -> None:
+def renew_nearest_lock() -> None:
+    """A new lock for every NearestVenues: for a child process just forked (see the module of the caller)."""
     global _NEAREST_LOCK
     _NEAREST_LOCK = threading.Lock()
-
-
-os.register_at_fork(after_in_child=_new_nearest_lock)
 
 
 def distinct_users(positive: sp.csr_matrix) -> np.ndarray:

@@ -33,7 +33,7 @@ Staleness bound (settings.LUNA_RECO["CACHE_STALENESS_SECONDS"]):
   to reload on its next request.
 
 Shared by the workers of a server: gunicorn's master loads the catalogue and the
-model before it forks (gunicorn.conf.py, `recommendations_warm`), and the workers read the same
+model before it forks (recommendations/prefork.py), and the workers read the same
 pages. Refreshing replaces the popularity array only (800 KB at 100,000 venues),
 so the venues and the model stay shared until a venue changes or another model is
 activated; then each worker holds its own until the next restart.
@@ -700,4 +700,3 @@ PUBLISHED_SECONDS = 24 * 3600  # how long published counts stay in the cache (th
 PUBLISHED_POLL_SECONDS = 0.25  # how often a process waiting for another's counts looks for them
 
 catalogue_cache = CatalogueCache()
-os.register_at_fork(after_in_child=catalogue_cache.after_fork_in_child)

@@ -19,7 +19,6 @@ from luna.metrics import RECOMMENDATION_EMPTY, RECOMMENDATION_RESULTS, RECOMMEND
 from ranking import RANKERS, formula
 from ranking.learned import LearnedRanker
 from ranking.rankers import FormulaRanker, Ranker, Scored, readable_explanation, top_k_for
-from ranking.signals.density import nearest_counted
 from ranking.topk import top_k
 from ranking.world import World, csr, world_from_rows
 from recommendations.catalogue import Catalogue, ServedModel, catalogue_cache
@@ -136,32 +135,6 @@ def recommend_venues(
         results = [replace(row, experiment=experiment, arm=arm.name) for row in results]
     observe_recommendation("venues", results[0].ranker if results else (ranker or "default"), started, len(results))
     return results
-
-
-def recommendations_warm() -> Catalogue | None:
-    """Load the catalogue and the active model now and rank once for one person, so that what a first
-    ranking computes and keeps (the popularity part, sorted sparse indices) is computed here: in
-    gunicorn's master before it forks, the workers share all of it. None when the database cannot be
-    read (each worker then loads on its first request). The caller closes the connections it opened
-    before forking."""
-    catalogue = catalogue_cache.warm()
-    if catalogue is None:
-        return None
-    try:
-        if catalogue.model is not None and catalogue.size:
-            # The venues nearest each, for the active model's density: filled as requests asked,
-            # the table would be written to (so copied) in every worker. (An experiment arm's model
-            # with another count still fills its own table as asked.)
-            catalogue.venue_nearest.fill(nearest_counted(catalogue.model.ranker.reference.config, catalogue.size))
-    except Exception:
-        logger.exception("Finding the venues nearest each venue ahead failed; requests will ask as they go")
-    try:
-        someone = User.objects.filter(is_active=True, interactions__isnull=False).order_by("pk").first()
-        if someone is not None:
-            recommend_venues(someone, limit=10)
-    except Exception:
-        logger.exception("Ranking ahead for one person failed; the catalogue is loaded")
-    return catalogue
 
 
 def served_ranker(

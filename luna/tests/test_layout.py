@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,13 +13,14 @@ PROJECT = Path(__file__).resolve().parents[2]
 
 # Which apps each app's code may import (itself included).
 ALLOWED = {
-    "luna": {"luna"},
-    "users": {"luna", "users"},
-    "venues": {"luna", "users", "venues"},
-    "social": {"luna", "users", "social"},
-    "plans": {"luna", "users", "venues", "social", "plans"},
-    "recommendations": {"luna", "users", "venues", "social", "plans", "recommendations"},
-    "world": {"luna", "users", "venues", "social", "plans", "recommendations", "world"},
+    "luna": {"luna", "ranking"},
+    "ranking": {"ranking"},  # a plain Python package: no Luna app, and no Django (see below)
+    "users": {"luna", "ranking", "users"},
+    "venues": {"luna", "ranking", "users", "venues"},
+    "social": {"luna", "ranking", "users", "social"},
+    "plans": {"luna", "ranking", "users", "venues", "social", "plans"},
+    "recommendations": {"luna", "ranking", "users", "venues", "social", "plans", "recommendations"},
+    "world": {"luna", "ranking", "users", "venues", "social", "plans", "recommendations", "world"},
 }
 
 
@@ -60,3 +63,16 @@ def test_the_check_sees_an_import_inside_a_function(tmp_path):
 @pytest.mark.parametrize("app", sorted(ALLOWED))
 def test_every_app_is_a_folder_of_the_project(app):
     assert (PROJECT / app / "__init__.py").is_file()
+
+
+def test_the_ranking_package_imports_without_django():
+    modules = sorted(
+        ".".join(path.relative_to(PROJECT).with_suffix("").parts).removesuffix(".__init__")
+        for path in (PROJECT / "ranking").rglob("*.py")
+        if "tests" not in path.relative_to(PROJECT).parts
+    )
+    assert "ranking.signals.pool" in modules and "ranking.geometry" in modules
+    code = f"import importlib, sys\nfor name in {modules!r}:\n    importlib.import_module(name)\n"
+    code += "print(sorted(name for name in sys.modules if name == 'django' or name.startswith('django.')))"
+    found = subprocess.run([sys.executable, "-c", code], cwd=PROJECT, capture_output=True, text=True, check=True)
+    assert found.stdout.strip() == "[]"

@@ -27,7 +27,7 @@ from ranking.world import NearestVenues, World, csr
 from recommendations import tasks
 from recommendations.catalogue import catalogue_cache
 from recommendations.models import RankerVersion
-from recommendations.services import recommendations_warm
+from recommendations.prefork import recommendations_warm
 from recommendations.tests.small_ranker import small_ranker
 from recommendations.training import ranker_activate, ranker_deactivate
 from social.models import SocialEdge
