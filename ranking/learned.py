@@ -1,4 +1,4 @@
-"""The learned ranker: the signals of ranking.signals.pool, combined with weights fitted on held-out visits.
+"""The learned ranker: the signals of ranking.signals, combined with weights fitted on held-out visits.
 
 Fitting uses only the history it is given (the train part of a split, or everything
 the database holds), so `train_ranker` and `evaluate --rankers learned` do exactly
