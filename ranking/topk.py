@@ -2,9 +2,7 @@
 
 Score descending, then (when given) distance ascending, then `id_rank` ascending: the venue
 nearer home, then the lower venue position (id order). Every list the ranking makes, served or
-offline, is chosen by it, and so are the sparse signals' candidates (`largest`). The candidates of
-the most popular, the factorizations and the density are chosen by `any_top`, which leaves which of
-equal values at the boundary to numpy: the figures are measured with it.
+offline, and every pool of candidates a signal proposes, is chosen by it.
 """
 
 from __future__ import annotations
@@ -51,12 +49,3 @@ def largest(values: np.ndarray, count: int) -> np.ndarray:
     """Indexes of the `count` largest `values`, ascending; of equal values at the boundary, the first
     (top_k with the index as the id)."""
     return np.sort(top_k(values, count, id_rank=np.arange(len(values))))
-
-
-def any_top(values: np.ndarray, count: int) -> np.ndarray:
-    """Indexes of `count` largest `values` (all when there are no more), in no order; of equal values at
-    the boundary, whichever numpy's partition leaves. The signals' candidates are chosen so (the
-    figures in docs/recommendation-quality.md were measured with it); every list shown is `top_k`'s."""
-    if count >= len(values):
-        return np.arange(len(values))
-    return np.argpartition(-values, count - 1)[:count]

@@ -10,7 +10,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.linalg import lapack
 
-from ranking.topk import any_top
+from ranking.topk import top_k
 
 if TYPE_CHECKING:
     from ranking.signals.pool import Reference
@@ -138,7 +138,7 @@ class Factors:
                 kept_scores = np.concatenate([best[user][0], scores[index, columns]])
                 kept_rows = np.concatenate([best[user][1], start + columns])
                 if len(kept_scores) > count:
-                    top = any_top(kept_scores, count)
+                    top = top_k(kept_scores, count, id_rank=kept_rows)
                     kept_scores, kept_rows = kept_scores[top], kept_rows[top]
                 best[user] = (kept_scores, kept_rows)
                 if len(kept_scores) == count:

@@ -39,7 +39,7 @@ from ranking.signals.factors import Factors, binary, bm25, bm25_row, factors_of,
 from ranking.signals.neighbours import neighbours
 from ranking.signals.popularity import most_popular
 from ranking.signals.social import friends_went
-from ranking.topk import any_top, largest
+from ranking.topk import largest
 from ranking.world import World, csr, sparse_row
 
 DEFAULT_SIGNALS = {
@@ -260,7 +260,7 @@ def users_signals(world: World, reference: Reference, users: np.ndarray, *, pool
             kept = density > 0
             kde_candidates, density = kde_candidates[kept], density[kept]
             if len(kde_candidates) > pool:
-                kde_candidates = kde_candidates[any_top(density, pool)]
+                kde_candidates = kde_candidates[largest(density, pool)]
             candidates.append(kde_candidates)
             kde = (kde_venues, kde_weights)
 

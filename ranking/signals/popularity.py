@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ranking.topk import any_top
+from ranking.topk import top_k
 
 
 def most_popular(popularity: np.ndarray, count: int) -> np.ndarray:
-    """The `count` most popular venues (positions) with any popularity, most popular first, then by position
-    (of equal popularity at the boundary, those `any_top` leaves)."""
-    most = any_top(popularity, count)
-    most = most[np.lexsort((most, -popularity[most]))]
+    """The `count` most popular venues (positions) with any popularity, most popular first, then by position."""
+    most = top_k(popularity, count, id_rank=np.arange(len(popularity)))
     return most[popularity[most] > 0]
