@@ -6,7 +6,6 @@ clients; the threaded workers keep one slow request (a lock wait, a slow
 provider) from holding a whole process.
 """
 
-import gc
 import multiprocessing
 import os
 import tempfile
@@ -72,24 +71,10 @@ preload_app = _given["preload_app"]
 
 def when_ready(server):
     # The master, after it imported the app and before its first fork.
-    if not server.cfg.preload_app:
-        return
-    from django.db import connections
-    from prometheus_client import multiprocess
+    if server.cfg.preload_app:
+        from recommendations.prefork import master_ready
 
-    from luna.wsgi import request_path_warm
-    from recommendations.services import recommendations_warm
-
-    catalogue = recommendations_warm()
-    try:
-        request_path_warm()
-    except Exception:  # a worker then builds it on its first request, as without the warm-up
-        server.log.exception("Answering a request ahead in the master failed")
-    connections.close_all()  # no database connection may be shared across a fork
-    if catalogue is not None:
-        server.log.info("Recommendation catalogue loaded for every worker: %s venues", catalogue.size)
-    multiprocess.mark_process_dead(os.getpid())  # the master serves nothing: its gauges are not a worker's
-    gc.freeze()  # the collector never walks what the workers share, so it never writes to those pages
+        master_ready(server)
 
 
 def pre_request(worker, req):
@@ -104,9 +89,9 @@ def pre_request(worker, req):
 
 
 def post_worker_init(worker):
-    # Move everything loaded so far (Django, the app) out of the collector's
-    # reach: a full collection over it costs tens of milliseconds on a request.
-    gc.freeze()
+    from recommendations.prefork import worker_ready
+
+    worker_ready()
 
 
 # Each worker is a process with its own metrics: they write them to files in one folder, which

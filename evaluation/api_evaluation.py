@@ -16,8 +16,8 @@ import scipy.sparse as sp
 from rest_framework.test import APIClient
 
 from evaluation.checkins import CheckinError, user_uuid, venue_of_uuid, venue_uuid
-from recommendations.engine.evaluation import Evaluation, evaluated_users, score_lists
-from recommendations.engine.world import World
+from ranking.metrics import Evaluation, evaluated_users, score_lists
+from ranking.world import World
 from recommendations.models import RankerVersion
 from recommendations.services import SERVED_RANKERS
 from users.models import User

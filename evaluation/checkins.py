@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from recommendations.engine.world import NO_CATEGORY, World, csr
+from ranking.world import NO_CATEGORY, World, csr, world_from_rows
 
 MAX_LIKES_PER_ROW = 5
 FRIEND_STRENGTH = 0.5
@@ -196,16 +196,16 @@ def load_checkins(directory: Path | str, *, one_like_per_row: bool = False) -> C
     train_users, train_venues, train_values = parts["train"]
     likes = likes_for(train_values, one_like_per_row=one_like_per_row)
     shape = (n_users, n_venues)
-    positive = csr(train_users, train_venues, likes, shape)
     home_lat, home_lng = _homes(train_users, train_venues, train_values, lat, lng, n_users)
     strengths = np.full(2 * len(friends), FRIEND_STRENGTH)
-    world = World(
+    world = world_from_rows(
         venue_lat=lat,
         venue_lng=lng,
         venue_category=category,
-        positive=positive,
-        dwell=sp.csr_matrix(shape),
-        interactions=positive.copy(),
+        rows=train_users,
+        cols=train_venues,
+        positive=likes,
+        touched=likes,  # a split has likes only: each counts as much in "has been there"
         home_lat=home_lat,
         home_lng=home_lng,
         social=csr(np.r_[friends[:, 0], friends[:, 1]], np.r_[friends[:, 1], friends[:, 0]], strengths, (n_users,) * 2),

@@ -267,7 +267,7 @@ LUNA_PLAN_HORIZON_DAYS = env_number("LUNA_PLAN_HORIZON_DAYS", 730, int, minimum=
 # cost time per member.
 LUNA_PLAN_MAX_INVITEES = env_number("LUNA_PLAN_MAX_INVITEES", 20, int, minimum=1)
 
-# The learned ranker's configuration over its defaults (recommendations.engine.learned.DEFAULTS).
+# The learned ranker's configuration over its defaults (ranking.learned.DEFAULTS).
 LUNA_RANKER: dict = {}
 
 # --- Experiments ----------------------------------------------------------

@@ -33,7 +33,7 @@ Staleness bound (settings.LUNA_RECO["CACHE_STALENESS_SECONDS"]):
   to reload on its next request.
 
 Shared by the workers of a server: gunicorn's master loads the catalogue and the
-model before it forks (gunicorn.conf.py, `recommendations_warm`), and the workers read the same
+model before it forks (recommendations/prefork.py), and the workers read the same
 pages. Refreshing replaces the popularity array only (800 KB at 100,000 venues),
 so the venues and the model stay shared until a venue changes or another model is
 activated; then each worker holds its own until the next restart.
@@ -60,11 +60,10 @@ from django.db.models.functions import Cast
 from scipy.spatial import cKDTree
 
 from luna.db import CompiledRead
-from luna.geo import unit_vectors
 from luna.limits import CACHE_ERRORS
 from luna.metrics import CACHE_FAILURES, CATALOGUE_LOADS, MODEL_VERSION, POPULARITY_RECOUNTS
-from recommendations.engine.learned import LearnedRanker, aligned
-from recommendations.engine.world import NO_CATEGORY, NearestVenues
+from ranking.learned import LearnedRanker, aligned
+from ranking.world import NO_CATEGORY, NearestVenues, id_positions, venue_geometry
 from recommendations.models import RankerVersion
 from recommendations.selectors import plain_rows, uuid_key, venue_ids_present
 from venues.models import Interaction, Venue
@@ -127,12 +126,12 @@ class Catalogue:
     def __post_init__(self) -> None:
         # What the ranking engine measures with, computed once per load: `replace()` (a popularity
         # delta, another model) carries them over instead of rebuilding them on a request.
-        if self.venue_points is None:
-            object.__setattr__(self, "venue_points", unit_vectors(self.lat, self.lng))
-        if self.venue_tree is None:
-            object.__setattr__(self, "venue_tree", cKDTree(self.venue_points))
-        if self.venue_nearest is None:
-            object.__setattr__(self, "venue_nearest", NearestVenues(self.venue_tree))
+        points, tree, nearest = venue_geometry(
+            self.lat, self.lng, self.venue_points, self.venue_tree, self.venue_nearest
+        )
+        object.__setattr__(self, "venue_points", points)
+        object.__setattr__(self, "venue_tree", tree)
+        object.__setattr__(self, "venue_nearest", nearest)
         if self.venue_category is None:
             empty = self.code_of("")
             codes = (
@@ -270,10 +269,9 @@ def catalogue_load(*, venue_mark: VenueMark, generation: str, loaded_at: float) 
         )
     )
     ids = [uuid_key(row[0]) for row in rows]
-    order = sorted(range(len(rows)), key=ids.__getitem__)  # id order, whatever the database's collation
+    order, position = id_positions(ids)  # id order, whatever the database's collation
     rows = [rows[index] for index in order]
     ids = [ids[index] for index in order]
-    position = {venue_id: index for index, venue_id in enumerate(ids)}
     categories: list[str] = []
     codes: dict[str, int] = {}
     category_code = np.empty(len(rows), dtype=np.int32)
@@ -702,4 +700,3 @@ PUBLISHED_SECONDS = 24 * 3600  # how long published counts stay in the cache (th
 PUBLISHED_POLL_SECONDS = 0.25  # how often a process waiting for another's counts looks for them
 
 catalogue_cache = CatalogueCache()
-os.register_at_fork(after_in_child=catalogue_cache.after_fork_in_child)

@@ -17,7 +17,7 @@ from django.db.models import CharField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from recommendations.engine.world import NO_CATEGORY, World, csr
+from ranking.world import NO_CATEGORY, POSITIVE_WEIGHTS, World, csr, id_positions, world_from_rows
 from recommendations.selectors import plain_rows, uuid_key
 from social.models import SocialEdge
 from users.models import User
@@ -41,14 +41,14 @@ def database_world(*, holdout_days: float | None = None, now: datetime | None = 
     """The database as a World; with `holdout_days`, split at that many days before `now`."""
     cut = None if holdout_days is None else (now or timezone.now()) - timedelta(days=holdout_days)
     venues = plain_rows(Venue.objects.values_list(Cast("id", CharField()), "lat", "lng", "category"))
-    venues.sort(key=lambda row: uuid_key(row[0]))  # positions follow id order, as in the catalogue
-    venue_position = {uuid_key(row[0]): index for index, row in enumerate(venues)}
+    order, venue_position = id_positions([uuid_key(row[0]) for row in venues])  # as in the catalogue
+    venues = [venues[index] for index in order]
     codes: dict[str, int] = {}
     category = np.array([codes.setdefault(row[3], len(codes)) if row[3] else NO_CATEGORY for row in venues])
 
     users = plain_rows(User.objects.filter(is_active=True).values_list(Cast("id", CharField()), "home_lat", "home_lng"))
-    users.sort(key=lambda row: uuid_key(row[0]))  # id order too: the same world whatever the database
-    user_position = {uuid_key(row[0]): index for index, row in enumerate(users)}
+    order, user_position = id_positions([uuid_key(row[0]) for row in users])  # the same world whatever the database
+    users = [users[index] for index in order]
     shape = (len(users), len(venues))
 
     history: dict[str, list] = {"rows": [], "cols": [], "positive": [], "dwell": []}
@@ -63,7 +63,7 @@ def database_world(*, holdout_days: float | None = None, now: datetime | None = 
             continue  # a closed account's interactions tell nothing about anyone being recommended
         history["rows"].append(user)
         history["cols"].append(venue)
-        history["positive"].append(1.0 if kind in Interaction.POSITIVE_TYPES else 0.0)
+        history["positive"].append(POSITIVE_WEIGHTS.get(kind, 0.0))
         history["dwell"].append(float(dwell))
     if cut is not None:
         after = interactions.filter(created_at__gte=cut, interaction_type__in=Interaction.POSITIVE_TYPES)
@@ -92,13 +92,14 @@ def database_world(*, holdout_days: float | None = None, now: datetime | None = 
     ]
     social = csr([p[0] for p in pairs], [p[1] for p in pairs], [p[2] for p in pairs], (len(users),) * 2)
 
-    world = World(
+    world = world_from_rows(
         venue_lat=np.array([row[1] for row in venues], dtype=np.float64),
         venue_lng=np.array([row[2] for row in venues], dtype=np.float64),
         venue_category=category,
-        positive=csr(rows, cols, history["positive"], shape),
-        dwell=csr(rows, cols, history["dwell"], shape),
-        interactions=touched,
+        rows=rows,
+        cols=cols,
+        positive=history["positive"],
+        dwell=history["dwell"],
         home_lat=np.array([np.nan if row[1] is None else row[1] for row in users], dtype=np.float64),
         home_lng=np.array([np.nan if row[2] is None else row[2] for row in users], dtype=np.float64),
         social=social,

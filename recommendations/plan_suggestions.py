@@ -4,7 +4,7 @@ The group is the plan's organizer and every participant who accepted: accepting 
 plan use a member's data (home, likes, dwell); someone merely invited is not in it. Each
 member's scores come from the ranker that serves their own list (the active trained
 model, else the formula), all members in one (members x venues) matrix, and are
-aggregated per venue by a strategy of recommendations.engine.groups. The reads do not
+aggregated per venue by a strategy of ranking.groups. The reads do not
 grow with the group: one query for the members, one for all their interactions, one
 for all their friends (learned ranker), one to check the chosen venues still exist.
 
@@ -14,7 +14,7 @@ Every per-member figure goes through the same rule: `features` are the mean over
 viewer may see, and `max_distance_km` holds for their homes, so a group of two (or a requester
 without a home) does not turn a mean or a filter into the other member's figures.
 
-Scores are served on the ranker's 0-1 scale (engine.rankers.readable), the same map for every
+Scores are served on the ranker's 0-1 scale (ranking.rankers.readable), the same map for every
 member, so the group's score is the strategy's on that scale. Each suggestion is explained as a
 venue of one's own list is: score = baseline + the sum of the contributions, with the baseline and
 the contributions the mean over the members the viewer may see (their own, for a member) and
@@ -35,11 +35,11 @@ from django.core.exceptions import PermissionDenied
 
 from luna.errors import Conflict
 from plans.models import Plan, PlanParticipant
-from recommendations import scoring
+from ranking import formula
+from ranking.groups import DEFAULT_STRATEGY, group_bound, group_top_k
+from ranking.learned import LearnedRanker
+from ranking.rankers import Scored, readable, readable_explanation
 from recommendations.catalogue import Catalogue, catalogue_cache
-from recommendations.engine.groups import DEFAULT_STRATEGY, group_bound, group_top_k
-from recommendations.engine.learned import LearnedRanker
-from recommendations.engine.rankers import Scored, readable, readable_explanation
 from recommendations.selectors import members_known, users_friends, users_venue_totals
 from recommendations.services import (
     best_friends,
@@ -322,7 +322,7 @@ def suggest_plan_people(*, plan: Plan, viewer: User | None, limit: int) -> list[
     known_by = members_known(candidate_ids=[friend.user_id for friend in friends], member_ids=members)
     known = np.array([known_by[friend.user_id] for friend in friends], dtype=np.float64)
     connection = known / max(len(members), 1)
-    score = scoring.people_score(strength, direct, category, weights=config["PEOPLE_WEIGHTS"])
+    score = formula.people_score(strength, direct, category, weights=config["PEOPLE_WEIGHTS"])
     score = score + config["PLAN_CONNECTION_WEIGHT"] * connection
 
     best = best_friends(friends, score, limit)

@@ -19,6 +19,7 @@ from luna.db import CompiledRead
 from social.models import SocialEdge
 from venues.models import Interaction, Venue
 
+# The kinds ranking.world.POSITIVE_WEIGHTS weighs (each 1): a count of them is the formula's n_pos.
 _POSITIVE = Q(interaction_type__in=Interaction.POSITIVE_TYPES)
 
 

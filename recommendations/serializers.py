@@ -8,7 +8,8 @@ from rest_framework import serializers
 
 from luna.api.fields import DistanceField, RoundedFloatField
 from luna.api.serializers import QueryParamsSerializer
-from recommendations.engine.groups import DEFAULT_STRATEGY, FAIRNESS_PENALTY, STRATEGIES
+from ranking.groups import DEFAULT_STRATEGY, FAIRNESS_PENALTY, STRATEGIES
+from ranking.signals import groups_help
 from recommendations.services import MAX_LIMIT, SERVED_RANKERS
 from social.models import SocialEdge
 
@@ -105,9 +106,8 @@ class VenueRecommendationSerializer(serializers.Serializer):
     distance_km = DistanceField(allow_null=True, help_text="null when the user has no home location (km, 3 decimals).")
     features = serializers.DictField(
         child=RoundedFloatField(),
-        help_text="The ranker's inputs for this venue. formula: spatial, preference, popularity. learned: "
-        "people_like_you, near_your_places, friends_went, category_you_like, popular (each 0-1, relative to "
-        "the user's best venue) and near_home (km from home, 10000 without one).",
+        help_text="The ranker's inputs for this venue. formula: spatial, preference, popularity. learned, one per "
+        f"group of signals (each 0-1, relative to the user's best venue; near_home in km): {groups_help()}.",
     )
     contributions = serializers.DictField(child=RoundedFloatField(), help_text=CONTRIBUTIONS_HELP)
     baseline = RoundedFloatField(help_text=BASELINE_HELP)

@@ -16,13 +16,12 @@ from django.http import Http404
 
 from luna.errors import Conflict
 from luna.metrics import RECOMMENDATION_EMPTY, RECOMMENDATION_RESULTS, RECOMMENDATION_SECONDS
-from recommendations import scoring
+from ranking import RANKERS, formula
+from ranking.learned import LearnedRanker
+from ranking.rankers import FormulaRanker, Ranker, Scored, readable_explanation, top_k_for
+from ranking.topk import top_k
+from ranking.world import World, csr, world_from_rows
 from recommendations.catalogue import Catalogue, ServedModel, catalogue_cache
-from recommendations.engine import RANKERS
-from recommendations.engine.learned import LearnedRanker
-from recommendations.engine.rankers import FormulaRanker, Ranker, Scored, readable_explanation, top_k_for
-from recommendations.engine.signals import nearest_counted
-from recommendations.engine.world import World, csr
 from recommendations.experiments import RunningExperiment, running_experiment
 from recommendations.models import RankerVersion
 from recommendations.selectors import (
@@ -58,7 +57,7 @@ class VenueRecommendation:
     venue_id: uuid.UUID
     venue_name: str
     category: str
-    score: float  # on the served 0-1 scale (engine.rankers.readable)
+    score: float  # on the served 0-1 scale (ranking.rankers.readable)
     distance_km: float | None
     features: dict[str, float]  # the ranker's inputs for this venue, by name
     contributions: dict[str, float]  # how much each moved the score from the baseline (served scale)
@@ -138,32 +137,6 @@ def recommend_venues(
     return results
 
 
-def recommendations_warm() -> Catalogue | None:
-    """Load the catalogue and the active model now and rank once for one person, so that what a first
-    ranking computes and keeps (the popularity part, sorted sparse indices) is computed here: in
-    gunicorn's master before it forks, the workers share all of it. None when the database cannot be
-    read (each worker then loads on its first request). The caller closes the connections it opened
-    before forking."""
-    catalogue = catalogue_cache.warm()
-    if catalogue is None:
-        return None
-    try:
-        if catalogue.model is not None and catalogue.size:
-            # The venues nearest each, for the active model's density: filled as requests asked,
-            # the table would be written to (so copied) in every worker. (An experiment arm's model
-            # with another count still fills its own table as asked.)
-            catalogue.venue_nearest.fill(nearest_counted(catalogue.model.ranker.reference.config, catalogue.size))
-    except Exception:
-        logger.exception("Finding the venues nearest each venue ahead failed; requests will ask as they go")
-    try:
-        someone = User.objects.filter(is_active=True, interactions__isnull=False).order_by("pk").first()
-        if someone is not None:
-            recommend_venues(someone, limit=10)
-    except Exception:
-        logger.exception("Ranking ahead for one person failed; the catalogue is loaded")
-    return catalogue
-
-
 def served_ranker(
     catalogue: Catalogue, requested: str | None, model_version: int | None = None
 ) -> tuple[Ranker, str, ServedModel | None]:
@@ -207,7 +180,6 @@ def user_world(
         positive.append(np.asarray(totals.positive_counts, dtype=np.float64)[known])
         dwell.append(np.asarray(totals.dwell_seconds, dtype=np.float64)[known])
     rows, cols, positive, dwell = (np.concatenate(parts) for parts in (rows, cols, positive, dwell))
-    shape = (len(users), catalogue.size)
     social = reference_index = None
     if model is not None:
         people = model.person_index
@@ -219,13 +191,14 @@ def user_world(
             if friend.user_id.int in people
         ]
         social = csr([t[0] for t in ties], [t[1] for t in ties], [t[2] for t in ties], (len(users), len(people)))
-    return World(
+    return world_from_rows(
         venue_lat=catalogue.lat,
         venue_lng=catalogue.lng,
         venue_category=catalogue.venue_category,
-        positive=csr(rows, cols, positive, shape),
-        dwell=csr(rows, cols, dwell, shape),
-        interactions=csr(rows, cols, np.ones(len(rows)), shape),
+        rows=rows,
+        cols=cols,
+        positive=positive,
+        dwell=dwell,
         home_lat=np.array([user.home_lat if user.has_home else np.nan for user, _ in users], dtype=np.float64),
         home_lng=np.array([user.home_lng if user.has_home else np.nan for user, _ in users], dtype=np.float64),
         popularity=catalogue.popularity,
@@ -339,7 +312,7 @@ def recommend_people(user: User, *, venue: Venue | None = None, limit: int) -> l
     config = settings.LUNA_RECO
     started = time.perf_counter()
     friends, strength, direct, category = friend_features(user, venue)
-    score = scoring.people_score(strength, direct, category, weights=config["PEOPLE_WEIGHTS"])
+    score = formula.people_score(strength, direct, category, weights=config["PEOPLE_WEIGHTS"])
     best = best_friends(friends, score, limit)
     observe_recommendation("people", "formula", started, len(best))
     return [
@@ -361,7 +334,7 @@ def best_friends(friends: list[Friend], score: np.ndarray, limit: int) -> np.nda
     """Indexes of the `limit` best friends: score desc, then user id."""
     id_rank = np.empty(len(friends), dtype=np.intp)
     id_rank[sorted(range(len(friends)), key=lambda index: friends[index].user_id)] = np.arange(len(friends))
-    return scoring.top_k(score, limit, id_rank=id_rank)
+    return top_k(score, limit, id_rank=id_rank)
 
 
 def friend_features(user: User, venue: Venue | None) -> tuple[list[Friend], np.ndarray, np.ndarray, np.ndarray]:
@@ -389,7 +362,7 @@ def friend_features(user: User, venue: Venue | None) -> tuple[list[Friend], np.n
         def per_friend(rows: np.ndarray, values: np.ndarray) -> np.ndarray:
             return np.bincount(friend_index[rows], weights=values[rows], minlength=count)
 
-        direct = scoring.preference_feature(
+        direct = formula.preference_feature(
             per_friend(on_venue, positive),
             per_friend(on_venue, dwell),
             per_positive=config["PREFERENCE_PER_POSITIVE"],
@@ -402,7 +375,7 @@ def friend_features(user: User, venue: Venue | None) -> tuple[list[Friend], np.n
             if code is not None:
                 known = positions >= 0
                 in_category[known] |= catalogue.category_code[positions[known]] == code
-            category = scoring.preference_feature(
+            category = formula.preference_feature(
                 per_friend(in_category, positive),
                 per_friend(in_category, dwell),
                 per_positive=config["CATEGORY_PER_POSITIVE"],

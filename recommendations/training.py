@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from recommendations.engine.learned import INPUT_NAMES, LearnedRanker
+from ranking.learned import INPUT_NAMES, LearnedRanker
 from recommendations.history import database_world
 from recommendations.models import RankerVersion
 

@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 
 from luna.geo import latitude_validators, longitude_validators
+from ranking.world import POSITIVE_WEIGHTS
 
 MAX_DWELL_SECONDS = 86_400
 
@@ -68,7 +69,8 @@ class Interaction(models.Model):
 
     Type = InteractionType
 
-    POSITIVE_TYPES = (Type.INTEREST, Type.LIKE)
+    # The kinds the ranking weighs as positive (ranking.world.POSITIVE_WEIGHTS): likes and interests.
+    POSITIVE_TYPES = tuple(kind for kind in Type if kind.value in POSITIVE_WEIGHTS)
 
     user = models.ForeignKey("users.User", on_delete=models.CASCADE, related_name="interactions")
     venue = models.ForeignKey(Venue, on_delete=models.CASCADE, related_name="interactions")

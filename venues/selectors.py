@@ -5,7 +5,7 @@ import math
 from django.db.models import F, FloatField, Q, QuerySet, Value
 from django.db.models.functions import ASin, Cos, Least, Power, Radians, Sin, Sqrt
 
-from luna.geo import EARTH_RADIUS_KM
+from ranking.geometry import EARTH_RADIUS_KM
 from users.models import User
 from venues.models import Interaction, Venue
 
@@ -42,7 +42,7 @@ def _distance_expression(lat: float, lng: float):
     half_dlat = (Radians(F("lat")) - const(phi)) / const(2.0)
     half_dlng = (Radians(F("lng")) - const(math.radians(lng))) / const(2.0)
     a = Power(Sin(half_dlat), 2) + const(math.cos(phi)) * Cos(Radians(F("lat"))) * Power(Sin(half_dlng), 2)
-    # luna.geo.haversine_km in SQL. LEAST keeps rounding from pushing ASIN's argument past 1
+    # ranking.geometry.haversine_km in SQL. LEAST keeps rounding from pushing ASIN's argument past 1
     # (an error on PostgreSQL).
     return const(2 * EARTH_RADIUS_KM) * ASin(Sqrt(Least(const(1.0), a)))
 

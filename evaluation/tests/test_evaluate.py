@@ -16,10 +16,10 @@ from django.utils import timezone
 
 from evaluation.checkins import load_checkins, user_uuid, venue_of_uuid
 from evaluation.tests.splits import write_split
-from recommendations.engine.evaluation import measure
-from recommendations.engine.groups import group_figures
-from recommendations.engine.rankers import PopularityRanker
-from recommendations.engine.world import World, csr
+from ranking.groups import group_figures
+from ranking.metrics import measure
+from ranking.rankers import PopularityRanker
+from ranking.world import World, csr
 from recommendations.tests.small_ranker import small_ranker
 from users.tests.factories import UserFactory
 from venues.models import Interaction

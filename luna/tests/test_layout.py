@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,10 +16,12 @@ PROJECT = Path(__file__).resolve().parents[2]
 # ranking and experiments are named in the sets before they are folders of the project.
 ALLOWED = {
     "luna": {"luna", "ranking"},
+    "ranking": {"ranking"},  # a plain Python package: no Luna app, and no Django (see below)
     "users": {"luna", "ranking", "users"},
     "venues": {"luna", "ranking", "users", "venues"},
     "social": {"luna", "ranking", "users", "social"},
     "plans": {"luna", "ranking", "users", "venues", "social", "plans"},
+    "experiments": {"luna", "ranking", "users", "venues", "social", "plans", "experiments"},
     "recommendations": {"luna", "ranking", "users", "venues", "social", "plans", "experiments", "recommendations"},
     "evaluation": {
         *("luna", "ranking", "users", "venues", "social", "plans", "experiments", "recommendations"),
@@ -72,3 +76,16 @@ def test_the_check_sees_an_import_inside_a_function(tmp_path):
 @pytest.mark.parametrize("app", sorted(ALLOWED))
 def test_every_app_is_a_folder_of_the_project(app):
     assert (PROJECT / app / "__init__.py").is_file()
+
+
+def test_the_ranking_package_imports_without_django():
+    modules = sorted(
+        ".".join(path.relative_to(PROJECT).with_suffix("").parts).removesuffix(".__init__")
+        for path in (PROJECT / "ranking").rglob("*.py")
+        if "tests" not in path.relative_to(PROJECT).parts
+    )
+    assert "ranking.signals.pool" in modules and "ranking.geometry" in modules
+    code = f"import importlib, sys\nfor name in {modules!r}:\n    importlib.import_module(name)\n"
+    code += "print(sorted(name for name in sys.modules if name == 'django' or name.startswith('django.')))"
+    found = subprocess.run([sys.executable, "-c", code], cwd=PROJECT, capture_output=True, text=True, check=True)
+    assert found.stdout.strip() == "[]"

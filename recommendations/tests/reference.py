@@ -6,7 +6,7 @@ person: score = 0.6 * strength + 0.25 * min(1, 0.5 * n_pos(venue) + dwell(venue)
                 + 0.15 * min(1, 0.3 * n_pos(category) + dwell(category) / 600)
 
 Straightforward loops over ORM objects, constants written out here; it shares nothing
-with recommendations.scoring / services / catalogue, so a bug there cannot hide here.
+with ranking.formula / services / catalogue, so a bug there cannot hide here.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ class ReferencePerson:
 
 
 def haversine(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
-    """Great-circle distance, written out again on purpose (not luna.geo's): the reference must not
+    """Great-circle distance, written out again on purpose (not ranking.geometry's): the reference must not
     share code with what it checks, or a bug in that code would pass unnoticed."""
     phi1 = math.radians(lat1)
     phi2 = math.radians(lat2)

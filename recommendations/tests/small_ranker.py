@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from recommendations.engine.signals import DEFAULT_SIGNALS
+from ranking.signals.pool import DEFAULT_SIGNALS
 
 
 def small_ranker(*, seeds: int = 1, pool: int = 30, report_users: int = 100) -> dict:

@@ -8,7 +8,8 @@ from django.core.cache import cache
 from django.db import transaction
 
 from recommendations.catalogue import DELETIONS_CACHE_KEY, CatalogueCache, _popularity_key, catalogue_cache
-from recommendations.services import recommend_people, recommend_venues, recommendations_warm
+from recommendations.prefork import recommendations_warm
+from recommendations.services import recommend_people, recommend_venues
 from social.tests.factories import SocialEdgeFactory
 from venues.models import Interaction, Venue
 from venues.tests.factories import InteractionFactory, VenueFactory

@@ -16,17 +16,18 @@ from django.test import Client
 from scipy.spatial import cKDTree
 
 from luna.celery import app as celery_app
-from luna.geo import unit_vectors
 from plans.tests.factories import PlanFactory, PlanParticipantFactory
+from ranking.geometry import unit_vectors
+from ranking.learned import ARTIFACT_FORMAT, GROUPS, INPUT_NAMES, LearnedRanker
+from ranking.metrics import measure
+from ranking.rankers import FormulaRanker, readable_explanation
+from ranking.signals.factors import factors_of, widened
+from ranking.topk import largest as _largest
+from ranking.world import NearestVenues, World, csr
 from recommendations import tasks
 from recommendations.catalogue import catalogue_cache
-from recommendations.engine.evaluation import measure
-from recommendations.engine.learned import ARTIFACT_FORMAT, GROUPS, LearnedRanker
-from recommendations.engine.rankers import FormulaRanker, readable_explanation
-from recommendations.engine.signals import _largest, factors_of, widened
-from recommendations.engine.world import NearestVenues, World, csr
 from recommendations.models import RankerVersion
-from recommendations.services import recommendations_warm
+from recommendations.prefork import recommendations_warm
 from recommendations.tests.small_ranker import small_ranker
 from recommendations.training import ranker_activate, ranker_deactivate
 from social.models import SocialEdge
@@ -733,3 +734,33 @@ def test_float16_factors_widen_to_float32_exactly_for_every_finite_value():
 def test_factors_beyond_float16_are_refused_rather_than_kept_as_infinities():
     with pytest.raises(ValueError, match="float16"):
         factors_of(np.full((3, 2), 7e4, dtype=np.float32), 1.0, 1.0, first=False)
+
+
+def _with_inputs(artifact: bytes, inputs: list[str]) -> bytes:
+    """The same artifact, saying its weights are for these inputs."""
+    stored = np.load(io.BytesIO(artifact))
+    arrays = {name: stored[name] for name in stored.files}
+    meta = {**json.loads(arrays.pop("meta").tobytes()), "inputs": inputs}
+    buffer = io.BytesIO()
+    np.savez(buffer, meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8), **arrays)
+    return buffer.getvalue()
+
+
+@pytest.mark.django_db
+def test_an_active_version_weighing_other_inputs_leaves_the_formula_serving_and_says_so_once(client_for, caplog):
+    users, *_ = bulk_world()
+    train()
+    stored = RankerVersion.objects.get()
+    stored.artifact = _with_inputs(bytes(stored.artifact), [*INPUT_NAMES, "new_signal:scaled", "new_signal:log"])
+    stored.save(update_fields=["artifact"])
+    catalogue_cache.invalidate()
+    client = client_for(users[0])
+    with caplog.at_level(logging.INFO, logger="recommendations.catalogue"):
+        for _ in range(3):
+            body = client.get(f"/reco/venues/{users[0].pk}/", {"limit": 3})
+            assert body.status_code == 200
+            assert {(row["ranker"], row["model_version"]) for row in body.json()} == {("formula", None)}
+            catalogue_cache.refresh_ahead()
+    [refused] = [record for record in caplog.records if record.levelno >= logging.WARNING]
+    assert "Ranker version 1 cannot be read (IncompatibleArtifact" in refused.getMessage()
+    assert "unknown: new_signal:log, new_signal:scaled" in refused.getMessage()

@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 
 from plans.models import Plan, PlanParticipant
 from plans.tests.factories import PlanFactory, PlanParticipantFactory
-from recommendations.engine.groups import group_scores, group_top_k
+from ranking.groups import group_scores, group_top_k
 from social.tests.factories import SocialEdgeFactory
 from users.tests.factories import UserFactory
 from venues.tests.factories import InteractionFactory, VenueFactory

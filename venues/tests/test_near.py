@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from luna.geo import haversine_km
+from ranking.geometry import haversine_km
 from venues.tests.factories import VenueFactory
 
 pytestmark = pytest.mark.django_db

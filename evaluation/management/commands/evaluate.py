@@ -15,11 +15,11 @@ from threadpoolctl import threadpool_info
 from evaluation.api_evaluation import api_measure
 from evaluation.checkins import CheckinError, load_checkins
 from luna.charts import matplotlib_figure
-from recommendations.engine import RANKERS
-from recommendations.engine.evaluation import Evaluation, measure
-from recommendations.engine.groups import GroupEvaluation, form_groups, measure_groups
-from recommendations.engine.learned import LearnedRanker
-from recommendations.engine.rankers import FormulaRanker, Ranker
+from ranking import RANKERS
+from ranking.groups import GroupEvaluation, form_groups, measure_groups
+from ranking.learned import LearnedRanker
+from ranking.metrics import Evaluation, measure
+from ranking.rankers import FormulaRanker, Ranker
 from recommendations.history import database_world
 
 DEFAULT_RANKERS = ("formula", "learned", "popularity", "distance")

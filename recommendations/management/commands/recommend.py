@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from luna.errors import Conflict
 from plans.models import Plan
 from plans.selectors import plan_is_visible
-from recommendations.engine.groups import DEFAULT_STRATEGY, STRATEGIES
+from ranking.groups import DEFAULT_STRATEGY, STRATEGIES
 from recommendations.plan_suggestions import suggest_plan_people, suggest_plan_venues
 from recommendations.serializers import PeopleRecommendationQuerySerializer
 from recommendations.services import MAX_LIMIT, SERVED_RANKERS, recommend_people, recommend_venues

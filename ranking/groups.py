@@ -10,7 +10,7 @@ Strategies:
   so of two venues with the same mean the one the members agree on comes first.
 
 The learned ranker scores venues outside a member's candidate pool 1,000 lower (see
-engine.learned), so every strategy puts venues some member has reason to like
+ranking.learned), so every strategy puts venues some member has reason to like
 after those all members have. Ties go to the lower venue position (the id order).
 """
 
@@ -21,9 +21,9 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from recommendations import scoring
-from recommendations.engine.rankers import top_k_for
-from recommendations.engine.world import World
+from ranking.rankers import top_k_for
+from ranking.topk import top_k
+from ranking.world import World
 
 STRATEGIES = ("average", "least_misery", "fair")
 DEFAULT_STRATEGY = "average"
@@ -52,7 +52,7 @@ def group_top_k(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(positions, their group scores) of the k best `candidates` (venue positions), best first."""
     score = group_scores(member_scores[:, candidates], strategy)
-    best = scoring.top_k(score, k, id_rank=candidates)
+    best = top_k(score, k, id_rank=candidates)
     return candidates[best], score[best]
 
 

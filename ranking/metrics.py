@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from recommendations.engine.rankers import Ranker, top_k_for
-from recommendations.engine.world import World
+from ranking.rankers import Ranker, top_k_for
+from ranking.world import World
 
 BATCH_USERS = 256
 BATCH_CELLS = 4_000_000  # users x venues per batch: at most about 32 MB per float64 array

@@ -1,4 +1,4 @@
-"""The learned ranker: the signals of recommendations.engine.signals, combined with weights fitted on held-out visits.
+"""The learned ranker: the signals of ranking.signals, combined with weights fitted on held-out visits.
 
 Fitting uses only the history it is given (the train part of a split, or everything
 the database holds), so `train_ranker` and `evaluate --rankers learned` do exactly
@@ -21,7 +21,7 @@ The combiner is monotone (DIRECTION): the weights of every "more is better" sign
 inputs are >= 0 and the distance's <= 0 (bounds in the fit), so a venue's score can only
 rise with each of those signals and only fall with the distance. The score of a venue is
 the sum of the weighted inputs, so each group of inputs is also that venue's
-explanation: its contribution, relative to the user's baseline (engine.rankers): every
+explanation: its contribution, relative to the user's baseline (ranking.rankers): every
 "more is better" group's inputs are 0 where its signal is 0, so its contribution is the
 group's part of the score (>= 0); near_home's is its part less the part at the user's
 median distance from home. Venues outside a user's pool rank after it, by the
@@ -44,28 +44,14 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import minimize
 
-from luna.geo import EARTH_RADIUS_KM
-from recommendations.engine.rankers import OUTSIDE, FormulaRanker, Ranker, Scored
-from recommendations.engine.signals import (
-    DEFAULT_SIGNALS,
-    Reference,
-    UserSignals,
-    factors_of,
-    users_signals,
-)
-from recommendations.engine.world import World, csr
+from ranking.geometry import EARTH_RADIUS_KM
+from ranking.rankers import OUTSIDE, FormulaRanker, Ranker, Scored
+from ranking.signals import DIRECTION, GROUPS, INPUT_NAMES, transforms
+from ranking.signals.factors import factors_of
+from ranking.signals.pool import DEFAULT_SIGNALS, Reference, UserSignals, users_signals
+from ranking.world import World, csr
 
-# What the API says about a venue: readable groups of signals.
-GROUPS = {
-    "people_like_you": ("uknn", "uknn_idf", "als", "als_bm25"),
-    "near_your_places": ("kde",),
-    "friends_went": ("friends",),
-    "category_you_like": ("category",),
-    "near_home": ("home_km",),
-    "popular": ("popularity",),
-}
 SIGNAL_CELLS = 4_000_000  # users x venues per batch of signals (a few such float arrays at once)
-EVERYWHERE = ("home_km", "popularity", "category")  # the signals known over every venue, not just the scope
 # The fit's report ranks at most this many user x venue cells per ranker (fewer users in a large catalogue).
 REPORT_CELLS = 25_000_000
 OUTSIDE_POOL = 1e3  # subtracted from the score of a venue no signal puts in the pool
@@ -84,23 +70,33 @@ DEFAULTS = {
     "gate_confidence": 0.95,  # the interval's lower end must be above 0
     "monotone": True,  # bound the weights by DIRECTION (False: any sign, as before 2026-12-06)
 }
-# How the score may move with each signal: +1 "more is better", -1 "less is better".
-DIRECTION = {name: -1 if name == "home_km" else 1 for names in GROUPS.values() for name in names}
-ARTIFACT_FORMAT = 2
-
-
-def transforms(name: str, values: np.ndarray, peak: float, floor: float) -> list[tuple[str, np.ndarray]]:
-    """The combiner's inputs made of one signal: (input name, values)."""
-    if name == "home_km":
-        return [(f"{name}:log1p", np.log1p(values))]
-    scaled = values / peak if peak > 0 else np.zeros_like(values)
-    return [(f"{name}:scaled", scaled), (f"{name}:log", np.log1p(scaled / floor))]
-
-
-# The combiner's inputs in weight order (what `transforms` makes of each signal, group by group).
-INPUT_NAMES = tuple(
-    input_name for names in GROUPS.values() for name in names for input_name, _ in transforms(name, np.zeros(0), 1, 1)
+# 3: the artifact stores its input names (INPUT_NAMES); 2 did not, and its inputs were FORMAT_2_INPUTS.
+ARTIFACT_FORMAT = 3
+FORMAT_2_INPUTS = (
+    "uknn:scaled",
+    "uknn:log",
+    "uknn_idf:scaled",
+    "uknn_idf:log",
+    "als:scaled",
+    "als:log",
+    "als_bm25:scaled",
+    "als_bm25:log",
+    "kde:scaled",
+    "kde:log",
+    "friends:scaled",
+    "friends:log",
+    "category:scaled",
+    "category:log",
+    "home_km:log1p",
+    "popularity:scaled",
+    "popularity:log",
 )
+
+
+class IncompatibleArtifact(ValueError):
+    """A stored model this code cannot serve: another artifact format, or weights for other inputs."""
+
+
 # Each input's bounds in a monotone fit: every transform is increasing in its signal.
 MONOTONE_BOUNDS = tuple(
     (0.0, None) if DIRECTION[input_name.split(":")[0]] > 0 else (None, 0.0) for input_name in INPUT_NAMES
@@ -308,7 +304,7 @@ class LearnedRanker(Ranker):
     def _validate(self, kept_world: World, reference: Reference, held, users: np.ndarray, served_weights) -> dict:
         """P@10, R@10, NDCG@10 on the held-out visits of the validation users, for this model, the formula
         and the served weights (when given), and the gate: does this model beat the served ranker there?"""
-        from recommendations.engine.evaluation import rank_for_users, score_lists
+        from ranking.metrics import rank_for_users, score_lists
 
         chosen = np.zeros(held.shape[0], dtype=bool)
         chosen[users] = True
@@ -535,6 +531,7 @@ class LearnedRanker(Ranker):
                 arrays[f"{prefix}_{index}"] = model.trained_items().astype(np.float16)
         meta = {
             "format": ARTIFACT_FORMAT,
+            "inputs": list(INPUT_NAMES),
             "config": self.config,
             "shape": list(reference.visits.shape),
             "bm25_average_length": reference.bm25_average_length,
@@ -553,8 +550,18 @@ class LearnedRanker(Ranker):
     def from_bytes(cls, artifact: bytes) -> LearnedRanker:
         stored = np.load(io.BytesIO(artifact))
         meta = json.loads(stored["meta"].tobytes())
-        if meta["format"] != ARTIFACT_FORMAT:
-            raise ValueError(f"model artifact format {meta['format']} is not {ARTIFACT_FORMAT}: train a new one")
+        if meta["format"] not in (2, ARTIFACT_FORMAT):
+            raise IncompatibleArtifact(
+                f"model artifact format {meta['format']} is not {ARTIFACT_FORMAT}: train a new one"
+            )
+        inputs = tuple(meta["inputs"]) if meta["format"] >= 3 else FORMAT_2_INPUTS
+        if inputs != INPUT_NAMES:
+            missing, unknown = set(INPUT_NAMES) - set(inputs), set(inputs) - set(INPUT_NAMES)
+            raise IncompatibleArtifact(
+                f"model artifact weighs the inputs {', '.join(inputs)}, not this code's "
+                f"(missing: {', '.join(sorted(missing)) or 'none'}; unknown: {', '.join(sorted(unknown)) or 'none'};"
+                " or in another order): train a new one"
+            )
         ranker = cls(meta["config"])
         ranker.weights = stored["weights"]
         ranker.report = meta["report"]

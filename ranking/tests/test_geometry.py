@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from luna.geo import EARTH_RADIUS_KM, haversine_km
+from ranking.geometry import EARTH_RADIUS_KM, haversine_km
 
 
 def test_haversine_measures_known_distances():

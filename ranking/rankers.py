@@ -25,9 +25,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from luna.geo import haversine_km
-from recommendations import scoring
-from recommendations.engine.world import World
+from ranking import formula
+from ranking.geometry import haversine_km
+from ranking.topk import top_k
+from ranking.world import World
 
 # The seed formula's constants (settings.LUNA_RECO has the same defaults; the service passes those).
 FORMULA_DEFAULTS = {
@@ -101,7 +102,7 @@ def median_km(distance: np.ndarray) -> np.ndarray:
 
 def readable(score: np.ndarray, scale: tuple[float, float]) -> np.ndarray:
     """Scores on the 0-1 scale served: (score - low) / span, and 0 below `low` (a venue the ranker puts
-    after every candidate: see engine.learned); at most 1 (beyond it only by rounding)."""
+    after every candidate: see ranking.learned); at most 1 (beyond it only by rounding)."""
     low, span = scale
     return np.clip((np.asarray(score, dtype=np.float64) - low) / span, 0.0, 1.0)
 
@@ -128,7 +129,7 @@ def readable_explanation(
 
 def relative_popularity(world: World) -> np.ndarray:
     """(venues,) distinct users with a like or interest, over the most any venue has (0 when none has any)."""
-    return scoring.popularity_feature(world.popularity, max_count=float(world.popularity.max(initial=0)))
+    return formula.popularity_feature(world.popularity, max_count=float(world.popularity.max(initial=0)))
 
 
 class Ranker:
@@ -156,7 +157,7 @@ class Ranker:
 
 class FormulaRanker(Ranker):
     """The seed formula, exactly: weights["spatial"] * spatial + weights["preference"] * preference
-    + weights["popularity"] * popularity (recommendations.scoring)."""
+    + weights["popularity"] * popularity (ranking.formula)."""
 
     name = "formula"
 
@@ -166,8 +167,8 @@ class FormulaRanker(Ranker):
     def score(self, world: World, users: np.ndarray) -> Scored:
         config = self.config
         distance = home_distances(world, users)
-        spatial = scoring.spatial_feature(distance, decay_per_km=config["SPATIAL_DECAY_PER_KM"])
-        preference = scoring.preference_feature(
+        spatial = formula.spatial_feature(distance, decay_per_km=config["SPATIAL_DECAY_PER_KM"])
+        preference = formula.preference_feature(
             world.positive[users].toarray(),
             world.dwell[users].toarray(),
             per_positive=config["PREFERENCE_PER_POSITIVE"],
@@ -175,10 +176,10 @@ class FormulaRanker(Ranker):
         )
         popularity = np.broadcast_to(relative_popularity(world), spatial.shape)
         weights = config["VENUE_WEIGHTS"]
-        score = scoring.venue_score(spatial, preference, popularity, weights=weights)
+        score = formula.venue_score(spatial, preference, popularity, weights=weights)
         features = {"spatial": spatial, "preference": preference, "popularity": popularity}
         # Relative to a venue nobody liked, that the user never went to, at their median distance.
-        typical = scoring.spatial_feature(median_km(distance), decay_per_km=config["SPATIAL_DECAY_PER_KM"])
+        typical = formula.spatial_feature(median_km(distance), decay_per_km=config["SPATIAL_DECAY_PER_KM"])
         baseline = weights["spatial"] * typical
         contributions = {
             "spatial": weights["spatial"] * (spatial - typical[:, None]),
@@ -216,8 +217,8 @@ class DistanceRanker(Ranker):
 
     def score(self, world: World, users: np.ndarray) -> Scored:
         distance = home_distances(world, users)
-        spatial = scoring.spatial_feature(distance, decay_per_km=self.decay_per_km)
-        typical = scoring.spatial_feature(median_km(distance), decay_per_km=self.decay_per_km)
+        spatial = formula.spatial_feature(distance, decay_per_km=self.decay_per_km)
+        typical = formula.spatial_feature(median_km(distance), decay_per_km=self.decay_per_km)
         return Scored(
             score=spatial,
             features={"spatial": spatial},
@@ -230,5 +231,5 @@ class DistanceRanker(Ranker):
 def top_k_for(scored: Scored, row: int, k: int, candidates: np.ndarray) -> np.ndarray:
     """Venue positions of the k best candidates for the batch's `row`: score desc, distance asc, position asc."""
     score = scored.score[row, candidates]
-    best = scoring.top_k(score, k, id_rank=candidates, distance=scored.distance[row, candidates])
+    best = top_k(score, k, id_rank=candidates, distance=scored.distance[row, candidates])
     return candidates[best]

@@ -12,17 +12,20 @@ id tie-break: they follow venue id order.
 
 from __future__ import annotations
 
-import os
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.spatial import cKDTree
 
-from luna.geo import unit_vectors
+from ranking.geometry import unit_vectors
 
 NO_CATEGORY = -1
+# What an interaction of each kind weighs in `positive` (likes and interests; any other kind 0: a view
+# counts for dwell and for "has been there" only). The apps map their interaction types onto it.
+POSITIVE_WEIGHTS = {"interest": 1.0, "like": 1.0}
 
 
 @dataclass(frozen=True)
@@ -57,12 +60,12 @@ class World:
     venue_nearest: NearestVenues | None = None
 
     def __post_init__(self) -> None:
-        if self.venue_points is None:
-            object.__setattr__(self, "venue_points", unit_vectors(self.venue_lat, self.venue_lng))
-        if self.venue_tree is None:
-            object.__setattr__(self, "venue_tree", cKDTree(self.venue_points))
-        if self.venue_nearest is None:
-            object.__setattr__(self, "venue_nearest", NearestVenues(self.venue_tree))
+        points, tree, nearest = venue_geometry(
+            self.venue_lat, self.venue_lng, self.venue_points, self.venue_tree, self.venue_nearest
+        )
+        object.__setattr__(self, "venue_points", points)
+        object.__setattr__(self, "venue_tree", tree)
+        object.__setattr__(self, "venue_nearest", nearest)
         users, venues = self.positive.shape
         for name in ("dwell", "interactions"):
             if getattr(self, name).shape != (users, venues):
@@ -89,6 +92,63 @@ class World:
         return replace(self, positive=positive, dwell=dwell, interactions=interactions, popularity=None)
 
 
+def venue_geometry(
+    lat: np.ndarray,
+    lng: np.ndarray,
+    points: np.ndarray | None = None,
+    tree: cKDTree | None = None,
+    nearest: NearestVenues | None = None,
+) -> tuple[np.ndarray, cKDTree, NearestVenues]:
+    """(points on the unit sphere, a k-d tree over them, the venues nearest each) of venues at these
+    coordinates: what is given is kept, the rest derived (a World's; the catalogue's, once per load)."""
+    if points is None:
+        points = unit_vectors(lat, lng)
+    if tree is None:
+        tree = cKDTree(points)
+    if nearest is None:
+        nearest = NearestVenues(tree)
+    return points, tree, nearest
+
+
+def id_positions(keys: Sequence[int]) -> tuple[list[int], dict[int, int]]:
+    """Positions follow id order, which makes them the id tie-break of every ranking: (the indexes
+    of `keys` in that order, key -> its position)."""
+    order = sorted(range(len(keys)), key=keys.__getitem__)
+    return order, {keys[index]: position for position, index in enumerate(order)}
+
+
+def world_from_rows(
+    *,
+    venue_lat: np.ndarray,
+    venue_lng: np.ndarray,
+    venue_category: np.ndarray,
+    home_lat: np.ndarray,
+    home_lng: np.ndarray,
+    rows,
+    cols,
+    positive,
+    dwell=None,
+    touched=None,
+    **rest,
+) -> World:
+    """The one way to build a World: from interaction rows (user position, venue position, positive weight,
+    dwell seconds, and what each counts in `interactions`, 1 by default; repeated pairs add up). Without
+    `dwell`, no dwell anywhere. `rest`: World's other fields (social, reference_index, popularity, info,
+    the venue geometry when the caller keeps it)."""
+    shape = (len(home_lat), len(venue_lat))
+    return World(
+        venue_lat=venue_lat,
+        venue_lng=venue_lng,
+        venue_category=venue_category,
+        positive=csr(rows, cols, positive, shape),
+        dwell=sp.csr_matrix(shape) if dwell is None else csr(rows, cols, dwell, shape),
+        interactions=csr(rows, cols, np.ones(len(rows)) if touched is None else touched, shape),
+        home_lat=home_lat,
+        home_lng=home_lng,
+        **rest,
+    )
+
+
 class NearestVenues:
     """The `k` venues nearest each venue, as the k-d tree over them answers (nearest first): the tree
     is asked once per venue and `k`, and the answer kept (k int32 per venue of the catalogue)."""
@@ -104,8 +164,8 @@ class NearestVenues:
             return self._asked(venues, k)[venues].astype(np.intp)
 
     def fill(self, k: int) -> None:
-        """Ask the tree for every venue now. gunicorn's master does, before it forks: a table filled
-        as requests ask would be written to, so copied, in every worker."""
+        """Ask the tree for every venue now: a server does before it forks its workers, since a table
+        filled as requests ask would be written to, so copied, in every worker."""
         with _NEAREST_LOCK:
             self._asked(np.arange(self.tree.n), k)
 
@@ -123,17 +183,15 @@ class NearestVenues:
         return kept
 
 
-# One lock for every NearestVenues (it is held for a lookup), made anew in a forked child: gunicorn's
-# master fills some before it forks its workers.
+# One lock for every NearestVenues (it is held for a lookup). A process forked while another thread
+# held it would keep it taken: the serving side makes it anew in a forked child (renew_nearest_lock).
 _NEAREST_LOCK = threading.Lock()
 
 
-def _new_nearest_lock() -> None:
+def renew_nearest_lock() -> None:
+    """A new lock for every NearestVenues: for a child process just forked (see the module of the caller)."""
     global _NEAREST_LOCK
     _NEAREST_LOCK = threading.Lock()
-
-
-os.register_at_fork(after_in_child=_new_nearest_lock)
 
 
 def distinct_users(positive: sp.csr_matrix) -> np.ndarray:
@@ -149,3 +207,9 @@ def csr(rows, cols, values, shape: tuple[int, int], dtype=np.float64) -> sp.csr_
     ).tocsr()
     matrix.sum_duplicates()
     return matrix
+
+
+def sparse_row(matrix: sp.csr_matrix, row: int) -> tuple[np.ndarray, np.ndarray]:
+    """(venues, values) of a row of a sparse matrix."""
+    start, end = matrix.indptr[row], matrix.indptr[row + 1]
+    return matrix.indices[start:end], matrix.data[start:end]

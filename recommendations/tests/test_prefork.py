@@ -1,8 +1,8 @@
 import logging
 
 from luna.metrics import REQUEST_SECONDS
-from luna.wsgi import request_path_warm
 from recommendations import impressions
+from recommendations.prefork import request_path_warm
 
 
 def requests_counted() -> float:

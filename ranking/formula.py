@@ -49,38 +49,3 @@ def people_score(
     strength: np.ndarray, direct: np.ndarray, category: np.ndarray, *, weights: Mapping[str, float]
 ) -> np.ndarray:
     return weights["strength"] * strength + weights["direct"] * direct + weights["category"] * category
-
-
-def top_k(score: np.ndarray, k: int, *, id_rank: np.ndarray, distance: np.ndarray | None = None) -> np.ndarray:
-    """Positions of the k best candidates: score desc, then distance asc, then id rank asc.
-
-    `id_rank` orders candidates by id (any integers that sort like the ids);
-    NaN distances count as equal to each other. The k-th best score is found
-    in linear time (`kth_largest`); only candidates scoring at least that much
-    (k plus any ties at the boundary) are sorted.
-    """
-    count = score.shape[0]
-    if k <= 0 or count == 0:
-        return np.empty(0, dtype=np.intp)
-    if k < count:
-        candidates = np.flatnonzero(score >= kth_largest(score, k))
-    else:
-        candidates = np.arange(count)
-    keys = [id_rank[candidates]]
-    if distance is not None:
-        keys.append(np.nan_to_num(distance[candidates], nan=0.0))
-    keys.append(-score[candidates])
-    order = np.lexsort(keys)  # the last key is the primary one
-    return candidates[order[:k]]
-
-
-def kth_largest(values: np.ndarray, k: int) -> float:
-    """The k-th largest of `values` (1 <= k < len(values); NaN counts as the smallest). The k-th largest
-    of the first 8k values bounds it from below, so in a long array only the values that reach that
-    bound are partitioned."""
-    negated = -values
-    if len(values) > 8 * k:
-        bound = np.partition(negated[: 8 * k], k - 1)[k - 1]
-        if not np.isnan(bound):
-            negated = negated[negated <= bound]
-    return float(-np.partition(negated, k - 1)[k - 1])
