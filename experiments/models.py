@@ -1,44 +1,32 @@
+"""Experiments between rankers and what they record: the experiments, their arms and audit trail, the
+venues each recommendation showed (impressions) and what users did with them (outcomes)."""
+
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
+from venues.models import Interaction
 
-class RankerVersion(models.Model):
-    """One trained model (`manage.py train_ranker`): what it was trained on, how it did, and the model itself.
+# Whether a trained model version is stored: an arm may pin one. The versions belong to the app that
+# serves them (recommendations), which imports this one and registers its lookup here when it is ready;
+# without it, any version is taken.
+_model_version_stored: Callable[[int], bool] | None = None
 
-    At most one version is active; every web process and worker serves that one (falling
-    back to the formula when none is), and picks up a newly activated one within the
-    catalogue's staleness bound.
-    """
 
-    version = models.PositiveIntegerField(unique=True)
-    ranker = models.CharField(max_length=30, default="learned")
-    is_active = models.BooleanField(default=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    activated_at = models.DateTimeField(null=True, blank=True)
-    trained_on = models.JSONField(default=dict, help_text="Counts of users, venues, interactions and edges.")
-    parameters = models.JSONField(default=dict)
-    metrics = models.JSONField(default=dict, help_text="Held-out figures of this model and of the formula.")
-    training_seconds = models.FloatField(default=0)
-    artifact = models.BinaryField(editable=False)
-    artifact_bytes = models.PositiveBigIntegerField(default=0)
-
-    class Meta:
-        ordering = ["-version"]
-        constraints = [
-            models.UniqueConstraint(fields=["is_active"], condition=Q(is_active=True), name="ranker_one_active"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.ranker} v{self.version}{' (active)' if self.is_active else ''}"
+def model_versions_from(stored: Callable[[int], bool]) -> None:
+    """Check arms' pinned versions with `stored(version)` (recommendations.apps calls it)."""
+    global _model_version_stored
+    _model_version_stored = stored
 
 
 class Impression(models.Model):
     """One venue shown in one recommendation: who saw it, where in the list, and which ranker put it there.
 
-    Written in bulk after the response (recommendations.impressions), never on the request's path.
+    Written in bulk after the response (experiments.impressions), never on the request's path.
     """
 
     # No index of their own: (user, venue, created_at) and (venue, created_at) below serve every lookup
@@ -54,7 +42,7 @@ class Impression(models.Model):
     ranker = models.CharField(max_length=30)
     model_version = models.PositiveIntegerField(null=True, blank=True)
     experiment = models.ForeignKey(
-        "recommendations.Experiment", on_delete=models.SET_NULL, null=True, blank=True, related_name="impressions"
+        "experiments.Experiment", on_delete=models.SET_NULL, null=True, blank=True, related_name="impressions"
     )
     arm = models.CharField(max_length=30, blank=True, help_text="The experiment's arm the user was in.")
     created_at = models.DateTimeField(db_index=True)
@@ -71,6 +59,14 @@ class Impression(models.Model):
         return f"{self.venue_id} #{self.rank} for {self.user_id} ({self.ranker})"
 
 
+class ExperimentStatus(models.TextChoices):
+    """Experiment.Status (declared out here: its constraint in Experiment.Meta reads it)."""
+
+    DRAFT = "draft", "Draft"
+    RUNNING = "running", "Running"
+    STOPPED = "stopped", "Stopped"
+
+
 class Experiment(models.Model):
     """An A/B test between rankers on the venue recommendation: users split across its arms.
 
@@ -78,10 +74,7 @@ class Experiment(models.Model):
     same on every request and in every process. At most one experiment runs at a time.
     """
 
-    class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        RUNNING = "running", "Running"
-        STOPPED = "stopped", "Stopped"
+    Status = ExperimentStatus
 
     name = models.SlugField(max_length=60, unique=True, help_text="What manage.py experiment_report takes.")
     description = models.TextField(blank=True)
@@ -94,9 +87,7 @@ class Experiment(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(fields=["status"], condition=Q(status="running"), name="experiment_one_running"),
-            models.CheckConstraint(
-                condition=Q(status__in=["draft", "running", "stopped"]), name="experiment_status_valid"
-            ),
+            models.CheckConstraint(condition=Q(status__in=ExperimentStatus.values), name="experiment_status_valid"),
         ]
 
     def __str__(self) -> str:
@@ -133,7 +124,7 @@ class ExperimentArm(models.Model):
         if self.model_version is not None:
             if self.ranker != "learned":
                 raise ValidationError({"model_version": "Only a learned arm can pin a model version."})
-            if not RankerVersion.objects.filter(version=self.model_version).exists():
+            if _model_version_stored is not None and not _model_version_stored(self.model_version):
                 raise ValidationError({"model_version": f"There is no stored model version {self.model_version}."})
 
 
@@ -154,17 +145,20 @@ class ExperimentChange(models.Model):
         return f"{self.action} by {who} at {self.created_at:%Y-%m-%d %H:%M}"
 
 
+# Outcome.Kind: every interaction type, and a plan, so that a new interaction type is an outcome kind with
+# no change here (declared out here: the constraint in Outcome.Meta reads it).
+OutcomeKind = models.TextChoices(
+    "OutcomeKind", [(kind.name, (kind.value, kind.label)) for kind in Interaction.Type] + [("PLAN", ("plan", "Plan"))]
+)
+
+
 class Outcome(models.Model):
     """What a user did with a venue a recommendation had shown them, attributed to that impression:
     a view, an interest, a like, or a plan made for it within the attribution window."""
 
-    class Kind(models.TextChoices):
-        VIEW = "view", "View"
-        INTEREST = "interest", "Interest"
-        LIKE = "like", "Like"
-        PLAN = "plan", "Plan"
+    Kind = OutcomeKind
 
-    POSITIVE_KINDS = (Kind.INTEREST, Kind.LIKE)
+    POSITIVE_KINDS = tuple(OutcomeKind(kind) for kind in Interaction.POSITIVE_TYPES)
 
     impression = models.ForeignKey(Impression, on_delete=models.CASCADE, related_name="outcomes")
     kind = models.CharField(max_length=10, choices=Kind.choices)
@@ -173,6 +167,7 @@ class Outcome(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        constraints = [models.CheckConstraint(condition=Q(kind__in=OutcomeKind.values), name="outcome_kind_valid")]
 
     def __str__(self) -> str:
         return f"{self.kind} of impression {self.impression_id}"

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import Http404
 
+from experiments.assignment import RunningExperiment, running_experiment
 from luna.errors import Conflict
 from luna.metrics import RECOMMENDATION_EMPTY, RECOMMENDATION_RESULTS, RECOMMENDATION_SECONDS
 from recommendations import scoring
@@ -23,7 +24,6 @@ from recommendations.engine.learned import LearnedRanker
 from recommendations.engine.rankers import FormulaRanker, Ranker, Scored, readable_explanation, top_k_for
 from recommendations.engine.signals import nearest_counted
 from recommendations.engine.world import World, csr
-from recommendations.experiments import RunningExperiment, running_experiment
 from recommendations.models import RankerVersion
 from recommendations.selectors import (
     Friend,
@@ -100,7 +100,7 @@ def recommend_venues(
     """The `limit` best venues for `user`: score desc, then distance asc, then venue id.
 
     `ranker` names one of SERVED_RANKERS; by default the running experiment's arm for this user
-    chooses (recommendations.experiments), else the active trained model ranks, or the formula
+    chooses (experiments.assignment), else the active trained model ranks, or the formula
     when there is none. `model_version` (with `learned`) serves that stored version instead.
     """
     if max_distance_km is not None and not user.has_home:

@@ -16,8 +16,9 @@ ALLOWED = {
     "venues": {"luna", "users", "venues"},
     "social": {"luna", "users", "social"},
     "plans": {"luna", "users", "venues", "social", "plans"},
-    "recommendations": {"luna", "users", "venues", "social", "plans", "recommendations"},
-    "world": {"luna", "users", "venues", "social", "plans", "recommendations", "world"},
+    "experiments": {"luna", "ranking", "users", "venues", "social", "plans", "experiments"},
+    "recommendations": {"luna", "users", "venues", "social", "plans", "experiments", "recommendations"},
+    "world": {"luna", "users", "venues", "social", "plans", "experiments", "recommendations", "world"},
 }
 
 

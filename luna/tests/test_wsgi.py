@@ -1,8 +1,8 @@
 import logging
 
+from experiments import impressions
 from luna.metrics import REQUEST_SECONDS
 from luna.wsgi import request_path_warm
-from recommendations import impressions
 
 
 def requests_counted() -> float:
