@@ -13,16 +13,18 @@ from statistics import NormalDist
 
 import numpy as np
 import pytest
+from django.core.cache import cache
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 from scipy import stats
 
-from experiments.assignment import Arm, RunningExperiment, running_experiment
+from experiments.assignment import GENERATION_CACHE_KEY, Arm, RunningExperiment, running_experiment
 from experiments.models import Experiment, ExperimentArm, ExperimentChange, Impression, Outcome
 from experiments.report import arm_figures, cumulative_click_through, mean_interval, two_proportion_p, verdict, welch_p
 from experiments.services import ExperimentError, experiment_start, experiment_stop
+from luna.tests.caches import cache_down
 from plans.models import Plan
 from users.models import User
 from users.tests.factories import UserFactory
@@ -230,6 +232,27 @@ def test_once_stopped_nobody_is_in_the_experiment(client_for, start, boss, alice
     assert {(row["experiment"], row["arm"], row["ranker"]) for row in body} == {(None, None, "formula")}
     latest = Impression.objects.filter(recommendation_id=body[0]["recommendation_id"])
     assert set(latest.values_list("experiment_id", "arm")) == {(None, "")}
+
+
+def test_with_the_cache_down_users_stay_in_the_arm_the_process_last_read(client_for, start, boss, alice, venues):
+    experiment = make_experiment()
+    start(experiment_start, experiment, boss)
+    arm = running_experiment().arm_for(alice.pk).name
+    with cache_down:
+        body = recommend(client_for, alice)
+    assert {(row["experiment"], row["arm"], row["ranker"]) for row in body} == {
+        (experiment.name, arm, RANKER_OF_ARM[arm])
+    }
+
+
+def test_a_lost_mark_makes_the_process_read_the_experiment_again(client_for, start, boss, alice, venues):
+    experiment = make_experiment()
+    assert running_experiment() is None
+    # Started without telling the processes (the commit hook's mark not replaced), then the mark is lost.
+    experiment_start(experiment=experiment, by=boss)
+    assert running_experiment() is None  # what the process read, while the mark stays
+    cache.delete(GENERATION_CACHE_KEY)
+    assert {row["experiment"] for row in recommend(client_for, alice)} == {experiment.name}
 
 
 # --- 4. attribution ------------------------------------------------------------------------------------------
