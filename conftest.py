@@ -52,7 +52,7 @@ def _fresh_cache():
 def _no_impressions_from_other_tests():
     # What a recommendation showed waits in a per-process buffer until its request has finished;
     # a test's leftovers (its rows are rolled back) must not reach the next test's database.
-    from recommendations import impressions
+    from experiments import impressions
 
     impressions.impressions_discard()
     yield
@@ -72,7 +72,7 @@ def _no_catalogue_from_other_tests():
 @pytest.fixture(autouse=True)
 def _no_running_experiment_from_other_tests():
     # Each process keeps the running experiment for a while; a test's (rolled back) must not stay.
-    from recommendations.experiments import running_cache
+    from experiments.assignment import running_cache
 
     running_cache.invalidate()
     yield

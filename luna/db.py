@@ -15,6 +15,8 @@ from collections.abc import Callable, Sequence
 from django.db import connections, models
 from django.db.models import QuerySet
 
+from luna.caching import CappedDict
+
 # Stand-ins for the ids while the SQL is written: values no real row has (the top 64 bits spell
 # a marker), each told apart by its low bits.
 _MARKER = 0x5EED_C0DE_5EED_C0DE << 64
@@ -36,7 +38,7 @@ class CompiledRead:
 
     def __init__(self, build: Callable[..., QuerySet]) -> None:
         self.build = build
-        self._compiled: dict[tuple, tuple[str, list, object]] = {}
+        self._compiled: CappedDict = CappedDict(KEPT_SHAPES)  # shape -> (sql, slots, compiler)
         self._lock = threading.Lock()
 
     def rows(self, *, using: str = "default", **ids) -> list[tuple]:
@@ -46,8 +48,6 @@ class CompiledRead:
         if compiled is None:
             compiled = self._compile(using, ids)
             with self._lock:
-                while len(self._compiled) >= KEPT_SHAPES:
-                    self._compiled.pop(next(iter(self._compiled)))
                 self._compiled[shape] = compiled
         sql, slots, compiler = compiled
         connection = connections[using]

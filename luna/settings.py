@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "venues",
     "social",
     "plans",
+    "experiments",
     "recommendations",
     "evaluation",
     "world",
@@ -305,7 +306,7 @@ LUNA_RETRAIN_SECONDS = env_number("LUNA_RETRAIN_SECONDS", 86400.0, float, minimu
 CELERY_BEAT_SCHEDULE = {
     "sweep-bookings": {"task": "plans.sweep_bookings", "schedule": LUNA_BOOKING_SWEEP_SECONDS},
     "retrain-ranker": {"task": "recommendations.retrain_ranker", "schedule": LUNA_RETRAIN_SECONDS},
-    "prune-impressions": {"task": "recommendations.prune_impressions", "schedule": 86400.0},
+    "prune-impressions": {"task": "experiments.prune_impressions", "schedule": 86400.0},
 }
 CELERY_TASK_ACKS_LATE = True  # a worker that dies mid-task leaves the message for another
 CELERY_TASK_IGNORE_RESULT = True

@@ -15,10 +15,10 @@ from django.db.models import Count
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from experiments.models import Impression
 from luna.limits import CACHE_ERRORS
 from luna.metrics import CACHE_FAILURES
 from plans.models import Booking, Plan
-from recommendations.models import Impression
 from users.models import User
 from venues.models import Interaction, Venue
 

@@ -6,8 +6,12 @@ class RecommendationsConfig(AppConfig):
     verbose_name = "Recommendations"
 
     def ready(self) -> None:
+        from experiments.models import model_versions_from
         from recommendations import (
-            impressions,  # noqa: F401 - connects the flush after each request
             prefork,  # noqa: F401 - renews in a forked process what its parent's threads held
-            receivers,  # noqa: F401 - attributes interactions and plans to recommendations
+            receivers,  # noqa: F401 - marks the catalogue when a venue is deleted
         )
+        from recommendations.models import RankerVersion
+
+        # An experiment's arm may pin only a version stored here.
+        model_versions_from(lambda version: RankerVersion.objects.filter(version=version).exists())

@@ -59,6 +59,7 @@ from django.db.models import CharField, Count, Exists, Max, OuterRef, Q, Subquer
 from django.db.models.functions import Cast
 from scipy.spatial import cKDTree
 
+from luna.caching import CappedDict, SharedMark
 from luna.db import CompiledRead
 from luna.limits import CACHE_ERRORS
 from luna.metrics import CACHE_FAILURES, CATALOGUE_LOADS, MODEL_VERSION, POPULARITY_RECOUNTS
@@ -170,33 +171,18 @@ class Catalogue:
         return total
 
 
-# The marks this process read last, for when the cache cannot be reached.
-_last_marks: dict[str, str] = {}
-
-
-def _cache_mark(key: str) -> str:
-    """The value under `key`, made anew when the cache has none (never set, or lost): a lost mark
-    reads as a change, which costs a reload, never a stale answer. While the cache is down, the
-    mark this process read last (so the catalogue it holds is served, not reloaded per request)."""
-    try:
-        mark = cache.get(key)
-        if mark is None:
-            cache.add(key, uuid.uuid4().hex, timeout=None)
-            mark = cache.get(key)
-    except CACHE_ERRORS as exc:
-        logger.warning("cache unavailable, keeping the catalogue's last known %s: %s", key, exc)
-        CACHE_FAILURES.labels(use="catalogue").inc()
-        return _last_marks.get(key, "cache-unavailable")
-    _last_marks[key] = mark
-    return mark
+# Lost marks read as a change (a reload, never a stale answer); while the cache is down, each is the one
+# this process read last, so the catalogue it holds is served, not reloaded per request (luna.caching).
+_GENERATION = SharedMark(GENERATION_CACHE_KEY, use="catalogue")
+_DELETIONS = SharedMark(DELETIONS_CACHE_KEY, use="catalogue")
 
 
 def _generation() -> str:
-    return _cache_mark(GENERATION_CACHE_KEY)
+    return _GENERATION.read()
 
 
 def _mark_deletions() -> None:
-    cache.set(DELETIONS_CACHE_KEY, uuid.uuid4().hex, timeout=None)
+    _DELETIONS.change()
 
 
 def venue_deleted() -> None:
@@ -226,7 +212,7 @@ def _watermarks() -> tuple[int, VenueMark, int | None]:
     """The highest interaction id, the venues' mark (the latest update, from the same query, and the
     deletions mark, read first) and the active model version, in one query answered from indexes
     (run on every request, so its SQL is compiled once)."""
-    deletions = _cache_mark(DELETIONS_CACHE_KEY)
+    deletions = _DELETIONS.read()
     rows = _WATERMARKS.rows()
     if not rows:  # no interactions yet
         latest = Venue.objects.order_by().aggregate(last=Max("updated_at"))["last"]
@@ -425,7 +411,7 @@ class CatalogueCache:
         self._model: tuple[ModelKey, LearnedRanker] | None = None
         # Versions whose artifact could not be read: refused once, never read (nor logged) again.
         self._refused: set[ModelKey] = set()
-        self._pinned: dict[tuple, ServedModel | None] = {}  # experiments' pinned versions (pinned_model)
+        self._pinned = CappedDict(PINNED_MODELS)  # experiments' pinned versions (pinned_model)
 
     def current(self) -> Catalogue:
         """The catalogue, brought up to date as described in the module docstring."""
@@ -467,7 +453,7 @@ class CatalogueCache:
     def may_hold_deleted(catalogue: Catalogue) -> bool:
         """Whether a venue was deleted since this catalogue's venues were read (then the venues a
         request picks from it are looked up before they are shown)."""
-        return catalogue.venue_mark[1] != _cache_mark(DELETIONS_CACHE_KEY)
+        return catalogue.venue_mark[1] != _DELETIONS.read()
 
     def holds_deleted(self, catalogue: Catalogue, venue_ids: list[uuid.UUID]) -> bool:
         """Whether one of these venues, picked from `catalogue`, has been deleted since (looked up
@@ -484,7 +470,7 @@ class CatalogueCache:
 
     def invalidate(self) -> None:
         """Make every process sharing the Django cache reload its catalogue on its next request."""
-        cache.delete(GENERATION_CACHE_KEY)
+        _GENERATION.change()
         with self._lock:
             self._current = None
 
@@ -622,8 +608,6 @@ class CatalogueCache:
         read = None if created is None else self._read((version, created), catalogue)
         served = None if read is None else read[1]
         with self._lock:
-            while len(self._pinned) >= PINNED_MODELS:
-                self._pinned.pop(next(iter(self._pinned)))
             self._pinned[key] = served
         return served
 

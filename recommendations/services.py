@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import Http404
 
+from experiments.assignment import RunningExperiment, running_experiment
 from luna.errors import Conflict
 from luna.metrics import RECOMMENDATION_EMPTY, RECOMMENDATION_RESULTS, RECOMMENDATION_SECONDS
 from ranking import RANKERS, formula
@@ -22,7 +23,6 @@ from ranking.rankers import FormulaRanker, Ranker, Scored, readable_explanation,
 from ranking.topk import top_k
 from ranking.world import World, csr, world_from_rows
 from recommendations.catalogue import Catalogue, ServedModel, catalogue_cache
-from recommendations.experiments import RunningExperiment, running_experiment
 from recommendations.models import RankerVersion
 from recommendations.selectors import (
     Friend,
@@ -99,7 +99,7 @@ def recommend_venues(
     """The `limit` best venues for `user`: score desc, then distance asc, then venue id.
 
     `ranker` names one of SERVED_RANKERS; by default the running experiment's arm for this user
-    chooses (recommendations.experiments), else the active trained model ranks, or the formula
+    chooses (experiments.assignment), else the active trained model ranks, or the formula
     when there is none. `model_version` (with `learned`) serves that stored version instead.
     """
     if max_distance_km is not None and not user.has_home:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 
@@ -24,15 +23,3 @@ def retrain_ranker() -> int | None:
         return None
     logger.info("Ranker version %s trained in %.1f s. %s", version.version, version.training_seconds, verdict(version))
     return version.version
-
-
-@app.task(name="recommendations.prune_impressions")
-def prune_impressions() -> int:
-    """Delete impressions older than LUNA_IMPRESSIONS_KEEP_DAYS, in batches (Celery beat, daily)."""
-    from django.conf import settings
-
-    from recommendations.retention import impressions_prune
-
-    deleted = impressions_prune(older_than=timedelta(days=settings.LUNA_IMPRESSIONS_KEEP_DAYS))
-    logger.info("Pruned %s impressions", deleted)
-    return deleted

@@ -9,6 +9,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema_view
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 
+from experiments.impressions import impressions_record
 from luna.api.permissions import IsSelfOrStaff
 from luna.api.schema import operation
 from luna.api.throttles import ScopedRateThrottle
@@ -16,7 +17,6 @@ from luna.api.viewsets import ViewSet, not_found
 from plans.models import Plan
 from plans.selectors import plan_is_visible
 from recommendations import examples
-from recommendations.impressions import impressions_record
 from recommendations.plan_suggestions import suggest_plan_people, suggest_plan_venues
 from recommendations.selectors import venue_get
 from recommendations.serializers import (

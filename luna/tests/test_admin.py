@@ -9,9 +9,10 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
+from experiments.models import Experiment, ExperimentArm
 from plans.models import Plan
 from plans.tests.factories import BookingFactory, PlanFactory, PlanParticipantFactory
-from recommendations.models import Experiment, ExperimentArm, RankerVersion
+from recommendations.models import RankerVersion
 from social.tests.factories import SocialEdgeFactory
 from users.services import auth_token_create
 from users.tests.factories import PASSWORD, UserFactory

@@ -149,7 +149,7 @@ def test_an_experiments_page_with_its_report_and_chart(browser, live_server, cli
     import numpy as np
     from django.utils import timezone
 
-    from recommendations.models import Experiment, ExperimentArm, Impression, Outcome
+    from experiments.models import Experiment, ExperimentArm, Impression, Outcome
 
     experiment = Experiment.objects.create(name="learned-vs-formula", status="running", started_at=timezone.now())
     ExperimentArm.objects.create(experiment=experiment, name="formula", ranker="formula", is_control=True)
@@ -169,7 +169,7 @@ def test_an_experiments_page_with_its_report_and_chart(browser, live_server, cli
     client.force_login(UserFactory(handle="root", is_staff=True, is_superuser=True))
     browser.get(live_server.url + "/admin/login/")
     browser.add_cookie({"name": "sessionid", "value": client.cookies["sessionid"].value, "path": "/"})
-    browser.get(f"{live_server.url}/admin/recommendations/experiment/{experiment.pk}/change/")
+    browser.get(f"{live_server.url}/admin/experiments/experiment/{experiment.pk}/change/")
     report = wait_for(browser, "table.experiment-report")
     assert "formula (control)" in report.text and "learned" in report.text
     assert "not enough data yet" in wait_for(browser, "#content").text  # 200 impressions an arm
@@ -239,9 +239,10 @@ def admin_world() -> None:
     from django.contrib.auth.models import Group
     from django.utils.timezone import now
 
+    from experiments.models import Experiment, ExperimentArm
     from plans.models import Booking, Plan
     from plans.tests.factories import BookingFactory
-    from recommendations.models import Experiment, ExperimentArm, RankerVersion
+    from recommendations.models import RankerVersion
     from world.demo import demo_world_load
 
     demo_world_load()

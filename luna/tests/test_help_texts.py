@@ -9,7 +9,7 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
-from recommendations.models import Experiment, ExperimentArm
+from experiments.models import Experiment, ExperimentArm
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +30,7 @@ def test_no_admin_form_shows_a_help_text_in_backticks(client, boss):
     for model in admin.site._registry:
         opts = model._meta
         shown += help_texts(client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_add")).content)
-    shown += help_texts(client.get(reverse("admin:recommendations_experiment_change", args=[experiment.pk])).content)
+    shown += help_texts(client.get(reverse("admin:experiments_experiment_change", args=[experiment.pk])).content)
     assert any("experiment_report" in text for text in shown)
     assert [text for text in shown if "`" in text] == []
 

@@ -8,10 +8,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from experiments.impressions import impressions_flush, impressions_record
 from ops.dashboard import dashboard_figures
 from plans.models import Booking, Plan
 from plans.tests.factories import BookingFactory, PlanFactory
-from recommendations.impressions import impressions_flush, impressions_record
 from users.models import User
 from users.tests.factories import UserFactory
 from venues.models import Interaction, Venue

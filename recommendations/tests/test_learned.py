@@ -445,8 +445,8 @@ def test_someone_who_never_added_you_back_shares_no_visits_through_friends_went(
 
 @pytest.mark.django_db
 def test_an_experiment_arm_pinned_to_an_older_version_is_served_that_version(client_for):
-    from recommendations.experiments import experiments_changed
-    from recommendations.models import Experiment, ExperimentArm
+    from experiments.assignment import experiments_changed
+    from experiments.models import Experiment, ExperimentArm
 
     users, *_ = bulk_world()
     train()

@@ -9,11 +9,11 @@ import pytest
 from django.utils import timezone
 from prometheus_client import REGISTRY
 
+from experiments import impressions
+from experiments.models import Impression
 from luna.tests.caches import cache_down, with_rates
 from plans.models import PlanParticipant
 from plans.tests.factories import PlanFactory, PlanParticipantFactory
-from recommendations import impressions
-from recommendations.models import Impression
 from users.tests.factories import UserFactory
 from venues.tests.factories import VenueFactory
 

@@ -1,7 +1,7 @@
 import logging
 
+from experiments import impressions
 from luna.metrics import REQUEST_SECONDS
-from recommendations import impressions
 from recommendations.prefork import request_path_warm
 
 

@@ -6,8 +6,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from experiments.assignment import running_cache
 from recommendations.catalogue import catalogue_cache
-from recommendations.experiments import running_cache
 from recommendations.tests.worlds import build_world
 from social.models import SocialEdge
 from users.models import User
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 # Cold: the user's own totals, the catalogue's watermarks (one query), the catalogue load
 # (venues, the interaction watermark, the popularity GROUP BY); the running experiment (read
 # once per process and kept while it is unchanged); and, after the response has gone, the one
-# insert recording what was shown (recommendations.impressions). The venues picked are looked
+# insert recording what was shown (experiments.impressions). The venues picked are looked
 # up only when one was deleted since the catalogue was read (test_freshness).
 MAX_VENUE_QUERIES_COLD = 7
 # Warm: the user's own totals and the watermarks; the insert after the response.

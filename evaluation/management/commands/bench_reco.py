@@ -22,9 +22,9 @@ from django.utils import timezone
 from rest_framework.test import APIRequestFactory, force_authenticate
 from threadpoolctl import threadpool_limits
 
+from experiments.impressions import impressions_flush
 from plans.models import Plan, PlanParticipant
 from recommendations.catalogue import catalogue_cache
-from recommendations.impressions import impressions_flush
 from recommendations.services import SERVED_RANKERS
 from recommendations.views import PeopleRecommendationViewSet, PlanVenueSuggestionViewSet, VenueRecommendationViewSet
 from social.models import SocialEdge

@@ -12,15 +12,9 @@ import uuid
 
 import numpy as np
 
-from recommendations.experiments import (
-    Arm,
-    ArmCounts,
-    RunningExperiment,
-    figures_of,
-    two_proportion_p,
-    verdict,
-)
-from recommendations.models import ExperimentArm
+from experiments.assignment import Arm, RunningExperiment
+from experiments.models import ExperimentArm
+from experiments.report import ArmCounts, figures_of, two_proportion_p, verdict
 
 ARMS = [
     ExperimentArm(name="a", ranker="formula", share=50, is_control=True),

@@ -9,7 +9,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from recommendations.retention import PRUNE_BATCH, impressions_prune
+from experiments.retention import PRUNE_BATCH, impressions_prune
 
 UNITS = {"d": "days", "h": "hours", "m": "minutes"}
 

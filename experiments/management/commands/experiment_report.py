@@ -8,8 +8,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from recommendations.experiments import arm_figures, cumulative_click_through, plot_png, verdict
-from recommendations.models import Experiment
+from experiments.models import Experiment
+from experiments.report import arm_figures, cumulative_click_through, plot_png, verdict
 
 
 class Command(BaseCommand):

@@ -27,9 +27,9 @@ from django.core.signals import request_finished
 from django.db import DatabaseError, connections, router, transaction
 from django.utils import timezone
 
+from experiments.models import Impression
 from luna.limits import CacheUnavailable, window_count
 from luna.metrics import IMPRESSIONS_FAILED, IMPRESSIONS_OVER_DAILY_BOUND, IMPRESSIONS_RECORDED
-from recommendations.models import Impression
 
 logger = logging.getLogger(__name__)
 
@@ -148,4 +148,4 @@ def _flush_after_request(sender, **kwargs) -> None:
     impressions_flush()
 
 
-request_finished.connect(_flush_after_request, dispatch_uid="recommendations.impressions")
+request_finished.connect(_flush_after_request, dispatch_uid="experiments.impressions")

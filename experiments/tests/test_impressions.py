@@ -9,10 +9,10 @@ import pytest
 from django.db import DatabaseError
 from prometheus_client import REGISTRY
 
+from experiments import impressions
+from experiments.models import Impression
 from plans.models import PlanParticipant
 from plans.tests.factories import PlanFactory, PlanParticipantFactory
-from recommendations import impressions
-from recommendations.models import Impression
 from venues.tests.factories import VenueFactory
 
 pytestmark = pytest.mark.django_db

@@ -8,9 +8,9 @@ from django.db import connection
 from django.db.models import Count
 from rest_framework.test import APIClient
 
+from experiments.impressions import impressions_flush
+from experiments.models import Impression
 from plans.tests.test_concurrency import run_together
-from recommendations.impressions import impressions_flush
-from recommendations.models import Impression
 from recommendations.tests.worlds import build_world
 
 THREADS = 8

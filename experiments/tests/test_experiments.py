@@ -13,28 +13,19 @@ from statistics import NormalDist
 
 import numpy as np
 import pytest
+from django.core.cache import cache
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 from scipy import stats
 
+from experiments.assignment import GENERATION_CACHE_KEY, Arm, RunningExperiment, running_experiment
+from experiments.models import Experiment, ExperimentArm, ExperimentChange, Impression, Outcome
+from experiments.report import arm_figures, cumulative_click_through, mean_interval, two_proportion_p, verdict, welch_p
+from experiments.services import ExperimentError, experiment_start, experiment_stop
+from luna.tests.caches import cache_down
 from plans.models import Plan
-from recommendations.experiments import (
-    Arm,
-    ExperimentError,
-    RunningExperiment,
-    arm_figures,
-    cumulative_click_through,
-    experiment_start,
-    experiment_stop,
-    mean_interval,
-    running_experiment,
-    two_proportion_p,
-    verdict,
-    welch_p,
-)
-from recommendations.models import Experiment, ExperimentArm, ExperimentChange, Impression, Outcome
 from users.models import User
 from users.tests.factories import UserFactory
 from venues.models import Interaction
@@ -241,6 +232,27 @@ def test_once_stopped_nobody_is_in_the_experiment(client_for, start, boss, alice
     assert {(row["experiment"], row["arm"], row["ranker"]) for row in body} == {(None, None, "formula")}
     latest = Impression.objects.filter(recommendation_id=body[0]["recommendation_id"])
     assert set(latest.values_list("experiment_id", "arm")) == {(None, "")}
+
+
+def test_with_the_cache_down_users_stay_in_the_arm_the_process_last_read(client_for, start, boss, alice, venues):
+    experiment = make_experiment()
+    start(experiment_start, experiment, boss)
+    arm = running_experiment().arm_for(alice.pk).name
+    with cache_down:
+        body = recommend(client_for, alice)
+    assert {(row["experiment"], row["arm"], row["ranker"]) for row in body} == {
+        (experiment.name, arm, RANKER_OF_ARM[arm])
+    }
+
+
+def test_a_lost_mark_makes_the_process_read_the_experiment_again(client_for, start, boss, alice, venues):
+    experiment = make_experiment()
+    assert running_experiment() is None
+    # Started without telling the processes (the commit hook's mark not replaced), then the mark is lost.
+    experiment_start(experiment=experiment, by=boss)
+    assert running_experiment() is None  # what the process read, while the mark stays
+    cache.delete(GENERATION_CACHE_KEY)
+    assert {row["experiment"] for row in recommend(client_for, alice)} == {experiment.name}
 
 
 # --- 4. attribution ------------------------------------------------------------------------------------------
@@ -653,7 +665,7 @@ def admin(client, boss):
 
 
 def change_url(experiment) -> str:
-    return reverse("admin:recommendations_experiment_change", args=[experiment.pk])
+    return reverse("admin:experiments_experiment_change", args=[experiment.pk])
 
 
 def test_the_change_page_shows_the_report_and_its_verdict(admin, planted):
@@ -665,12 +677,12 @@ def test_the_change_page_shows_the_report_and_its_verdict(admin, planted):
     assert "<td>120</td><td>1200</td>" in page  # users and impressions of each arm
     assert "no verdict before every arm has 100 users" in page
     assert "data:image/png;base64," in page
-    assert reverse("admin:recommendations_experiment_start", args=[planted.pk]) in page
+    assert reverse("admin:experiments_experiment_start", args=[planted.pk]) in page
 
 
 def test_the_start_button_starts_a_draft_and_the_stop_button_stops_it(admin, boss):
     experiment = make_experiment()
-    start_url = reverse("admin:recommendations_experiment_start", args=[experiment.pk])
+    start_url = reverse("admin:experiments_experiment_start", args=[experiment.pk])
     assert admin.get(start_url).status_code == 405
     response = admin.post(start_url)
     assert (response.status_code, response["Location"]) == (302, change_url(experiment))
@@ -678,7 +690,7 @@ def test_the_start_button_starts_a_draft_and_the_stop_button_stops_it(admin, bos
     assert experiment.status == Experiment.Status.RUNNING
     assert list(ExperimentChange.objects.values_list("action", "user")) == [("start", boss.pk)]
 
-    response = admin.post(reverse("admin:recommendations_experiment_stop", args=[experiment.pk]))
+    response = admin.post(reverse("admin:experiments_experiment_stop", args=[experiment.pk]))
     assert response.status_code == 302
     experiment.refresh_from_db()
     assert experiment.status == Experiment.Status.STOPPED
@@ -687,7 +699,7 @@ def test_the_start_button_starts_a_draft_and_the_stop_button_stops_it(admin, bos
 
 def test_the_start_button_on_an_invalid_experiment_shows_why_and_leaves_it_a_draft(admin):
     experiment = make_experiment(arms=(("control", "formula", 50, True),))
-    response = admin.post(reverse("admin:recommendations_experiment_start", args=[experiment.pk]), follow=True)
+    response = admin.post(reverse("admin:experiments_experiment_start", args=[experiment.pk]), follow=True)
     assert response.status_code == 200
     assert [str(message) for message in response.context["messages"]] == ["An experiment needs at least two arms."]
     assert "An experiment needs at least two arms." in response.content.decode()
@@ -699,7 +711,7 @@ def test_the_start_button_on_an_invalid_experiment_shows_why_and_leaves_it_a_dra
 def test_staff_who_are_not_allowed_to_change_experiments_cannot_start_them(client, staff):
     experiment = make_experiment()
     client.force_login(staff)
-    response = client.post(reverse("admin:recommendations_experiment_start", args=[experiment.pk]))
+    response = client.post(reverse("admin:experiments_experiment_start", args=[experiment.pk]))
     assert response.status_code in (403, 404)
     experiment.refresh_from_db()
     assert experiment.status == Experiment.Status.DRAFT
@@ -826,7 +838,7 @@ def test_an_outcome_goes_to_the_experiments_impression_not_to_a_later_one_outsid
 
 
 def figure(name, *, control=False, share=50, impressions=2000, clicks=100, p_value=None, lift=None):
-    from recommendations.experiments import ArmFigures
+    from experiments.report import ArmFigures
 
     return ArmFigures(
         name=name, ranker="formula", model_version=None, is_control=control, share=share, users=200,
@@ -868,7 +880,7 @@ def test_a_started_experiments_arms_keep_their_names_and_rankers_and_it_cannot_b
     )
     assert set(formset.forms[0].fields) >= {"share"} and "name" not in formset.forms[0].fields
     assert "ranker" not in formset.forms[0].fields and formset.extra == 0
-    response = admin.post(reverse("admin:recommendations_experiment_delete", args=[experiment.pk]), {"post": "yes"})
+    response = admin.post(reverse("admin:experiments_experiment_delete", args=[experiment.pk]), {"post": "yes"})
     assert response.status_code == 403
     assert Experiment.objects.filter(pk=experiment.pk).exists()
 

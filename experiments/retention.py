@@ -8,7 +8,7 @@ from datetime import timedelta
 from django.db import connection, transaction
 from django.utils import timezone
 
-from recommendations.models import Impression, Outcome
+from experiments.models import Impression, Outcome
 
 PRUNE_BATCH = 5_000
 
