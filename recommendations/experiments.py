@@ -39,7 +39,7 @@ from scipy import stats
 
 from luna.limits import CACHE_ERRORS
 from luna.metrics import CACHE_FAILURES
-from recommendations.impressions import impressions_after_written, impressions_flush, impressions_pending
+from recommendations.impressions import impressions_after_written, impressions_pending, impressions_write_now
 from recommendations.models import Experiment, ExperimentArm, ExperimentChange, Impression, Outcome
 
 logger = logging.getLogger(__name__)
@@ -227,7 +227,7 @@ def outcome_attribute(
     `again`, it is attributed in the background once every process has written what it held."""
     at = at or timezone.now()
     if impressions_pending(user_id=user_id, venue_id=venue_id):
-        impressions_flush()  # this process showed the venue and has not written it yet
+        impressions_write_now()  # this process showed the venue and has not written it yet
     found = _impression_of(user_id=user_id, venue_id=venue_id, recommendation_id=recommendation_id, at=at)
     missed = found is None or (recommendation_id is not None and not found[1])
     if missed and again:

@@ -22,7 +22,8 @@ last ~2 s waiting to be attributed again (below). Nothing else: every other row 
 
 Attribution (recommendations.experiments.outcome_attribute) must find an impression within seconds
 of its answer. An interaction looks in the database; when the venue it names was shown by this process
-and is still in its buffer (`impressions_pending`), it writes the buffer first; when it finds nothing,
+and is still in its buffer (`impressions_pending`), it has the flusher write the buffer first, in a
+transaction of its own (`impressions_write_now`, waited for up to 2 s); when it finds nothing,
 the answer may be in another process's buffer, so it is looked for once more after the transaction
 commits, once every process has written what it holds (`impressions_after_written`: in the flusher,
 LUNA_IMPRESSIONS_FLUSH_SECONDS + 1 s later).
@@ -64,6 +65,9 @@ WRITE_GRACE_SECONDS = 1.0
 
 _lock = threading.Lock()  # the buffer, the attributions waiting and the flusher
 _wake = threading.Condition(_lock)  # the flusher sleeps on it until a write is due
+_written = threading.Condition(_lock)  # impressions_write_now waits on it for the flusher's write
+_asked = 0  # writes asked of the flusher by impressions_write_now, counted
+_done = 0  # of those, how many the flusher's writes have served
 _writing = threading.Lock()  # one write at a time: an exit waits for the flusher's write in progress
 _pending: list[Impression] = []
 _oldest = 0.0  # time.monotonic() when the oldest row of _pending was added
@@ -122,6 +126,28 @@ def impressions_pending(*, user_id: uuid.UUID, venue_id: uuid.UUID) -> bool:
     """Whether this process showed the venue to the user in an answer it has not written yet."""
     with _lock:
         return any(row.venue_id == venue_id and row.user_id == user_id for row in _pending)
+
+
+def impressions_write_now(timeout: float = 2.0) -> bool:
+    """Have everything this process holds written now, in a transaction of its own: by the flusher on its
+    connection (the caller's transaction, an interaction's, neither waits for nor fails with the write),
+    waited for at most `timeout` seconds; without the flusher, here. Whether it was written in time."""
+    global _asked
+    connection = connections[router.db_for_write(Impression)]
+    if (
+        settings.LUNA_IMPRESSIONS_FLUSH_SECONDS <= 0
+        or threading.current_thread() is _flusher  # a callback of the flusher's own
+        # SQLite has one writer at a time, the caller's transaction when it has written: write in it.
+        or (connection.vendor == "sqlite" and connection.in_atomic_block)
+    ):
+        impressions_flush()
+        return True
+    with _lock:
+        _asked += 1
+        mine = _asked
+        _flusher_started()
+        _wake.notify()
+        return _written.wait_for(lambda: _done >= mine, timeout)
 
 
 def impressions_after_written(callback: Callable[[], object]) -> bool:
@@ -219,8 +245,13 @@ def _insert(rows: list[Impression]) -> None:
     # SQLite takes at most 999 parameters per statement; PostgreSQL has no such limit (None).
     per_statement = max(1, min(1000, (connection.features.max_query_params or 65535) // len(fields)))
     # One statement commits on its own; several are one transaction, so that a failure loses them all
-    # (as it is counted) and never writes half.
-    atomic = transaction.atomic(using=connection.alias) if len(rows) > per_statement else nullcontext()
+    # (as it is counted) and never writes half. Inside a caller's transaction, a savepoint: a failure
+    # leaves the caller's transaction usable.
+    atomic = (
+        transaction.atomic(using=connection.alias)
+        if len(rows) > per_statement or connection.in_atomic_block
+        else nullcontext()
+    )
     with atomic, connection.cursor() as cursor:
         for start in range(0, len(rows), per_statement):
             batch = rows[start : start + per_statement]
@@ -244,6 +275,10 @@ def _flusher_started() -> None:
 
 def _due_in(now: float) -> float | None:
     """Seconds until the flusher has something to do (0 or less: now; None: nothing queued). Holding _lock."""
+    if settings.LUNA_IMPRESSIONS_FLUSH_SECONDS <= 0:
+        return None  # each request writes its own rows (a test switched the flusher off): nothing to do
+    if _asked > _done:
+        return 0.0
     due = []
     if _pending:
         if len(_pending) >= settings.LUNA_IMPRESSIONS_BATCH_ROWS:
@@ -255,6 +290,7 @@ def _due_in(now: float) -> float | None:
 
 
 def _flusher_run() -> None:
+    global _done
     while True:
         with _lock:
             idle = _due_in(time.monotonic()) is None
@@ -263,17 +299,20 @@ def _flusher_run() -> None:
         with _lock:
             while (seconds := _due_in(time.monotonic())) is None or seconds > 0:
                 _wake.wait(seconds)
+            asked = _asked
             now = time.monotonic()
             due = [callback for when, callback in _waiting if when <= now]
             _waiting[:] = [(when, callback) for when, callback in _waiting if when > now]
         try:
             close_old_connections()  # a connection of its own, kept CONN_MAX_AGE like a request's
             impressions_flush()
-            _run(due)
         except Exception:  # the thread must go on: the next batch may well be written
             logger.exception("Writing recommendation impressions failed")
-        finally:
-            close_old_connections()
+        with _lock:
+            _done = max(_done, asked)
+            _written.notify_all()
+        _run(due)
+        close_old_connections()
 
 
 def _run(callbacks: Iterable[Callable[[], object]]) -> None:
@@ -287,9 +326,11 @@ def _run(callbacks: Iterable[Callable[[], object]]) -> None:
 def _forget_after_fork() -> None:
     """A forked child (a gunicorn worker) starts with an empty buffer and no flusher: what the parent
     queued is the parent's to write, and its threads and their locks did not come along."""
-    global _lock, _wake, _writing, _pending, _waiting, _flusher
+    global _lock, _wake, _written, _asked, _done, _writing, _pending, _waiting, _flusher
     _lock = threading.Lock()
     _wake = threading.Condition(_lock)
+    _written = threading.Condition(_lock)
+    _asked = _done = 0
     _writing = threading.Lock()
     _pending, _waiting, _flusher = [], [], None
 

@@ -131,6 +131,28 @@ def test_an_interaction_right_after_the_answer_finds_its_impression_in_this_proc
     assert Impression.objects.count() == 5
 
 
+@on_postgres
+def test_a_write_an_interaction_asks_for_is_not_part_of_its_transaction(client_for, alice, venues, batches):
+    batches(rows=1000, seconds=60)
+    answer = recommend(client_for(alice), alice)
+    # A row of an account deleted since it was shown: the batch fails on its foreign key, at commit.
+    impressions.impressions_record(
+        recommendation_id=uuid.uuid4(),
+        user_id=uuid.uuid4(),
+        venue_ids=[venues[0].pk],
+        ranker="formula",
+        model_version=None,
+    )
+    failed_before = REGISTRY.get_sample_value("luna_impressions_failed_total") or 0
+    response = client_for(alice).post(
+        f"/venues/{answer[0]['venue_id']}/interactions/", {"interaction_type": "like"}, format="json"
+    )
+    assert response.status_code == 201  # the like is stored; the batch's failure is the batch's
+    assert Interaction.objects.filter(user=alice, interaction_type="like").count() == 1
+    assert REGISTRY.get_sample_value("luna_impressions_failed_total") == failed_before + 6
+    assert not Impression.objects.exists() and not Outcome.objects.exists()
+
+
 def test_an_impression_another_process_writes_after_the_interaction_still_gets_the_outcome(
     client_for, alice, venues, batches
 ):
