@@ -140,7 +140,7 @@ def impressions_write_now(timeout: float = 2.0) -> bool:
         # SQLite has one writer at a time, the caller's transaction when it has written: write in it.
         or (connection.vendor == "sqlite" and connection.in_atomic_block)
     ):
-        impressions_flush()
+        _flush(in_savepoint=connection.in_atomic_block)  # a failure leaves the caller's transaction usable
         return True
     with _lock:
         _asked += 1
@@ -171,6 +171,10 @@ def impressions_after_written(callback: Callable[[], object]) -> bool:
 
 def impressions_flush() -> int:
     """Write every queued impression in one insert; returns how many were written (0 after a failure)."""
+    return _flush()
+
+
+def _flush(*, in_savepoint: bool = False) -> int:
     global _pending
     with _writing:
         with _lock:
@@ -181,7 +185,7 @@ def impressions_flush() -> int:
         if not rows:
             return 0
         try:
-            _insert(rows)
+            _insert(rows, in_savepoint=in_savepoint)
         except DatabaseError:
             IMPRESSIONS_FAILED.inc(len(rows))
             logger.exception("Recording %s recommendation impressions failed; they are lost", len(rows))
@@ -235,7 +239,7 @@ def _within_daily_bound(rows: list[Impression]) -> list[Impression]:
     return kept
 
 
-def _insert(rows: list[Impression]) -> None:
+def _insert(rows: list[Impression], *, in_savepoint: bool = False) -> None:
     """The rows in multi-row INSERTs of their own: without the ORM's per-object work, the ids it would
     read back (nothing needs them) and its transaction around one statement, about half the cost."""
     connection = connections[router.db_for_write(Impression)]
@@ -245,13 +249,9 @@ def _insert(rows: list[Impression]) -> None:
     # SQLite takes at most 999 parameters per statement; PostgreSQL has no such limit (None).
     per_statement = max(1, min(1000, (connection.features.max_query_params or 65535) // len(fields)))
     # One statement commits on its own; several are one transaction, so that a failure loses them all
-    # (as it is counted) and never writes half. Inside a caller's transaction, a savepoint: a failure
-    # leaves the caller's transaction usable.
-    atomic = (
-        transaction.atomic(using=connection.alias)
-        if len(rows) > per_statement or connection.in_atomic_block
-        else nullcontext()
-    )
+    # (as it is counted) and never writes half. `in_savepoint`: inside a caller's transaction, whose
+    # work a failure must not spoil.
+    atomic = transaction.atomic(using=connection.alias) if len(rows) > per_statement or in_savepoint else nullcontext()
     with atomic, connection.cursor() as cursor:
         for start in range(0, len(rows), per_statement):
             batch = rows[start : start + per_statement]

@@ -238,11 +238,11 @@ def test_a_failed_write_is_counted_and_the_flusher_goes_on(client_for, alice, ve
     real_insert = impressions._insert
     calls = []
 
-    def insert_failing_once(rows):
+    def insert_failing_once(rows, **options):
         calls.append(len(rows))
         if len(calls) == 1:
             raise OperationalError("server closed the connection")
-        real_insert(rows)
+        real_insert(rows, **options)
 
     monkeypatch.setattr(impressions, "_insert", insert_failing_once)
     recommend(client_for(alice), alice)
