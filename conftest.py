@@ -49,11 +49,13 @@ def _fresh_cache():
 
 
 @pytest.fixture(autouse=True)
-def _no_impressions_from_other_tests():
-    # What a recommendation showed waits in a per-process buffer until its request has finished;
-    # a test's leftovers (its rows are rolled back) must not reach the next test's database.
+def _no_impressions_from_other_tests(settings):
+    # What a recommendation showed is written at the end of its request, not by the flusher thread: a
+    # test's rows belong to its transaction, which the thread's connection cannot see (the tests of the
+    # batches ask for the thread). A test's leftovers (rolled back) must not reach the next test's database.
     from experiments import impressions
 
+    settings.LUNA_IMPRESSIONS_FLUSH_SECONDS = 0
     impressions.impressions_discard()
     yield
     impressions.impressions_discard()

@@ -108,6 +108,14 @@ def on_starting(server):
             os.remove(os.path.join(folder, name))
 
 
+def worker_exit(server, worker):
+    # A worker that stops cleanly (a restart, GUNICORN_MAX_REQUESTS, a deploy) writes the impressions
+    # it still holds and attributes the outcomes waiting on them (experiments.impressions).
+    from experiments.impressions import impressions_shutdown
+
+    impressions_shutdown()
+
+
 def child_exit(server, worker):
     from prometheus_client import multiprocess
 

@@ -62,6 +62,12 @@ IMPRESSIONS_RECORDED = Counter("luna_impressions_recorded", "Recommended venues 
 IMPRESSIONS_FAILED = Counter(
     "luna_impressions_failed", "Recommended venues whose recording failed (the recommendation was served)."
 )
+IMPRESSIONS_BATCH_ROWS = Histogram(
+    "luna_impressions_batch_rows",
+    "Rows per write of recorded impressions: a process's buffer, at most LUNA_IMPRESSIONS_BATCH_ROWS while writes "
+    "keep up.",
+    buckets=(1, 10, 30, 100, 300, 1000, 3000, 10000),
+)
 IMPRESSIONS_OVER_DAILY_BOUND = Counter(
     "luna_impressions_over_daily_bound",
     "Recommended venues not recorded: their user had LUNA_IMPRESSIONS_PER_USER_PER_DAY stored that day.",

@@ -274,6 +274,10 @@ LUNA_RANKER: dict = {}
 # --- Experiments ----------------------------------------------------------
 # Record what every venue recommendation showed (the impressions experiments are measured on).
 LUNA_RECORD_IMPRESSIONS = env_bool("LUNA_RECORD_IMPRESSIONS", default=True)
+# Each process writes what was shown in one insert when it holds this many rows or its oldest has waited
+# this many seconds (experiments.impressions); 0 seconds: at the end of every request instead.
+LUNA_IMPRESSIONS_BATCH_ROWS = env_number("LUNA_IMPRESSIONS_BATCH_ROWS", 1_000, int, minimum=1)
+LUNA_IMPRESSIONS_FLUSH_SECONDS = env_number("LUNA_IMPRESSIONS_FLUSH_SECONDS", 1.0, float, minimum=0)
 # An interaction or plan this long after a venue was shown counts as that recommendation's outcome.
 LUNA_ATTRIBUTION_WINDOW_HOURS = env_number("LUNA_ATTRIBUTION_WINDOW_HOURS", 24.0, float, minimum=0.01)
 # Impressions (and their outcomes) older than this are deleted by prune_impressions / the periodic task.
