@@ -201,14 +201,30 @@ def test_signals_do_not_depend_on_the_batch_they_are_computed_in():
 
 
 def bulk_world(seed: int = 3) -> tuple[list[User], list[Venue], np.ndarray, np.ndarray]:
-    """The planted world in the database: users, venues (category = taste) and like interactions."""
+    """The planted world in the database: users, venues (category = taste) and like interactions.
+
+    The ids are fixed: the ranker orders people and venues by id, and its held-out and validation
+    users are drawn by position, so random ids would make every run a different split."""
     user_taste, venue_taste, visits, coordinates, homes = planted(seed)
     users = User.objects.bulk_create(
-        User(handle=f"taste-{index}", name=f"Taste {index}", home_lat=lat, home_lng=lng, password="!")
+        User(
+            id=uuid.UUID(int=index + 1),
+            handle=f"taste-{index}",
+            name=f"Taste {index}",
+            home_lat=lat,
+            home_lng=lng,
+            password="!",
+        )
         for index, (lat, lng) in enumerate(homes)
     )
     venues = Venue.objects.bulk_create(
-        Venue(name=f"Place {index}", category=f"taste{venue_taste[index]}", lat=lat, lng=lng)
+        Venue(
+            id=uuid.UUID(int=(1 << 64) + index),
+            name=f"Place {index}",
+            category=f"taste{venue_taste[index]}",
+            lat=lat,
+            lng=lng,
+        )
         for index, (lat, lng) in enumerate(coordinates)
     )
     Interaction.objects.bulk_create(
