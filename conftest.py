@@ -49,33 +49,22 @@ def _fresh_cache():
 
 
 @pytest.fixture(autouse=True)
-def _no_impressions_from_other_tests():
-    # What a recommendation showed waits in a per-process buffer until its request has finished;
-    # a test's leftovers (its rows are rolled back) must not reach the next test's database.
+def _no_process_state_from_other_tests():
+    # What each process keeps between requests must not carry a test's rows (rolled back) into the next:
+    # - what a recommendation showed, waiting in a buffer until its request has finished (it would reach
+    #   the next test's database);
+    # - the venues and the model it loaded (with the refresh in the background, a test's would be served
+    #   once more to the next test that asks for recommendations);
+    # - the running experiment, kept for a while.
     from experiments import impressions
-
-    impressions.impressions_discard()
-    yield
-    impressions.impressions_discard()
-
-
-@pytest.fixture(autouse=True)
-def _no_catalogue_from_other_tests():
-    # Each process keeps the venues and the model it loaded; with the refresh in the background, a
-    # test's (rolled back) would be served once more to the next test that asks for recommendations.
+    from experiments.assignment import running_cache
     from recommendations.catalogue import catalogue_cache
 
+    impressions.impressions_discard()
     catalogue_cache.invalidate()
-    yield
-
-
-@pytest.fixture(autouse=True)
-def _no_running_experiment_from_other_tests():
-    # Each process keeps the running experiment for a while; a test's (rolled back) must not stay.
-    from experiments.assignment import running_cache
-
     running_cache.invalidate()
     yield
+    impressions.impressions_discard()
     running_cache.invalidate()
 
 

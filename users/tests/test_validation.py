@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from luna.tests.bodies import body_with
 from users.models import User
 
 pytestmark = pytest.mark.django_db
@@ -19,8 +20,7 @@ VALID = {
 
 
 def with_(**changes) -> dict:
-    body = {**VALID, **changes}
-    return {key: value for key, value in body.items() if value is not ...}
+    return body_with(VALID, **changes)
 
 
 SIGNUP_CASES = [

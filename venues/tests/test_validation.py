@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 
+from luna.tests.bodies import body_with
 from users.tests.factories import UserFactory
 from venues.models import Interaction, Venue
 from venues.tests.factories import VenueFactory
@@ -16,8 +17,7 @@ VALID = {"name": "Blue Note", "category": "music", "lat": 40.73, "lng": -74.0, "
 
 
 def with_(**changes) -> dict:
-    body = {**VALID, **changes}
-    return {key: value for key, value in body.items() if value is not ...}
+    return body_with(VALID, **changes)
 
 
 VENUE_CASES = [
