@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from luna.tests.bodies import body_with
+from luna.tests.bodies import bad_coordinates, body_with
 from users.tests.factories import UserFactory
 from venues.models import Interaction, Venue
 from venues.tests.factories import VenueFactory
@@ -27,12 +27,7 @@ VENUE_CASES = [
     ("lat-missing", with_(lat=...), "lat"),
     ("lng-missing", with_(lng=...), "lng"),
     ("lat-null", with_(lat=None), "lat"),
-    ("lat-over-90", with_(lat=90.5), "lat"),
-    ("lat-under-minus-90", with_(lat=-91), "lat"),
-    ("lng-over-180", with_(lng=180.01), "lng"),
-    ("lng-under-minus-180", with_(lng=-200), "lng"),
-    ("lat-string", with_(lat="north"), "lat"),
-    ("lat-numeric-string", with_(lat="40.73"), "lat"),
+    *((case, with_(**change), field) for case, change, field in bad_coordinates("lat", "lng")),
     ("lng-boolean", with_(lng=True), "lng"),
     ("rating-over-5", with_(rating=5.1), "rating"),
     ("rating-negative", with_(rating=-0.1), "rating"),
