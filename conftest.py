@@ -49,35 +49,24 @@ def _fresh_cache():
 
 
 @pytest.fixture(autouse=True)
-def _no_impressions_from_other_tests(settings):
-    # What a recommendation showed is written at the end of its request, not by the flusher thread: a
-    # test's rows belong to its transaction, which the thread's connection cannot see (the tests of the
-    # batches ask for the thread). A test's leftovers (rolled back) must not reach the next test's database.
+def _no_process_state_from_other_tests(settings):
+    # What each process keeps between requests must not carry a test's rows (rolled back) into the next:
+    # - what a recommendation showed, waiting in a buffer; it is written at the end of its request, not
+    #   by the flusher thread, whose connection cannot see a test's transaction (the tests of the
+    #   batches ask for the thread);
+    # - the venues and the model it loaded (with the refresh in the background, a test's would be served
+    #   once more to the next test that asks for recommendations);
+    # - the running experiment, kept for a while.
     from experiments import impressions
+    from experiments.assignment import running_cache
+    from recommendations.catalogue import catalogue_cache
 
     settings.LUNA_IMPRESSIONS_FLUSH_SECONDS = 0
     impressions.impressions_discard()
-    yield
-    impressions.impressions_discard()
-
-
-@pytest.fixture(autouse=True)
-def _no_catalogue_from_other_tests():
-    # Each process keeps the venues and the model it loaded; with the refresh in the background, a
-    # test's (rolled back) would be served once more to the next test that asks for recommendations.
-    from recommendations.catalogue import catalogue_cache
-
     catalogue_cache.invalidate()
-    yield
-
-
-@pytest.fixture(autouse=True)
-def _no_running_experiment_from_other_tests():
-    # Each process keeps the running experiment for a while; a test's (rolled back) must not stay.
-    from experiments.assignment import running_cache
-
     running_cache.invalidate()
     yield
+    impressions.impressions_discard()
     running_cache.invalidate()
 
 

@@ -10,8 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpResponseRedirect
-from django.urls import path, reverse
-from django.views.decorators.http import require_POST
+from django.urls import reverse
 
 from experiments.models import Experiment, ExperimentArm, ExperimentChange
 from experiments.report import arm_figures, cumulative_click_through, plot_png, verdict
@@ -117,14 +116,11 @@ class ExperimentAdmin(ModelAdmin):
         return actions
 
     def get_urls(self):
-        def button(name: str, view):
-            return path(
-                f"<path:object_id>/{name}/",
-                self.admin_site.admin_view(require_POST(view)),
-                name=f"experiments_experiment_{name}",
-            )
-
-        return [button("start", self._start_view), button("stop", self._stop_view), *super().get_urls()]
+        return [
+            self.button_url("start", self._start_view),
+            self.button_url("stop", self._stop_view),
+            *super().get_urls(),
+        ]
 
     def _act(self, request, object_id: str, act, done: str) -> HttpResponseRedirect:
         experiment = self.get_object(request, object_id)

@@ -28,12 +28,24 @@ def _arms_problem(experiment: Experiment) -> str | None:
     return None
 
 
+def _locked_when(experiment: Experiment, status: str, to_be: str) -> Experiment:
+    """The experiment read again under its lock, if it is in `status`; else why it cannot `to_be` (the verb)."""
+    experiment = Experiment.objects.select_for_update().get(pk=experiment.pk)
+    if experiment.status != status:
+        raise ExperimentError(f"Only a {status} experiment can be {to_be}; {experiment.name} is {experiment.status}.")
+    return experiment
+
+
+def _changed(experiment: Experiment, by, action: str, detail: dict) -> None:
+    """Audit a change and, once it is committed, tell every process the running experiment changed."""
+    ExperimentChange.objects.create(experiment=experiment, user=by, action=action, detail=detail)
+    transaction.on_commit(experiments_changed)
+
+
 @transaction.atomic
 def experiment_start(*, experiment: Experiment, by) -> Experiment:
     """Start a draft experiment (stop it to end it; a stopped one is not started again)."""
-    experiment = Experiment.objects.select_for_update().get(pk=experiment.pk)
-    if experiment.status != Experiment.Status.DRAFT:
-        raise ExperimentError(f"Only a draft experiment can be started; {experiment.name} is {experiment.status}.")
+    experiment = _locked_when(experiment, Experiment.Status.DRAFT, "started")
     problem = _arms_problem(experiment)
     if problem:
         raise ExperimentError(problem)
@@ -46,20 +58,16 @@ def experiment_start(*, experiment: Experiment, by) -> Experiment:
             experiment.save(update_fields=["status", "started_at"])
     except IntegrityError:  # another one was started at the same moment
         raise ExperimentError("Another experiment was started meanwhile; stop it first (one at a time).") from None
-    ExperimentChange.objects.create(experiment=experiment, user=by, action="start", detail=arms_detail(experiment))
-    transaction.on_commit(experiments_changed)
+    _changed(experiment, by, "start", arms_detail(experiment))
     return experiment
 
 
 @transaction.atomic
 def experiment_stop(*, experiment: Experiment, by) -> Experiment:
-    experiment = Experiment.objects.select_for_update().get(pk=experiment.pk)
-    if experiment.status != Experiment.Status.RUNNING:
-        raise ExperimentError(f"Only a running experiment can be stopped; {experiment.name} is {experiment.status}.")
+    experiment = _locked_when(experiment, Experiment.Status.RUNNING, "stopped")
     experiment.status, experiment.stopped_at = Experiment.Status.STOPPED, timezone.now()
     experiment.save(update_fields=["status", "stopped_at"])
-    ExperimentChange.objects.create(experiment=experiment, user=by, action="stop", detail={})
-    transaction.on_commit(experiments_changed)
+    _changed(experiment, by, "stop", {})
     return experiment
 
 

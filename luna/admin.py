@@ -11,10 +11,11 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 from django.db import models
 from django.http import StreamingHttpResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
+from django.views.decorators.http import require_POST
 
 # Never in an export: secrets and blobs.
 NOT_EXPORTED = {"password"}
@@ -38,7 +39,15 @@ class SafeChangeListMixin:
 
 
 class ModelAdmin(SafeChangeListMixin, admin.ModelAdmin):
-    pass
+    def button_url(self, name: str, view):
+        """The URL of a change page's button that does something: `<object id>/<name>/`, POST only, named
+        `<app>_<model>_<name>` (dashes as underscores) for `reverse("admin:...")`."""
+        meta = self.model._meta
+        return path(
+            f"<path:object_id>/{name}/",
+            self.admin_site.admin_view(require_POST(view)),
+            name=f"{meta.app_label}_{meta.model_name}_{name.replace('-', '_')}",
+        )
 
 
 # What makes a spreadsheet read a cell as a formula (OWASP's CSV injection list).

@@ -6,9 +6,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpResponseRedirect
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
 
 from luna.admin import ModelAdmin, add_panels, admin_link, list_text, list_time, related_table
 from luna.errors import Conflict
@@ -192,17 +191,10 @@ class PlanAdmin(ModelAdmin):
         return self.inlines
 
     def get_urls(self):
-        def button(name: str, view):
-            return path(
-                f"<path:object_id>/{name}/",
-                self.admin_site.admin_view(require_POST(view)),
-                name=f"plans_plan_{name.replace('-', '_')}",
-            )
-
         return [
-            button("confirm", self._confirm_view),
-            button("cancel", self._cancel_view),
-            button("retry-booking", self._retry_view),
+            self.button_url("confirm", self._confirm_view),
+            self.button_url("cancel", self._cancel_view),
+            self.button_url("retry-booking", self._retry_view),
             *super().get_urls(),
         ]
 
@@ -358,10 +350,13 @@ class BookingAdmin(ModelAdmin):
 PLANS_SHOWN = 20
 
 
-def _plan_rows(plans) -> list[tuple]:
-    return [
+def _plans_table(plans, *, order_by: str, empty: str):
+    """The first PLANS_SHOWN of `plans` by `order_by`, as the table of a venue's or a user's page."""
+    plans = plans.select_related("organizer").order_by(order_by)[:PLANS_SHOWN]
+    rows = [
         (admin_link(plan, f"{plan.start_time:%Y-%m-%d %H:%M}"), plan.organizer.handle, plan.status) for plan in plans
     ]
+    return related_table(["starts", "organizer", "status"], rows, empty=empty)
 
 
 class VenuePlansPanel:
@@ -369,13 +364,8 @@ class VenuePlansPanel:
     def upcoming_plans(self, venue: Venue):
         if venue.pk is None:
             return "-"
-        plans = (
-            Plan.objects.filter(venue=venue, start_time__gte=timezone.now())
-            .exclude(status=Plan.Status.CANCELLED)
-            .select_related("organizer")
-            .order_by("start_time")[:PLANS_SHOWN]
-        )
-        return related_table(["starts", "organizer", "status"], _plan_rows(plans), empty="No plans ahead here.")
+        plans = Plan.objects.filter(venue=venue, start_time__gte=timezone.now()).exclude(status=Plan.Status.CANCELLED)
+        return _plans_table(plans, order_by="start_time", empty="No plans ahead here.")
 
 
 class UserPlansPanel:
@@ -383,13 +373,8 @@ class UserPlansPanel:
     def plans_of_user(self, user: User):
         if user.pk is None:
             return "-"
-        plans = (
-            Plan.objects.filter(Q(organizer=user) | Q(participants__user=user))
-            .distinct()
-            .select_related("organizer")
-            .order_by("-start_time")[:PLANS_SHOWN]
-        )
-        return related_table(["starts", "organizer", "status"], _plan_rows(plans), empty="No plans yet.")
+        plans = Plan.objects.filter(Q(organizer=user) | Q(participants__user=user)).distinct()
+        return _plans_table(plans, order_by="-start_time", empty="No plans yet.")
 
 
 add_panels(Venue, VenuePlansPanel, ("upcoming_plans",), title="Plans")

@@ -87,9 +87,7 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet):
         description=INVITATION_RULE + " Each user may make only so many plans an hour (429 beyond).",
     )
     def create(self, request):
-        params = PlanCreateSerializer(data=request.data, context={"request": request})
-        params.is_valid(raise_exception=True)
-        plan = services.plan_create(**params.validated_data, invited_by=request.user)
+        plan = services.plan_create(**self.validated(PlanCreateSerializer), invited_by=request.user)
         return Response(PlanSerializer(plan).data, status=status.HTTP_201_CREATED)
 
     @operation(
@@ -107,9 +105,7 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet):
     )
     def partial_update(self, request, pk=None):
         plan = self.get_object()
-        params = PlanUpdateSerializer(data=request.data)
-        params.is_valid(raise_exception=True)
-        plan = services.plan_update(plan=plan, **params.validated_data)
+        plan = services.plan_update(plan=plan, **self.validated(PlanUpdateSerializer))
         return Response(PlanSerializer(plan).data)
 
     @operation(
@@ -124,9 +120,8 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet):
     @action(detail=True, methods=["post"])
     def participants(self, request, pk=None):
         plan = self.get_object()
-        params = PlanInviteSerializer(data=request.data)
-        params.is_valid(raise_exception=True)
-        plan = services.plan_invite(plan=plan, users=params.validated_data["users"], invited_by=request.user)
+        users = self.validated(PlanInviteSerializer)["users"]
+        plan = services.plan_invite(plan=plan, users=users, invited_by=request.user)
         return Response(PlanSerializer(plan).data)
 
     @operation(
@@ -140,9 +135,8 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet):
     @action(detail=True, methods=["post"])
     def respond(self, request, pk=None):
         plan = self.get_object()
-        params = PlanRespondSerializer(data=request.data)
-        params.is_valid(raise_exception=True)
-        plan = services.plan_respond(plan=plan, user=request.user, status=params.validated_data["status"])
+        answer = self.validated(PlanRespondSerializer)["status"]
+        plan = services.plan_respond(plan=plan, user=request.user, status=answer)
         return Response(PlanSerializer(plan).data)
 
     @operation(

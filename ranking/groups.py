@@ -16,7 +16,7 @@ after those all members have. Ties go to the lower venue position (the id order)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import scipy.sparse as sp
@@ -90,12 +90,7 @@ class GroupEvaluation:
     groups: int
 
     def as_json(self) -> dict:
-        return {
-            "hit_rate": self.hit_rate,
-            "member_recall": self.member_recall,
-            "all_members_hit": self.all_members_hit,
-            "groups": self.groups,
-        }
+        return asdict(self)
 
 
 def measure_groups(ranker, world: World, held_out: sp.csr_matrix, groups: list[np.ndarray], *, k: int = 10):

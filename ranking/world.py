@@ -60,12 +60,7 @@ class World:
     venue_nearest: NearestVenues | None = None
 
     def __post_init__(self) -> None:
-        points, tree, nearest = venue_geometry(
-            self.venue_lat, self.venue_lng, self.venue_points, self.venue_tree, self.venue_nearest
-        )
-        object.__setattr__(self, "venue_points", points)
-        object.__setattr__(self, "venue_tree", tree)
-        object.__setattr__(self, "venue_nearest", nearest)
+        fill_venue_geometry(self, self.venue_lat, self.venue_lng)
         users, venues = self.positive.shape
         for name in ("dwell", "interactions"):
             if getattr(self, name).shape != (users, venues):
@@ -92,22 +87,16 @@ class World:
         return replace(self, positive=positive, dwell=dwell, interactions=interactions, popularity=None)
 
 
-def venue_geometry(
-    lat: np.ndarray,
-    lng: np.ndarray,
-    points: np.ndarray | None = None,
-    tree: cKDTree | None = None,
-    nearest: NearestVenues | None = None,
-) -> tuple[np.ndarray, cKDTree, NearestVenues]:
-    """(points on the unit sphere, a k-d tree over them, the venues nearest each) of venues at these
-    coordinates: what is given is kept, the rest derived (a World's; the catalogue's, once per load)."""
-    if points is None:
-        points = unit_vectors(lat, lng)
-    if tree is None:
-        tree = cKDTree(points)
-    if nearest is None:
-        nearest = NearestVenues(tree)
-    return points, tree, nearest
+def fill_venue_geometry(holder, lat: np.ndarray, lng: np.ndarray) -> None:
+    """Derive what a frozen `holder` (a World; the catalogue, once per load) lacks of the geometry of
+    venues at these coordinates: `venue_points` on the unit sphere, `venue_tree` (a k-d tree over them)
+    and `venue_nearest` (the venues nearest each). What it was given is kept."""
+    if holder.venue_points is None:
+        object.__setattr__(holder, "venue_points", unit_vectors(lat, lng))
+    if holder.venue_tree is None:
+        object.__setattr__(holder, "venue_tree", cKDTree(holder.venue_points))
+    if holder.venue_nearest is None:
+        object.__setattr__(holder, "venue_nearest", NearestVenues(holder.venue_tree))
 
 
 def id_positions(keys: Sequence[int]) -> tuple[list[int], dict[int, int]]:

@@ -64,7 +64,7 @@ from luna.db import CompiledRead
 from luna.limits import CACHE_ERRORS
 from luna.metrics import CACHE_FAILURES, CATALOGUE_LOADS, MODEL_VERSION, POPULARITY_RECOUNTS
 from ranking.learned import LearnedRanker, aligned
-from ranking.world import NO_CATEGORY, NearestVenues, id_positions, venue_geometry
+from ranking.world import NO_CATEGORY, NearestVenues, fill_venue_geometry, id_positions
 from recommendations.models import RankerVersion
 from recommendations.selectors import plain_rows, uuid_key, venue_ids_present
 from venues.models import Interaction, Venue
@@ -127,12 +127,7 @@ class Catalogue:
     def __post_init__(self) -> None:
         # What the ranking engine measures with, computed once per load: `replace()` (a popularity
         # delta, another model) carries them over instead of rebuilding them on a request.
-        points, tree, nearest = venue_geometry(
-            self.lat, self.lng, self.venue_points, self.venue_tree, self.venue_nearest
-        )
-        object.__setattr__(self, "venue_points", points)
-        object.__setattr__(self, "venue_tree", tree)
-        object.__setattr__(self, "venue_nearest", nearest)
+        fill_venue_geometry(self, self.lat, self.lng)
         if self.venue_category is None:
             empty = self.code_of("")
             codes = (

@@ -46,6 +46,7 @@ from recommendations.services import (
     best_of_shortlist,
     friend_features,
     observe_recommendation,
+    person,
     served_ranker,
     user_world,
     venue_candidates,
@@ -329,11 +330,7 @@ def suggest_plan_people(*, plan: Plan, viewer: User | None, limit: int) -> list[
     observe_recommendation("plan_people", "formula", started, len(best))
     return [
         PersonSuggestion(
-            user_id=friends[index].user_id,
-            handle=friends[index].handle,
-            name=friends[index].name,
-            relationship_type=friends[index].relationship_type,
-            score=float(score[index]),
+            **person(friends[index], score[index]),
             strength=float(strength[index]),
             direct=float(direct[index]),
             category=float(category[index]),

@@ -135,12 +135,17 @@ class PersonFeaturesSerializer(serializers.Serializer):
     category = RoundedFloatField()
 
 
-class PersonRecommendationSerializer(serializers.Serializer):
+class PersonSerializer(serializers.Serializer):
+    """Who a ranked friend is (services.person): what a recommendation and a plan's suggestion both show."""
+
     user_id = serializers.UUIDField()
     handle = serializers.CharField()
     name = serializers.CharField()
     relationship_type = serializers.ChoiceField(choices=SocialEdge.RelationshipType.choices)
     score = RoundedFloatField()
+
+
+class PersonRecommendationSerializer(PersonSerializer):
     features = PersonFeaturesSerializer()
 
 
@@ -260,10 +265,5 @@ class PersonSuggestionReasonSerializer(serializers.Serializer):
     connection = RoundedFloatField(help_text="members_known over the plan's accepted members besides the organizer.")
 
 
-class PersonSuggestionSerializer(serializers.Serializer):
-    user_id = serializers.UUIDField()
-    handle = serializers.CharField()
-    name = serializers.CharField()
-    relationship_type = serializers.ChoiceField(choices=SocialEdge.RelationshipType.choices)
-    score = RoundedFloatField()
+class PersonSuggestionSerializer(PersonSerializer):
     reason = PersonSuggestionReasonSerializer(source="*")

@@ -317,17 +317,24 @@ def recommend_people(user: User, *, venue: Venue | None = None, limit: int) -> l
     observe_recommendation("people", "formula", started, len(best))
     return [
         PersonRecommendation(
-            user_id=friends[index].user_id,
-            handle=friends[index].handle,
-            name=friends[index].name,
-            relationship_type=friends[index].relationship_type,
-            score=float(score[index]),
+            **person(friends[index], score[index]),
             features=PersonFeatures(
                 strength=float(strength[index]), direct=float(direct[index]), category=float(category[index])
             ),
         )
         for index in best.tolist()
     ]
+
+
+def person(friend: Friend, score: float) -> dict:
+    """Who a ranked friend is, as every people answer shows them: id, handle, name, tie and score."""
+    return {
+        "user_id": friend.user_id,
+        "handle": friend.handle,
+        "name": friend.name,
+        "relationship_type": friend.relationship_type,
+        "score": float(score),
+    }
 
 
 def best_friends(friends: list[Friend], score: np.ndarray, limit: int) -> np.ndarray:

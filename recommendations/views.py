@@ -95,9 +95,8 @@ class _ForOneUserViewSet(ViewSet):
 
     def retrieve(self, request, user_id: str | None = None) -> Response:
         user = self.get_object()
-        query = self.query_serializer_class(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        return Response(self.get_serializer(self.recommend(user, query.validated_data), many=True).data)
+        query = self.validated(self.query_serializer_class, request.query_params)
+        return Response(self.get_serializer(self.recommend(user, query), many=True).data)
 
 
 @extend_schema_view(
@@ -188,9 +187,7 @@ class _ForOnePlanViewSet(ViewSet):
         return plan
 
     def query(self) -> dict:
-        query = self.query_serializer_class(data=self.request.query_params)
-        query.is_valid(raise_exception=True)
-        return query.validated_data
+        return self.validated(self.query_serializer_class, self.request.query_params)
 
 
 PLAN_ID_PARAMETER = OpenApiParameter("plan_id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The plan.")

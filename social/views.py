@@ -78,16 +78,13 @@ class SocialEdgeViewSet(
 
     def get_queryset(self):
         if self.action == "list":
-            query = SocialEdgeListQuerySerializer(data=self.request.query_params, context={"request": self.request})
-            query.is_valid(raise_exception=True)
-            return social_edge_list(owner_id=query.validated_data["user"].pk)
+            query = self.validated(SocialEdgeListQuerySerializer, self.request.query_params)
+            return social_edge_list(owner_id=query["user"].pk)
         # Someone else's edge is found, then refused by IsSelfOrStaff (403, not 404).
         return SocialEdge.objects.all()
 
     def create(self, request, *args, **kwargs) -> Response:
-        serializer = SocialEdgeCreateSerializer(data=request.data, context={"request": request})
-        serializer.is_valid(raise_exception=True)
-        edge = services.social_edge_create(**serializer.validated_data)
+        edge = services.social_edge_create(**self.validated(SocialEdgeCreateSerializer))
         return Response(SocialEdgeSerializer(edge).data, status=status.HTTP_201_CREATED)
 
     def perform_partial_update(self, instance, data: dict):

@@ -122,9 +122,7 @@ class UserViewSet(
         return [ScopedRateThrottle()] if self.action == "create" else []
 
     def create(self, request, *args, **kwargs) -> Response:
-        serializer = UserCreateSerializer(data=request.data, context={"request": request})
-        serializer.is_valid(raise_exception=True)
-        user = services.user_create(**serializer.validated_data)
+        user = services.user_create(**self.validated(UserCreateSerializer))
         return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
 
     def get_serializer_context(self) -> dict:

@@ -157,9 +157,7 @@ class VenueViewSet(
 
     def _record_interaction(self, request) -> Response:
         venue = self.get_object()
-        serializer = InteractionCreateSerializer(data=request.data, context={"request": request})
-        serializer.is_valid(raise_exception=True)
-        interaction = services.interaction_record(venue=venue, **serializer.validated_data)
+        interaction = services.interaction_record(venue=venue, **self.validated(InteractionCreateSerializer))
         return Response(InteractionSerializer(interaction).data, status=status.HTTP_201_CREATED)
 
     @operation("Record an interaction with a venue", description=RECORDED_AS_CALLER, **RECORD_INTERACTION)

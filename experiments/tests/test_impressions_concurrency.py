@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 from django.conf import settings as django_settings
-from django.db import connection
 from django.db.models import Count
 from rest_framework.test import APIClient
 
 from experiments.impressions import impressions_flush
 from experiments.models import Impression
+from luna.tests.database import parallel_postgres
 from plans.tests.test_concurrency import run_together
 from recommendations.tests.worlds import build_world
 
@@ -19,11 +19,7 @@ LIMIT = 5
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="needs parallel PostgreSQL connections; SQLite serializes all writers",
-    ),
-    pytest.mark.django_db(transaction=True),
+    *parallel_postgres("needs parallel PostgreSQL connections; SQLite serializes all writers"),
 ]
 
 

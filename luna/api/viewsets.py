@@ -5,7 +5,8 @@
 - Permissions: `permissions` maps an action to the permission instances it needs,
   `"*"` to those of every other action (default: signed in). A method no action
   answers (PUT, TRACE) checks none, so the client gets the 405 it deserves.
-- Bodies: a write that takes none (every DELETE, and a handler marked `@takes_no_body`)
+- Bodies: `validated(SerializerClass)` checks one (or the query string, passed as `data`) against a
+  serializer. A write that takes none (every DELETE, and a handler marked `@takes_no_body`)
   refuses a non-empty one with a 400 naming what was sent, as other writes refuse a
   field they do not know; `{}` and no body at all are no body.
 - Updates (PartialUpdateMixin, for the viewsets that have PATCH): `update_serializer_class`
@@ -64,6 +65,15 @@ class ViewSet(viewsets.GenericViewSet):
             return super().get_object()
         except Http404:
             raise NotFound(not_found(self.get_queryset().model)) from None
+
+    def validated(self, serializer_class, data=None) -> dict:
+        """`data` (by default the request's body) as `serializer_class` validates it, with the request in
+        its context: a 400 naming the fields when it is invalid."""
+        serializer = serializer_class(
+            data=self.request.data if data is None else data, context={"request": self.request}
+        )
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
 
     def initial(self, request, *args, **kwargs) -> None:
         super().initial(request, *args, **kwargs)

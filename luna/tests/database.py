@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from django.db import IntegrityError, transaction
+import pytest
+from django.db import IntegrityError, connection, transaction
 
 
 def refused(make) -> bool:
@@ -13,3 +14,12 @@ def refused(make) -> bool:
     except IntegrityError:
         return True
     return False
+
+
+def parallel_postgres(reason: str) -> list:
+    """The marks of a test across real parallel connections: PostgreSQL only (`reason` says why SQLite
+    cannot), in committed transactions that the other connections see."""
+    return [
+        pytest.mark.skipif(connection.vendor != "postgresql", reason=reason),
+        pytest.mark.django_db(transaction=True),
+    ]

@@ -18,31 +18,35 @@ def get(path: str, accept: str | None):
     return Client().get(path, headers=headers)
 
 
-@pytest.mark.parametrize("debug", [True, False], ids=["debug", "production"])
-@pytest.mark.parametrize("accept", list(API_CLIENTS.values()), ids=list(API_CLIENTS))
-@pytest.mark.parametrize("path", ["/nowhere/", "/venuez", "/plans/1/2/3/", "/reco/"])
-def test_an_unknown_path_is_a_json_404_for_an_api_client_never_the_url_list(settings, debug, accept, path):
+# A 404 answers the same with DEBUG on (where Django would list the URLs) and off.
+in_debug_and_production = pytest.mark.parametrize("debug", [True, False], ids=["debug", "production"])
+
+
+def not_found(settings, debug: bool, path: str, accept: str | None):
+    """The answer to GET `path` with DEBUG `debug`, checked to be a 404."""
     settings.DEBUG = debug
     response = get(path, accept)
     assert response.status_code == 404
+    return response
+
+
+@in_debug_and_production
+@pytest.mark.parametrize("accept", list(API_CLIENTS.values()), ids=list(API_CLIENTS))
+@pytest.mark.parametrize("path", ["/nowhere/", "/venuez", "/plans/1/2/3/", "/reco/"])
+def test_an_unknown_path_is_a_json_404_for_an_api_client_never_the_url_list(settings, debug, accept, path):
+    response = not_found(settings, debug, path, accept)
     assert response["Content-Type"] == "application/json"
     assert response.json() == {"detail": "Not found."}
 
 
-@pytest.mark.parametrize("debug", [True, False], ids=["debug", "production"])
+@in_debug_and_production
 def test_an_unknown_path_under_the_api_is_json_even_for_a_browser(settings, debug):
-    settings.DEBUG = debug
-    response = get("/venues/1/2/3/", BROWSER)
-    assert response.status_code == 404
-    assert response.json() == {"detail": "Not found."}
+    assert not_found(settings, debug, "/venues/1/2/3/", BROWSER).json() == {"detail": "Not found."}
 
 
-@pytest.mark.parametrize("debug", [True, False], ids=["debug", "production"])
+@in_debug_and_production
 def test_a_browser_gets_an_html_404_page_outside_the_api(settings, debug):
-    settings.DEBUG = debug
-    response = get("/nowhere/", BROWSER)
-    assert response.status_code == 404
-    assert response["Content-Type"].startswith("text/html")
+    assert not_found(settings, debug, "/nowhere/", BROWSER)["Content-Type"].startswith("text/html")
 
 
 def test_the_admin_still_redirects_to_its_trailing_slash(settings):
@@ -62,17 +66,14 @@ def test_the_other_error_handlers_answer_json_to_api_clients_and_html_to_browser
         assert response["Content-Type"].startswith("application/json" if json_expected else "text/html"), accept
 
 
-@pytest.mark.parametrize("debug", [True, False], ids=["debug", "production"])
+@in_debug_and_production
 @pytest.mark.parametrize(
     "accept",
     ["application/json, text/html;q=0.1", "text/html;q=0.5, application/json", "text/html;q=0, */*"],
     ids=["json preferred", "json at a higher weight", "html refused"],
 )
 def test_a_client_that_prefers_json_to_html_gets_a_json_404(settings, debug, accept):
-    settings.DEBUG = debug
-    response = get("/nowhere/", accept)
-    assert response.status_code == 404
-    assert response.json() == {"detail": "Not found."}
+    assert not_found(settings, debug, "/nowhere/", accept).json() == {"detail": "Not found."}
 
 
 @pytest.mark.parametrize("accept", list(API_CLIENTS.values()), ids=list(API_CLIENTS))

@@ -10,6 +10,7 @@ from django.db import connection, transaction
 from django.db.models.signals import post_save, pre_delete
 from rest_framework.test import APIClient
 
+from luna.tests.database import parallel_postgres
 from plans.agent import booking_run
 from plans.models import Booking, Plan, PlanParticipant
 from plans.tests.factories import BookingFactory, PlanFactory, PlanParticipantFactory
@@ -22,11 +23,9 @@ THREADS = 20
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="concurrency needs PostgreSQL row locks and real parallel connections; SQLite serializes all writers",
+    *parallel_postgres(
+        "concurrency needs PostgreSQL row locks and real parallel connections; SQLite serializes all writers"
     ),
-    pytest.mark.django_db(transaction=True),
 ]
 
 

@@ -93,19 +93,15 @@ CONFLICTS = [
         f"{STARTED.reason}.",
         id="confirming-a-plan-whose-start-has-passed",
     ),
-    pytest.param(
-        "plan",
-        [bob_answered(PlanParticipant.Status.INVITED)],
-        alice_confirms,
-        "Nobody besides the organizer has accepted yet.",
-        id="confirming-before-anyone-but-the-organizer-accepted-invited",
-    ),
-    pytest.param(
-        "plan",
-        [bob_answered(PlanParticipant.Status.DECLINED)],
-        alice_confirms,
-        "Nobody besides the organizer has accepted yet.",
-        id="confirming-before-anyone-but-the-organizer-accepted-declined",
+    *(
+        pytest.param(
+            "plan",
+            [bob_answered(answer)],
+            alice_confirms,
+            "Nobody besides the organizer has accepted yet.",
+            id=f"confirming-before-anyone-but-the-organizer-accepted-{answer}",
+        )
+        for answer in (PlanParticipant.Status.INVITED, PlanParticipant.Status.DECLINED)
     ),
     pytest.param(
         "agreed_plan",

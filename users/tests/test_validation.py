@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from luna.tests.bodies import bad_coordinates, body_with
 from users.models import User
 
 pytestmark = pytest.mark.django_db
@@ -19,8 +20,7 @@ VALID = {
 
 
 def with_(**changes) -> dict:
-    body = {**VALID, **changes}
-    return {key: value for key, value in body.items() if value is not ...}
+    return body_with(VALID, **changes)
 
 
 SIGNUP_CASES = [
@@ -39,12 +39,7 @@ SIGNUP_CASES = [
     ("age-numeric-string", with_(age="30"), "age"),
     ("age-fraction", with_(age=30.5), "age"),
     ("age-boolean", with_(age=True), "age"),
-    ("lat-over-90", with_(home_lat=90.01), "home_lat"),
-    ("lat-under-minus-90", with_(home_lat=-90.01), "home_lat"),
-    ("lng-over-180", with_(home_lng=180.5), "home_lng"),
-    ("lng-under-minus-180", with_(home_lng=-181), "home_lng"),
-    ("lat-string", with_(home_lat="north"), "home_lat"),
-    ("lat-numeric-string", with_(home_lat="40.7"), "home_lat"),
+    *((case, with_(**change), field) for case, change, field in bad_coordinates("home_lat", "home_lng")),
     ("only-lat", with_(home_lng=...), "home_lng"),
     ("only-lng", with_(home_lat=...), "home_lat"),
     ("lat-null-lng-given", with_(home_lat=None), "home_lat"),

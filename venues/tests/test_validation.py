@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 
+from luna.tests.bodies import bad_coordinates, body_with
 from users.tests.factories import UserFactory
 from venues.models import Interaction, Venue
 from venues.tests.factories import VenueFactory
@@ -16,8 +17,7 @@ VALID = {"name": "Blue Note", "category": "music", "lat": 40.73, "lng": -74.0, "
 
 
 def with_(**changes) -> dict:
-    body = {**VALID, **changes}
-    return {key: value for key, value in body.items() if value is not ...}
+    return body_with(VALID, **changes)
 
 
 VENUE_CASES = [
@@ -27,12 +27,7 @@ VENUE_CASES = [
     ("lat-missing", with_(lat=...), "lat"),
     ("lng-missing", with_(lng=...), "lng"),
     ("lat-null", with_(lat=None), "lat"),
-    ("lat-over-90", with_(lat=90.5), "lat"),
-    ("lat-under-minus-90", with_(lat=-91), "lat"),
-    ("lng-over-180", with_(lng=180.01), "lng"),
-    ("lng-under-minus-180", with_(lng=-200), "lng"),
-    ("lat-string", with_(lat="north"), "lat"),
-    ("lat-numeric-string", with_(lat="40.73"), "lat"),
+    *((case, with_(**change), field) for case, change, field in bad_coordinates("lat", "lng")),
     ("lng-boolean", with_(lng=True), "lng"),
     ("rating-over-5", with_(rating=5.1), "rating"),
     ("rating-negative", with_(rating=-0.1), "rating"),

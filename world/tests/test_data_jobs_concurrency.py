@@ -6,22 +6,18 @@ from __future__ import annotations
 import threading
 import time
 
-import pytest
 from django.db import connection
 
 from luna.errors import Conflict
+from luna.tests.database import parallel_postgres
 from users.models import User
 from users.tests.factories import UserFactory
 from world import data_jobs
 from world.models import DataJob
 
-pytestmark = [
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="needs parallel connections; on SQLite the generating transaction holds the only write lock",
-    ),
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = parallel_postgres(
+    "needs parallel connections; on SQLite the generating transaction holds the only write lock"
+)
 
 
 def test_a_synthetic_world_runs_in_a_thread_while_the_page_shows_its_progress(client):

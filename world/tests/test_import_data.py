@@ -38,6 +38,13 @@ def import_data(directory: Path, *args: str) -> str:
     return out.getvalue()
 
 
+def skipped(directory: Path) -> str:
+    """What `import_data --skip-invalid` reports of the rows it skipped (its stderr)."""
+    err = StringIO()
+    call_command("import_data", str(directory), "--skip-invalid", stdout=StringIO(), stderr=err)
+    return err.getvalue()
+
+
 def rejection(directory: Path, *args: str) -> str:
     with pytest.raises(CommandError) as error:
         import_data(directory, *args)
@@ -142,12 +149,10 @@ def test_it_rejects_a_handle_taken_regardless_of_case(tmp_path: Path, alice):
 
 def test_it_reports_a_handle_repeated_within_the_file_on_its_own_line(tmp_path: Path):
     write(tmp_path, "users.csv", USERS_HEADER, ",dora,Dora,,,", ",Dora,Dora Again,,,", ",no!,Bad Handle,,,")
-    err = StringIO()
+    report = skipped(tmp_path)
 
-    call_command("import_data", str(tmp_path), "--skip-invalid", stdout=StringIO(), stderr=err)
-
-    assert "users.csv line 3, field 'handle': The handle 'Dora' is already taken" in err.getvalue()
-    assert "users.csv line 4, field 'handle': Handle must be 3-30 characters" in err.getvalue()
+    assert "users.csv line 3, field 'handle': The handle 'Dora' is already taken" in report
+    assert "users.csv line 4, field 'handle': Handle must be 3-30 characters" in report
     assert list(User.objects.values_list("handle", flat=True)) == ["dora"]
 
 
@@ -202,13 +207,11 @@ def test_it_rejects_dwell_time_over_a_day_and_unknown_types(alice, tmp_path: Pat
         f"{alice.id},{bar.id},visit,10",
         f"{alice.id},{bar.id},view,-1",
     )
-    err = StringIO()
+    report = skipped(tmp_path)
 
-    call_command("import_data", str(tmp_path), "--skip-invalid", stdout=StringIO(), stderr=err)
-
-    assert "line 3, field 'dwell_time_seconds'" in err.getvalue()
-    assert "line 4, field 'interaction_type'" in err.getvalue()
-    assert "line 5, field 'dwell_time_seconds'" in err.getvalue()
+    assert "line 3, field 'dwell_time_seconds'" in report
+    assert "line 4, field 'interaction_type'" in report
+    assert "line 5, field 'dwell_time_seconds'" in report
     assert list(Interaction.objects.values_list("dwell_time_seconds", flat=True)) == [86400]
 
 
@@ -222,12 +225,10 @@ def test_it_rejects_interactions_naming_unknown_or_malformed_ids(alice, tmp_path
         f"{alice.id},not-a-uuid,like,10",
         f"{str(alice.id).upper()},{bar.id},like,10",
     )
-    err = StringIO()
+    report = skipped(tmp_path)
 
-    call_command("import_data", str(tmp_path), "--skip-invalid", stdout=StringIO(), stderr=err)
-
-    assert "line 2, field 'user_id': No user with id" in err.getvalue()
-    assert "line 3, field 'venue_id': 'not-a-uuid' is not a valid UUID" in err.getvalue()
+    assert "line 2, field 'user_id': No user with id" in report
+    assert "line 3, field 'venue_id': 'not-a-uuid' is not a valid UUID" in report
     assert Interaction.objects.get().user == alice
 
 
@@ -243,14 +244,12 @@ def test_it_rejects_self_edges_and_duplicate_edges(alice, bob, charlie, tmp_path
         f"{alice.id},{charlie.id},mutual,0.7",
         f"{bob.id},{charlie.id},friend,1.5",
     )
-    err = StringIO()
+    report = skipped(tmp_path)
 
-    call_command("import_data", str(tmp_path), "--skip-invalid", stdout=StringIO(), stderr=err)
-
-    assert "line 2, field 'other_user_id': A user cannot have an edge to themselves" in err.getvalue()
-    assert "line 3, field 'other_user_id'" in err.getvalue() and "already stored" in err.getvalue()
-    assert "line 5, field 'other_user_id'" in err.getvalue() and "appears earlier in the file" in err.getvalue()
-    assert "line 6, field 'strength'" in err.getvalue()
+    assert "line 2, field 'other_user_id': A user cannot have an edge to themselves" in report
+    assert "line 3, field 'other_user_id'" in report and "already stored" in report
+    assert "line 5, field 'other_user_id'" in report and "appears earlier in the file" in report
+    assert "line 6, field 'strength'" in report
     assert sorted(SocialEdge.objects.values_list("other_user__handle", flat=True)) == ["bob", "charlie"]
 
 
@@ -339,13 +338,11 @@ def test_it_refuses_interactions_and_edges_for_closed_accounts_as_the_api_does(a
         f"{closed.id},{alice.id},friend,0.5",
         f"{alice.id},{bob.id},friend,0.5",
     )
-    err = StringIO()
+    report = skipped(tmp_path)
 
-    call_command("import_data", str(tmp_path), "--skip-invalid", stdout=StringIO(), stderr=err)
-
-    assert f"interactions.csv line 2, field 'user_id': The user {closed.id} has closed their account." in err.getvalue()
-    assert "edges.csv line 2, field 'other_user_id': The user" in err.getvalue()
-    assert "edges.csv line 3, field 'user_id': The user" in err.getvalue()
+    assert f"interactions.csv line 2, field 'user_id': The user {closed.id} has closed their account." in report
+    assert "edges.csv line 2, field 'other_user_id': The user" in report
+    assert "edges.csv line 3, field 'user_id': The user" in report
     assert list(Interaction.objects.values_list("user__handle", flat=True)) == ["alice"]
     assert list(SocialEdge.objects.values_list("user__handle", "other_user__handle")) == [("alice", "bob")]
 
