@@ -1,14 +1,17 @@
 """Recommendations listen to the other apps: interactions and plans are attributed to the
 recommendations that showed their venue (recommendations.experiments.outcome_attribute), and a
-deleted venue marks every process's catalogue as possibly holding it (catalogue.venue_deleted)."""
+deleted venue marks every process's catalogue as possibly holding it (catalogue.venue_deleted), and
+a user's interactions and edges rank their candidate lists again (recommendations.candidates)."""
 
 from __future__ import annotations
 
-from django.db.models.signals import post_delete
+from django.db.models.signals import post_delete, post_save
 
 from plans.events import plan_created
+from recommendations.candidates import candidates_refresh_after_commit
 from recommendations.catalogue import venue_deleted
 from recommendations.experiments import outcome_attribute
+from social.models import SocialEdge
 from venues.events import interaction_recorded
 from venues.models import Venue
 
@@ -43,3 +46,20 @@ def _venue_deleted(sender, **kwargs) -> None:
 
 
 post_delete.connect(_venue_deleted, sender=Venue, dispatch_uid="recommendations.catalogue.venue_deleted")
+
+
+def _refresh_candidates_of_the_user(sender, interaction, **kwargs) -> None:
+    candidates_refresh_after_commit([interaction.user_id])
+
+
+def _refresh_candidates_of_both_ends(sender, instance, **kwargs) -> None:
+    candidates_refresh_after_commit([instance.user_id, instance.other_user_id])
+
+
+# A user's own writes: their candidate lists are ranked again once the write commits (their next read
+# already ranks live: the list's mark of their inputs no longer matches).
+interaction_recorded.connect(_refresh_candidates_of_the_user, dispatch_uid="recommendations.candidates.interaction")
+post_save.connect(_refresh_candidates_of_both_ends, sender=SocialEdge, dispatch_uid="recommendations.candidates.edge")
+post_delete.connect(
+    _refresh_candidates_of_both_ends, sender=SocialEdge, dispatch_uid="recommendations.candidates.edge_deleted"
+)
