@@ -477,3 +477,17 @@ def candidates_refresh_after_commit(user_ids: Iterable[uuid.UUID]) -> None:
             logger.exception("Candidate lists of %s not refreshed; their next read ranks them", ids)
 
     transaction.on_commit(run)
+
+
+def candidates_queue_refresh() -> None:
+    """Another model serves: with a broker, queue `refresh_candidates` now rather than at beat's next run.
+    Without one, lists ranked by the previous model are served until LUNA_CANDIDATES_MAX_AGE and then
+    ranked again by the next read (or by `manage.py refresh_candidates` from cron)."""
+    if not enabled() or not settings.CELERY_BROKER_URL:
+        return
+    from recommendations.tasks import refresh_candidates
+
+    try:
+        refresh_candidates.delay()
+    except Exception as exc:  # kombu raises several kinds for a broker that is down
+        logger.warning("Refreshing the candidate lists for another model not queued (%s); beat will", exc)

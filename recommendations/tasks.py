@@ -23,8 +23,6 @@ def retrain_ranker() -> int | None:
         logger.info("Not retraining the ranker: %s", " ".join(exc.messages))
         return None
     logger.info("Ranker version %s trained in %.1f s. %s", version.version, version.training_seconds, verdict(version))
-    if version.is_active:
-        refresh_candidates.delay()  # the lists ranked by the previous model, oldest first
     return version.version
 
 
