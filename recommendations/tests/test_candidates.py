@@ -259,3 +259,28 @@ def test_a_list_holding_every_venue_answers_any_filter(client_for, alice, venues
     assert [row["venue_name"] for row in served(client, alice, category="cafe")] == ["Uptown Cafe"]
     assert served(client, alice, max_price_level=1, category="cafe") == []
     assert outcomes()["hit"] == before["hit"] + 2
+
+
+def test_beat_queues_the_due_lists_to_the_workers_in_batches(client_for, alice, bob, venues_near_alice, settings):
+    from django.conf import settings as django_settings
+
+    from luna.celery import app as celery_app
+    from recommendations import tasks
+
+    assert django_settings.CELERY_BEAT_SCHEDULE["refresh-candidates"] == {
+        "task": "recommendations.refresh_candidates",
+        "schedule": django_settings.LUNA_CANDIDATES_MAX_AGE / 4,
+    }
+    served(client_for(alice), alice)
+    served(client_for(bob), bob)
+    age_lists(settings, settings.LUNA_CANDIDATES_MAX_AGE)
+    settings.LUNA_CANDIDATES_BATCH = 1
+    celery_app.conf.task_always_eager = True  # the queued batches run here, as a worker would run them
+    try:
+        assert tasks.refresh_candidates() == 2
+    finally:
+        celery_app.conf.task_always_eager = False
+    assert all(
+        timezone.now() - built < timedelta(seconds=5)
+        for built in CandidateList.objects.values_list("built_at", flat=True)
+    )
