@@ -51,6 +51,7 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import Count, FilteredRelation, Max, OuterRef, Q, Subquery
 from django.utils import timezone
 
+from luna.db import CompiledRead
 from luna.errors import Conflict
 from luna.metrics import CANDIDATE_LISTS
 from recommendations.catalogue import Catalogue, catalogue_cache
@@ -123,12 +124,6 @@ def _mark_columns(user_ref: str) -> dict:
 
 def _own_mark(user: User, marks: Sequence) -> str:
     return ":".join(str(mark) for mark in (*marks, user.home_lat if user.has_home else None, user.home_lng))
-
-
-def own_mark(user: User) -> str:
-    """The user's own inputs as they are now (one query)."""
-    marks = User.objects.filter(pk=user.pk).annotate(**_mark_columns("pk")).values_list(*_MARKS).first()
-    return _own_mark(user, marks or ())
 
 
 # --- Packing -----------------------------------------------------------------------------------------
@@ -239,19 +234,38 @@ def _own_savepoint():
 _LIST_FIELDS = ("model_version", "venue_mark", "own_mark", "complete", "columns", "size", "payload", "built_at")
 
 
+_READS: dict[str, CompiledRead] = {}  # by ranker key: a few (learned, formula, pinned versions)
+
+
+def _list_read(key: str) -> CompiledRead:
+    """The list under `key` and the user's own marks, one query written once per key (on every request:
+    building and compiling it would cost more than running it)."""
+    read = _READS.get(key)
+    if read is None:
+        read = _READS[key] = CompiledRead(
+            lambda user_id: (
+                User.objects.filter(pk=user_id)
+                .annotate(kept=FilteredRelation("candidate_lists", condition=Q(candidate_lists__ranker=key)))
+                .annotate(**_mark_columns("pk"))
+                .values_list("kept__id", *(f"kept__{field}" for field in _LIST_FIELDS), *_MARKS)
+            )
+        )
+    return read
+
+
 def _read(user: User, key: str) -> tuple[dict | None, str]:
     """(the kept list's fields, None without one; the user's own mark now), in one query."""
-    row = (
-        User.objects.filter(pk=user.pk)
-        .annotate(kept=FilteredRelation("candidate_lists", condition=Q(candidate_lists__ranker=key)))
-        .annotate(**_mark_columns("pk"))
-        .values_list("kept__id", *(f"kept__{field}" for field in _LIST_FIELDS), *_MARKS)
-        .first()
-    )
-    if row is None:  # the user is gone
+    rows = _list_read(key).rows(user_id=user.pk)
+    if not rows:  # the user is gone
         return None, ""
+    row = rows[0]
     kept = None if row[0] is None else dict(zip(_LIST_FIELDS, row[1 : 1 + len(_LIST_FIELDS)], strict=True))
     return kept, _own_mark(user, row[1 + len(_LIST_FIELDS) :])
+
+
+def own_mark(user: User) -> str:
+    """The user's own inputs as they are now (one query)."""
+    return _read(user, "")[1]
 
 
 def _store(user_id: uuid.UUID, key: str, candidates: Candidates, mark: str) -> None:
