@@ -283,7 +283,7 @@ LUNA_EXPERIMENT_MIN_USERS = env_number("LUNA_EXPERIMENT_MIN_USERS", 100, int, mi
 # --- Candidate lists (recommendations.candidates) ---------------------------
 # Each user's best venues kept per ranker (0: none kept, every request ranks every venue).
 LUNA_CANDIDATES = env_number("LUNA_CANDIDATES", 300, int, minimum=0)
-# A kept list older than this is not served (others' likes, friends' visits, another model show within it).
+# A kept list older than this is not served (others' likes and friends' visits show within it).
 LUNA_CANDIDATES_MAX_AGE = env_number("LUNA_CANDIDATES_MAX_AGE", 300.0, float, minimum=0)
 # Users whose lists one refresh task ranks again (Celery beat queues as many tasks as are due).
 LUNA_CANDIDATES_BATCH = env_number("LUNA_CANDIDATES_BATCH", 500, int, minimum=1)

@@ -16,8 +16,10 @@ the request resolves to and:
   latest id, their edges' counts and latest change both ways, their home), read in the same query
   as the list: a like, a new friend or a move shows in the user's next answer, whichever code path
   wrote it;
+- it was ranked by the model version that serves now: another activated version (a retraining, a
+  rollback) answers from the next request on, as without lists;
 - it is younger than LUNA_CANDIDATES_MAX_AGE: what others do (popularity, friends' visits, a friend
-  who leaves) and another activated model show within that bound;
+  who leaves) shows within that bound;
 - and at least `limit` of its venues pass the filters (category, price, distance, not interacted),
   or it holds every venue. The list is a prefix of the order over every venue, so the first `limit`
   that pass are exactly what ranking every venue would answer.
@@ -316,7 +318,7 @@ def candidates_answer(
         return None
     from recommendations.services import served_ranker
 
-    _, name, _ = served_ranker(catalogue, ranker, model_version)  # a 409 for `learned` without a model, as live
+    _, name, model = served_ranker(catalogue, ranker, model_version)  # a 409 for `learned` without a model
     key = ranker_key(name, model_version)
     try:
         with _own_savepoint():
@@ -325,7 +327,8 @@ def candidates_answer(
         logger.warning("Candidate lists cannot be read, ranking live: %s", error)
         CANDIDATE_LISTS.labels(outcome="failed").inc()
         return None
-    if kept is not None and _fresh(kept, mark, catalogue):
+    version = None if model is None else model.version
+    if kept is not None and kept["model_version"] == version and _fresh(kept, mark, catalogue):
         candidates = _unpack(
             ranker=name, **{field: kept[field] for field in _LIST_FIELDS if field != "own_mark" and field != "built_at"}
         )

@@ -52,8 +52,9 @@ def _refresh_candidates_of_the_user(sender, interaction, **kwargs) -> None:
     candidates_refresh_after_commit([interaction.user_id])
 
 
-def _refresh_candidates_of_both_ends(sender, instance, **kwargs) -> None:
-    candidates_refresh_after_commit([instance.user_id, instance.other_user_id])
+def _refresh_candidates_of_both_ends(sender, instance, raw=False, **kwargs) -> None:
+    if not raw:  # a fixture being loaded is not someone's write
+        candidates_refresh_after_commit([instance.user_id, instance.other_user_id])
 
 
 # A user's own writes: their candidate lists are ranked again once the write commits (their next read

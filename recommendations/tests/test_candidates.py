@@ -157,23 +157,24 @@ def test_others_likes_show_once_the_list_is_as_old_as_the_bound_and_not_before(
     assert timezone.now() - kept.built_at < timedelta(seconds=5)  # ranked again and kept by that read
 
 
-def test_a_new_model_version_reaches_a_user_after_the_refresh(client_for, settings):
+def test_another_model_version_answers_from_the_next_request_and_the_refresh_ranks_every_list(client_for, settings):
     settings.LUNA_RANKER = small_ranker(pool=20)
     users, *_ = bulk_world()
     train()
-    user = users[0]
-    client = client_for(user)
-    assert {row["model_version"] for row in served(client, user, limit=10)} == {1}
+    first, second = users[0], users[1]
+    for user in (first, second):
+        assert {row["model_version"] for row in served(client_for(user), user, limit=10)} == {1}
 
     train("--activate-anyway")
-    # Within the bound the list ranked by version 1 may still answer...
-    assert {row["model_version"] for row in served(client, user, limit=10)} == {1}
+    # A list ranked by version 1 is not served once version 2 is active: the first user's read ranks again.
+    assert {row["model_version"] for row in served(client_for(first), first, limit=10)} == {2}
+    # The refresh ranks the lists still ranked by version 1 (the second user's), so their reads find them.
     out = StringIO()
     call_command("refresh_candidates", stdout=out)
     assert "Ranked again the candidate lists of 1 users" in out.getvalue()
-    # ...and once the refresh has run, version 2 does, from the list.
+    assert set(CandidateList.objects.values_list("model_version", flat=True)) == {2}
     before = outcomes()
-    assert {row["model_version"] for row in served(client, user, limit=10)} == {2}
+    assert {row["model_version"] for row in served(client_for(second), second, limit=10)} == {2}
     assert outcomes()["hit"] == before["hit"] + 1
 
 
@@ -260,10 +261,11 @@ def test_a_list_holding_every_venue_answers_any_filter(client_for, alice, venues
     assert outcomes()["hit"] == before["hit"] + 2
 
 
-def test_beat_queues_the_due_lists_to_the_workers_in_batches(client_for, alice, bob, venues_near_alice, settings):
+def test_beat_queues_the_due_lists_to_the_workers_in_batches(
+    client_for, alice, bob, venues_near_alice, settings, monkeypatch
+):
     from django.conf import settings as django_settings
 
-    from luna.celery import app as celery_app
     from recommendations import tasks
 
     assert django_settings.CELERY_BEAT_SCHEDULE["refresh-candidates"] == {
@@ -274,12 +276,14 @@ def test_beat_queues_the_due_lists_to_the_workers_in_batches(client_for, alice, 
     served(client_for(bob), bob)
     age_lists(settings, settings.LUNA_CANDIDATES_MAX_AGE)
     settings.LUNA_CANDIDATES_BATCH = 1
-    celery_app.conf.task_always_eager = True  # the queued batches run here, as a worker would run them
-    try:
-        assert tasks.refresh_candidates() == 2
-    finally:
-        celery_app.conf.task_always_eager = False
-    assert all(
-        timezone.now() - built < timedelta(seconds=5)
-        for built in CandidateList.objects.values_list("built_at", flat=True)
-    )
+    queued = []
+
+    def worker_runs(user_ids: list[str]) -> None:  # what a worker does with each queued batch
+        queued.append(user_ids)
+        tasks.refresh_user_candidates(user_ids)
+
+    monkeypatch.setattr(tasks.refresh_user_candidates, "delay", worker_runs)
+    assert tasks.refresh_candidates() == 2
+    assert sorted(queued) == sorted([[str(alice.pk)], [str(bob.pk)]])  # one batch of one user each
+    built = CandidateList.objects.values_list("built_at", flat=True)
+    assert all(timezone.now() - at < timedelta(seconds=5) for at in built)
