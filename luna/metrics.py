@@ -72,6 +72,12 @@ IMPRESSIONS_OVER_DAILY_BOUND = Counter(
     "luna_impressions_over_daily_bound",
     "Recommended venues not recorded: their user had LUNA_IMPRESSIONS_PER_USER_PER_DAY stored that day.",
 )
+CANDIDATE_LISTS = Counter(
+    "luna_candidate_lists",
+    "Venue recommendations by what the kept candidate list did: hit (answered), built (none fit: ranked, kept and "
+    "answered), live (the filters went past it), failed (the store could not be read or written: ranked live).",
+    ["outcome"],
+)
 BOOKINGS = Counter("luna_bookings", "Booking agent runs by the status they ended in.", ["outcome"])
 CATALOGUE_LOADS = Counter("luna_catalogue_loads", "Full loads of the recommendation catalogue.")
 POPULARITY_RECOUNTS = Counter(

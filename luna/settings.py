@@ -287,6 +287,14 @@ LUNA_IMPRESSIONS_PER_USER_PER_DAY = env_number("LUNA_IMPRESSIONS_PER_USER_PER_DA
 # The experiment report names no winner before every arm has this many users.
 LUNA_EXPERIMENT_MIN_USERS = env_number("LUNA_EXPERIMENT_MIN_USERS", 100, int, minimum=2)
 
+# --- Candidate lists (recommendations.candidates) ---------------------------
+# Each user's best venues kept per ranker (0: none kept, every request ranks every venue).
+LUNA_CANDIDATES = env_number("LUNA_CANDIDATES", 300, int, minimum=0)
+# A kept list older than this is not served (others' likes and friends' visits show within it).
+LUNA_CANDIDATES_MAX_AGE = env_number("LUNA_CANDIDATES_MAX_AGE", 300.0, float, minimum=0)
+# Users whose lists one refresh task ranks again (Celery beat queues as many tasks as are due).
+LUNA_CANDIDATES_BATCH = env_number("LUNA_CANDIDATES_BATCH", 500, int, minimum=1)
+
 # --- Booking agent --------------------------------------------------------
 LUNA_BOOKING_PROVIDER = env_str("LUNA_BOOKING_PROVIDER", "plans.providers.MockProvider")
 LUNA_BOOKING_TIMEOUT_SECONDS = env_number("LUNA_BOOKING_TIMEOUT_SECONDS", 10.0, float, minimum=0.1)
@@ -311,6 +319,11 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-bookings": {"task": "plans.sweep_bookings", "schedule": LUNA_BOOKING_SWEEP_SECONDS},
     "retrain-ranker": {"task": "recommendations.retrain_ranker", "schedule": LUNA_RETRAIN_SECONDS},
     "prune-impressions": {"task": "experiments.prune_impressions", "schedule": 86400.0},
+    # Lists past half their bound, or ranked by another model or over other venues, ranked again.
+    "refresh-candidates": {
+        "task": "recommendations.refresh_candidates",
+        "schedule": max(LUNA_CANDIDATES_MAX_AGE / 4, 1),
+    },
 }
 CELERY_TASK_ACKS_LATE = True  # a worker that dies mid-task leaves the message for another
 CELERY_TASK_IGNORE_RESULT = True

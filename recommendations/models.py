@@ -32,3 +32,31 @@ class RankerVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ranker} v{self.version}{' (active)' if self.is_active else ''}"
+
+
+class CandidateList(models.Model):
+    """One user's best venues by one ranker, computed ahead so that a request reads one row instead of
+    ranking every venue (recommendations.candidates).
+
+    The `LUNA_CANDIDATES` best venues over the whole catalogue, in the ranker's order, each with what
+    the answer shows (score, distance, features, contributions) and whether the user has been there:
+    a filtered request is answered from the first rows that pass its filters, exactly as ranking
+    every venue would, or by the live ranking when the list cannot tell.
+    """
+
+    user = models.ForeignKey("users.User", on_delete=models.CASCADE, related_name="candidate_lists", db_index=False)
+    ranker = models.CharField(max_length=40, help_text="learned, formula, or learned@<version> for a pinned one.")
+    model_version = models.PositiveIntegerField(null=True, blank=True)
+    venue_mark = models.CharField(max_length=200, help_text="The catalogue's venues it was ranked over.")
+    own_mark = models.CharField(max_length=300, help_text="The user's own inputs it was ranked on.")
+    complete = models.BooleanField(default=False, help_text="It holds every venue of the catalogue.")
+    columns = models.CharField(max_length=500, help_text="Names of the features and contributions in the payload.")
+    size = models.PositiveIntegerField(default=0)
+    payload = models.BinaryField()
+    built_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "ranker"], name="candidate_list_user_ranker")]
+
+    def __str__(self) -> str:
+        return f"{self.ranker} candidates of {self.user_id} ({self.size})"

@@ -22,6 +22,7 @@ from ranking.learned import LearnedRanker
 from ranking.rankers import FormulaRanker, Ranker, Scored, readable_explanation, top_k_for
 from ranking.topk import top_k
 from ranking.world import World, csr, world_from_rows
+from recommendations.candidates import candidates_answer
 from recommendations.catalogue import Catalogue, ServedModel, catalogue_cache
 from recommendations.models import RankerVersion
 from recommendations.selectors import (
@@ -106,7 +107,6 @@ def recommend_venues(
         raise ValidationError(
             {"max_distance_km": "This user has no home location, so distances cannot be measured; omit this filter."}
         )
-    totals = user_venue_totals(user_id=user.id)
     filters = {
         "limit": limit,
         "categories": categories,
@@ -128,9 +128,15 @@ def recommend_venues(
             filters["model_version"] = arm.model_version
     started = time.perf_counter()
     catalogue = catalogue_cache.current()
-    results = _rank_venues(user, catalogue, totals, **filters)
-    if catalogue_cache.holds_deleted(catalogue, [row.venue_id for row in results]):
-        results = _rank_venues(user, catalogue_cache.reload(), totals, **filters)
+    # The user's kept candidate list answers when it can (recommendations.candidates), else the live ranking.
+    results = candidates_answer(user, catalogue, **filters)
+    if results is not None and catalogue_cache.holds_deleted(catalogue, [row.venue_id for row in results]):
+        results, catalogue = None, catalogue_cache.reload()
+    if results is None:
+        totals = user_venue_totals(user_id=user.id)
+        results = _rank_venues(user, catalogue, totals, **filters)
+        if catalogue_cache.holds_deleted(catalogue, [row.venue_id for row in results]):
+            results = _rank_venues(user, catalogue_cache.reload(), totals, **filters)
     if arm is not None:
         results = [replace(row, experiment=experiment, arm=arm.name) for row in results]
     observe_recommendation("venues", results[0].ranker if results else (ranker or "default"), started, len(results))

@@ -13,6 +13,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from ranking.learned import INPUT_NAMES, LearnedRanker
+from recommendations.candidates import candidates_queue_refresh
 from recommendations.history import database_world
 from recommendations.models import RankerVersion
 
@@ -115,6 +116,7 @@ def ranker_activate(*, version: RankerVersion) -> RankerVersion:
     RankerVersion.objects.filter(is_active=True).exclude(pk=version.pk).update(is_active=False)
     RankerVersion.objects.filter(pk=version.pk).update(is_active=True, activated_at=timezone.now())
     version.refresh_from_db(fields=["is_active", "activated_at"])
+    transaction.on_commit(candidates_queue_refresh)  # the users' lists ranked by the previous model
     # Every process reads the active version with its watermarks (recommendations.catalogue) and
     # swaps the model in without reloading its venues.
     return version
@@ -124,3 +126,4 @@ def ranker_activate(*, version: RankerVersion) -> RankerVersion:
 def ranker_deactivate() -> None:
     """Serve the formula again."""
     RankerVersion.objects.filter(is_active=True).update(is_active=False)
+    transaction.on_commit(candidates_queue_refresh)

@@ -1,4 +1,9 @@
-"""Writes show up in the next recommendation, or within LUNA_RECO["CACHE_STALENESS_SECONDS"]."""
+"""Writes show up in the next recommendation, or within LUNA_RECO["CACHE_STALENESS_SECONDS"].
+
+The catalogue's guarantees. With candidate lists kept (recommendations.candidates), the user's own
+writes and venue changes still show in the next answer, and what others do (popularity) within
+LUNA_CANDIDATES_MAX_AGE (test_candidates): the tests of popularity counts here rank live, with no list kept.
+"""
 
 from __future__ import annotations
 
@@ -32,10 +37,17 @@ def clock(monkeypatch):
     return fake
 
 
+@pytest.fixture
+def ranked_live(settings):
+    """No candidate list kept: every answer ranks over the catalogue, whose popularity is under test."""
+    settings.LUNA_CANDIDATES = 0
+
+
 def popularity_by_name(user) -> dict[str, float]:
     return {row.venue_name: row.features["popularity"] for row in recommend_venues(user, limit=100)}
 
 
+@pytest.mark.usefixtures("ranked_live")
 def test_a_new_interaction_counts_in_the_next_recommendation(alice, bob, charlie, venues_near_alice, clock):
     near_bar, middle_bar = venues_near_alice[:2]
     InteractionFactory(user=bob, venue=near_bar, interaction_type="like")
@@ -84,6 +96,7 @@ def test_an_edited_venue_is_seen_in_the_next_recommendation(alice, venues_near_a
     assert [r.venue_name for r in recommend_venues(alice, limit=10, categories=["music"])] == ["Moved Bar"]
 
 
+@pytest.mark.usefixtures("ranked_live")
 def test_a_deletion_is_seen_once_the_bound_has_passed(alice, bob, charlie, venues_near_alice, clock):
     near_bar, middle_bar = venues_near_alice[:2]
     InteractionFactory(user=bob, venue=near_bar, interaction_type="like")
@@ -122,6 +135,7 @@ def test_a_deleted_venue_is_never_recommended_even_within_the_bound(alice, venue
     assert names == ["Middle Bar", "Far Bar", "Uptown Cafe", "Newer"]
 
 
+@pytest.mark.usefixtures("ranked_live")
 def test_a_zero_bound_reloads_on_every_request(alice, bob, venues_near_alice, clock, settings):
     settings.LUNA_RECO = {**settings.LUNA_RECO, "CACHE_STALENESS_SECONDS": 0}
     InteractionFactory(user=bob, venue=venues_near_alice[0], interaction_type="like")
@@ -158,6 +172,7 @@ def test_edges_and_deactivations_are_always_fresh(alice, bob, charlie, clock):
     assert recommend_people(alice, limit=10) == []
 
 
+@pytest.mark.usefixtures("ranked_live")
 def test_past_half_the_bound_a_reload_starts_off_the_request_path(
     alice, bob, charlie, venues_near_alice, clock, settings, monkeypatch
 ):
@@ -185,6 +200,7 @@ def test_past_half_the_bound_a_reload_starts_off_the_request_path(
     assert len(started) == 1
 
 
+@pytest.mark.usefixtures("ranked_live")
 def test_one_process_counts_popularity_again_and_the_others_take_its_counts(
     alice, bob, charlie, venues_near_alice, clock
 ):

@@ -1,8 +1,14 @@
-"""Writes made through the API show up in the very next recommendation."""
+"""Writes made through the API show up in the very next recommendation (another user's within the candidate
+lists' bound)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
+
+from recommendations.models import CandidateList
 
 pytestmark = pytest.mark.django_db
 
@@ -13,7 +19,9 @@ def venues_of(client, user) -> dict[str, dict]:
     return {row["venue_name"]: row for row in response.json()}
 
 
-def test_an_interaction_posted_by_someone_else_moves_popularity_at_once(client_for, alice, bob, venues_near_alice):
+def test_an_interaction_posted_by_someone_else_moves_popularity_within_the_lists_bound(
+    client_for, alice, bob, venues_near_alice, settings
+):
     alice_client = client_for(alice)
     assert venues_of(alice_client, alice)["Far Bar"]["features"]["popularity"] == 0.0
 
@@ -22,6 +30,10 @@ def test_an_interaction_posted_by_someone_else_moves_popularity_at_once(client_f
     )
     assert response.status_code == 201
 
+    # Alice's kept list answers until it is LUNA_CANDIDATES_MAX_AGE old...
+    assert venues_of(alice_client, alice)["Far Bar"]["features"]["popularity"] == 0.0
+    CandidateList.objects.update(built_at=timezone.now() - timedelta(seconds=settings.LUNA_CANDIDATES_MAX_AGE))
+    # ...and from then on one ranked again.
     venues = venues_of(alice_client, alice)
     assert venues["Far Bar"]["features"]["popularity"] == 1.0
     assert venues["Near Bar"]["features"]["popularity"] == 0.0
