@@ -30,21 +30,42 @@ DEFAULT_STRATEGY = "average"
 FAIRNESS_PENALTY = 0.5
 
 
+def _column_means(values: np.ndarray) -> np.ndarray:
+    """The mean of each column, the members added in their order: numpy's mean sums one column in
+    another order than many (pairwise), so a venue's group score would depend on which venues were
+    scored with it, and the members' candidate lists could not give the live ranking's digits."""
+    total = values[0].copy()
+    for row in values[1:]:
+        total += row
+    return total / len(values)
+
+
 def group_scores(member_scores: np.ndarray, strategy: str) -> np.ndarray:
-    """(venues,) the group's score of every venue from the (members, venues) scores."""
+    """(venues,) the group's score of every venue from the (members, venues) scores; each venue's from
+    its own column alone, to the digit."""
+    member_scores = np.asarray(member_scores, dtype=np.float64)
     if strategy == "average":
-        return member_scores.mean(axis=0)
+        return _column_means(member_scores)
     if strategy == "least_misery":
         return member_scores.min(axis=0)
     if strategy == "fair":
-        return member_scores.mean(axis=0) - FAIRNESS_PENALTY * member_scores.std(axis=0)
+        mean = _column_means(member_scores)
+        deviation = member_scores - mean
+        return mean - FAIRNESS_PENALTY * np.sqrt(_column_means(deviation * deviation))
     raise ValueError(f"Unknown group strategy {strategy!r}; use one of {', '.join(STRATEGIES)}.")
 
 
+def group_ceiling(member_bounds: np.ndarray, strategy: str) -> np.ndarray:
+    """(venues,) the most the group's score can be at each venue where no member's score exceeds their
+    bound in the (members, venues) `member_bounds`: the mean of the bounds (the fair score is at most
+    the mean), or their minimum for least misery. Computed as group_scores computes, so that it holds
+    to the digit (rounding is monotone)."""
+    return group_scores(member_bounds, "least_misery" if strategy == "least_misery" else "average")
+
+
 def group_bound(bounds: np.ndarray, strategy: str) -> float:
-    """The most the group's score can be at a venue where no member's score exceeds their bound:
-    the mean of the bounds (the fair score is at most the mean), or their minimum for least misery."""
-    return float(bounds.min() if strategy == "least_misery" else bounds.mean())
+    """group_ceiling of one venue where each member's score is at most their entry of `bounds`."""
+    return float(group_ceiling(np.asarray(bounds, dtype=np.float64)[:, None], strategy)[0])
 
 
 def group_top_k(

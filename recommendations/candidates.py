@@ -3,9 +3,10 @@ that a venue recommendation reads that row instead of ranking every venue.
 
 A list (models.CandidateList, one per user and ranker key) holds the LUNA_CANDIDATES best venues over
 the whole catalogue in the ranker's order (score desc, distance asc, venue id), packed as arrays
-(`_pack`): per venue its catalogue position (int32), the served 0-1 score, the distance from home,
-each feature and each contribution (float64, as the live ranking computes them), whether the user has
-interacted with it (uint8), and once the user's baseline. Interacted venues are kept, flagged, so
+(`_pack`): per venue its catalogue position (int32), the served 0-1 score, the ranker's own score
+(what the order and a plan's group strategies are computed on: the served one is clipped), the
+distance from home, each feature and each contribution (float64, as the live ranking computes them),
+whether the user has interacted with it (uint8), and once the user's baseline. Interacted venues are kept, flagged, so
 `exclude_interacted` both ways answers from one list.
 
 A request is answered from the list (`candidates_answer`) when the list is the user's for the ranker
@@ -58,7 +59,7 @@ from luna.errors import Conflict
 from luna.metrics import CANDIDATE_LISTS
 from ranking.learned import LearnedRanker
 from ranking.rankers import FormulaRanker, readable_explanation, top_k_for
-from recommendations.catalogue import Catalogue, catalogue_cache
+from recommendations.catalogue import Catalogue, ServedModel, catalogue_cache
 from recommendations.models import CandidateList
 from recommendations.selectors import user_friends, user_venue_totals
 from social.models import SocialEdge
@@ -81,6 +82,7 @@ class Candidates:
     complete: bool
     positions: np.ndarray
     score: np.ndarray  # served 0-1
+    raw: np.ndarray  # the ranker's own score, in whose order the list is
     distance: np.ndarray  # km from home, NaN without one
     interacted: np.ndarray  # bool
     features: dict[str, np.ndarray]
@@ -97,10 +99,15 @@ def ranker_key(name: str, model_version: int | None) -> str:
     return name if model_version is None else f"{name}@{model_version}"
 
 
+# The payload's layout: a list packed in another is never read (its venue mark differs) and is due.
+LIST_FORMAT = 2  # 2: the ranker's own score after the served one
+
+
 def venue_mark(catalogue: Catalogue) -> str:
-    """What the catalogue's venue positions stand for: the generation, latest venue change, deletions."""
+    """What the catalogue's venue positions stand for (the generation, latest venue change, deletions),
+    and the payload's LIST_FORMAT."""
     latest, deletions = catalogue.venue_mark
-    return f"{catalogue.generation}|{'' if latest is None else latest.isoformat()}|{deletions}"
+    return f"{LIST_FORMAT}|{catalogue.generation}|{'' if latest is None else latest.isoformat()}|{deletions}"
 
 
 # --- The user's own inputs, read with the list -------------------------------------------------------
@@ -132,11 +139,17 @@ def _own_mark(user: User, marks: Sequence) -> str:
 
 
 def _pack(candidates: Candidates) -> tuple[str, bytes]:
-    """(columns, payload): int32 positions, float64 baseline then score, distance, each feature and each
-    contribution (a row of every venue each), uint8 interacted flags."""
+    """(columns, payload): int32 positions, float64 baseline then score, raw score, distance, each feature
+    and each contribution (a row of every venue each), uint8 interacted flags."""
     columns = ",".join(candidates.features) + "|" + ",".join(candidates.contributions)
     values = np.stack(
-        [candidates.score, candidates.distance, *candidates.features.values(), *candidates.contributions.values()]
+        [
+            candidates.score,
+            candidates.raw,
+            candidates.distance,
+            *candidates.features.values(),
+            *candidates.contributions.values(),
+        ]
     ).astype("<f8")
     payload = b"".join(
         (
@@ -158,7 +171,7 @@ def _unpack(
     offset = 4 * size
     baseline = float(np.frombuffer(payload, dtype="<f8", count=1, offset=offset)[0])
     offset += 8
-    rows = 2 + len(feature_names) + len(contribution_names)
+    rows = 3 + len(feature_names) + len(contribution_names)
     values = np.frombuffer(payload, dtype="<f8", count=rows * size, offset=offset).reshape(rows, size)
     offset += 8 * rows * size
     interacted = np.frombuffer(payload, dtype=np.uint8, count=size, offset=offset).astype(bool)
@@ -170,10 +183,11 @@ def _unpack(
         complete=complete,
         positions=positions.astype(np.intp),
         score=values[0],
-        distance=values[1],
+        raw=values[1],
+        distance=values[2],
         interacted=interacted,
-        features=dict(zip(feature_names, values[2 : 2 + names], strict=True)),
-        contributions=dict(zip(contribution_names, values[2 + names :], strict=True)),
+        features=dict(zip(feature_names, values[3 : 3 + names], strict=True)),
+        contributions=dict(zip(contribution_names, values[3 + names :], strict=True)),
         baseline=baseline,
     )
 
@@ -211,6 +225,7 @@ def candidates_rank(user: User, catalogue: Catalogue, requested: str | None, mod
         complete=len(best) == catalogue.size,
         positions=np.asarray(positions, dtype=np.intp),
         score=np.asarray(shown[0], dtype=np.float64),
+        raw=np.asarray(scored.score[0, best], dtype=np.float64),
         distance=np.asarray(scored.distance[0, best], dtype=np.float64),
         interacted=interacted[positions],
         features={name: np.asarray(values[0], dtype=np.float64) for name, values in features.items()},
@@ -265,6 +280,24 @@ def _read(user: User, key: str) -> tuple[dict | None, str]:
     return kept, _own_mark(user, row[1 + len(_LIST_FIELDS) :])
 
 
+_GROUP_READS: dict[str, CompiledRead] = {}
+
+
+def _lists_read(key: str) -> CompiledRead:
+    """The lists under `key` of several users and each one's own marks, one query (see `_list_read`)."""
+    read = _GROUP_READS.get(key)
+    if read is None:
+        read = _GROUP_READS[key] = CompiledRead(
+            lambda user_ids: (
+                User.objects.filter(pk__in=user_ids)
+                .annotate(kept=FilteredRelation("candidate_lists", condition=Q(candidate_lists__ranker=key)))
+                .annotate(**_mark_columns("pk"))
+                .values_list("pk", "kept__id", *(f"kept__{field}" for field in _LIST_FIELDS), *_MARKS)
+            )
+        )
+    return read
+
+
 def own_mark(user: User) -> str:
     """The user's own inputs as they are now (one query)."""
     return _read(user, "")[1]
@@ -299,6 +332,19 @@ def _fresh(kept: dict, mark: str, catalogue: Catalogue) -> bool:
     )
 
 
+def _current(kept: dict | None, mark: str, model: ServedModel | None, catalogue: Catalogue) -> bool:
+    """Whether a kept list may answer: ranked by the model that serves, on the user's inputs as they are,
+    over the catalogue's venues, within the bound."""
+    version = None if model is None else model.version
+    return kept is not None and kept["model_version"] == version and _fresh(kept, mark, catalogue)
+
+
+def _unpack_kept(name: str, kept: dict) -> Candidates:
+    return _unpack(
+        ranker=name, **{field: kept[field] for field in _LIST_FIELDS if field not in ("own_mark", "built_at")}
+    )
+
+
 def candidates_answer(
     user: User,
     catalogue: Catalogue,
@@ -327,11 +373,8 @@ def candidates_answer(
         logger.warning("Candidate lists cannot be read, ranking live: %s", error)
         CANDIDATE_LISTS.labels(outcome="failed").inc()
         return None
-    version = None if model is None else model.version
-    if kept is not None and kept["model_version"] == version and _fresh(kept, mark, catalogue):
-        candidates = _unpack(
-            ranker=name, **{field: kept[field] for field in _LIST_FIELDS if field != "own_mark" and field != "built_at"}
-        )
+    if _current(kept, mark, model, catalogue):
+        candidates = _unpack_kept(name, kept)
         outcome = "hit"
     else:
         # `mark` was read before the inputs are: a write in between shows as a change on the next read.
@@ -354,6 +397,37 @@ def candidates_answer(
     )
     CANDIDATE_LISTS.labels(outcome="live" if rows is None else outcome).inc()
     return rows
+
+
+def members_candidates(users: Sequence[User], catalogue: Catalogue, ranker: str | None) -> list[Candidates] | None:
+    """Each user's kept list for the ranker `ranker` resolves to (the active model, unpinned: a plan's
+    group has no experiment arm), in `users`' order, read in one query; None unless every one is
+    current by the rules a user's own read applies (`candidates_answer`), the ranker is kept and
+    the store could be read. Nothing is ranked or kept here: a missing or out-of-date list is ranked
+    again by its user's next read or by the refresh, which costs more than ranking the group live once."""
+    if not enabled() or not users or ranker not in (None, *KEPT_RANKERS):
+        return None
+    from recommendations.services import served_ranker
+
+    _, name, model = served_ranker(catalogue, ranker)  # a 409 for `learned` without a model
+    try:
+        with _own_savepoint():
+            rows = _lists_read(ranker_key(name, None)).rows(user_ids=[user.pk for user in users])
+    except DatabaseError as error:
+        logger.warning("Candidate lists cannot be read, ranking the group live: %s", error)
+        CANDIDATE_LISTS.labels(outcome="failed").inc()
+        return None
+    by_user = {row[0]: row for row in rows}
+    found = []
+    for user in users:
+        row = by_user.get(user.pk)
+        if row is None or row[1] is None:
+            return None
+        kept = dict(zip(_LIST_FIELDS, row[2 : 2 + len(_LIST_FIELDS)], strict=True))
+        if not _current(kept, _own_mark(user, row[2 + len(_LIST_FIELDS) :]), model, catalogue):
+            return None
+        found.append(_unpack_kept(name, kept))
+    return found
 
 
 def candidates_select(

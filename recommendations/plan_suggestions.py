@@ -3,10 +3,13 @@
 The group is the plan's organizer and every participant who accepted: accepting is what lets a
 plan use a member's data (home, likes, dwell); someone merely invited is not in it. Each
 member's scores come from the ranker that serves their own list (the active trained
-model, else the formula), all members in one (members x venues) matrix, and are
-aggregated per venue by a strategy of ranking.groups. The reads do not
-grow with the group: one query for the members, one for all their interactions, one
-for all their friends (learned ranker), one to check the chosen venues still exist.
+model, else the formula), and are aggregated per venue by a strategy of ranking.groups.
+
+The members' kept candidate lists (recommendations.candidates) answer when every member's is
+current and they prove the answer (`_from_lists`): one query reads them all, and nothing is
+ranked. Otherwise the group is ranked live, all members in one (members x venues) matrix: one
+query more for all their interactions and one for all their friends (learned ranker). Either
+way the answer is the same to the digit, and the reads do not grow with the group.
 
 What a member sees of the answer (`viewer`): the group's score and their own figures, never another
 member's score, distance or whether they have a home; staff see every member's (README, Privacy).
@@ -36,10 +39,11 @@ from django.core.exceptions import PermissionDenied
 from luna.errors import Conflict
 from plans.models import Plan, PlanParticipant
 from ranking import formula
-from ranking.groups import DEFAULT_STRATEGY, group_bound, group_top_k
+from ranking.groups import DEFAULT_STRATEGY, group_bound, group_ceiling, group_top_k
 from ranking.learned import LearnedRanker
-from ranking.rankers import Scored, readable, readable_explanation
-from recommendations.catalogue import Catalogue, catalogue_cache
+from ranking.rankers import Ranker, Scored, readable, readable_explanation
+from recommendations.candidates import Candidates, members_candidates
+from recommendations.catalogue import Catalogue, ServedModel, catalogue_cache
 from recommendations.selectors import members_known, users_friends, users_venue_totals
 from recommendations.services import (
     best_friends,
@@ -162,13 +166,12 @@ def suggest_plan_venues(
         "exclude_interacted": exclude_interacted,
         "ranker": ranker,
     }
-    totals = users_venue_totals(user_ids=[member.id for member in members])
     catalogue = catalogue_cache.current()
     visible = np.array([_may_see(viewer, member.id) for member in members], dtype=bool)
-    result = _suggest(plan, members, totals, catalogue, visible=visible, **arguments)
+    result = _suggest(plan, members, catalogue, visible=visible, **arguments)
     shown = [suggestion.venue_id for suggestion in result.suggestions]
     if catalogue_cache.holds_deleted(catalogue, shown):
-        result = _suggest(plan, members, totals, catalogue_cache.reload(), visible=visible, **arguments)
+        result = _suggest(plan, members, catalogue_cache.reload(), visible=visible, **arguments)
     observe_recommendation("plan_venues", result.ranker, started, len(result.suggestions))
     return _as_seen_by(result, viewer)
 
@@ -195,10 +198,23 @@ def _as_seen_by(result: GroupVenueSuggestions, viewer: User | None) -> GroupVenu
     )
 
 
+@dataclass(frozen=True)
+class _Chosen:
+    """The venues chosen for the group, best first, and each member's figures there (one column each)."""
+
+    positions: np.ndarray  # (k,) catalogue positions
+    group_score: np.ndarray  # (k,) the strategy's, on the ranker's own scale
+    score: np.ndarray  # (members, k) the ranker's own
+    shown: np.ndarray  # (members, k) served 0-1
+    distance: np.ndarray  # (members, k) km, NaN without a home
+    baselines: np.ndarray  # (members,) served scale
+    features: dict[str, np.ndarray]  # (members, k)
+    contributions: dict[str, np.ndarray]  # (members, k) served scale
+
+
 def _suggest(
     plan: Plan,
     members: list[User],
-    totals: dict,
     catalogue: Catalogue,
     *,
     visible: np.ndarray,
@@ -212,44 +228,30 @@ def _suggest(
 ) -> GroupVenueSuggestions:
     engine, name, served = served_ranker(catalogue, ranker)
     version = served.version if served is not None else None
-    friends = None
-    if name == LearnedRanker.name:
-        by_member = users_friends(user_ids=[member.id for member in members], sharing=True)
-        friends = [by_member[member.id] for member in members]
-    world = user_world(catalogue, [(member, totals[member.id]) for member in members], friends=friends, model=served)
-    rows = np.arange(len(members))
     candidates = venue_candidates(catalogue, categories=categories, max_price_level=max_price_level)
     # The filters hold for the members the viewer may see: filtering on another member's home or visits
     # would answer, venue by venue, whether they live within that distance (halving it finds how far)
     # or have been there.
-    if exclude_interacted:
-        candidates[world.interactions[np.flatnonzero(visible)].indices] = False
-    with_home = world.has_home(rows) & visible
+    with_home = np.array([member.has_home for member in members], dtype=bool) & visible
     ignored = [] if max_distance_km is None else [m.id for m, has in zip(members, with_home, strict=True) if not has]
-
-    def choose(scored: Scored) -> tuple[np.ndarray, np.ndarray]:
-        allowed = scored.on_columns(candidates)
-        if max_distance_km is not None and with_home.any():
-            allowed = allowed & (scored.distance[with_home] <= max_distance_km).all(axis=0)
-        return group_top_k(np.asarray(scored.score), strategy, limit, np.flatnonzero(allowed).astype(np.intp))
-
-    scored, best, group_score = best_of_shortlist(
-        engine, world, rows, limit, choose, ceiling=lambda bound: group_bound(bound, strategy)
-    )
-    positions = scored.venue_positions(best)
-    features, contributions = scored.explanation(rows, best)
-    # Served on the ranker's 0-1 scale (the same map for every member, so the strategies commute with it);
-    # the order came from the scores themselves.
-    scale = engine.readable_scale()
-    shown, baselines, contributions = readable_explanation(
-        scored.score[:, best], scored.baseline(rows), contributions, scale
-    )
-    group_shown = readable(group_score, scale)
+    filters = {
+        "limit": limit,
+        "strategy": strategy,
+        "candidates": candidates,
+        "with_home": with_home if max_distance_km is not None else np.zeros(len(members), dtype=bool),
+        "max_distance_km": max_distance_km,
+        "exclude_interacted": visible if exclude_interacted else np.zeros(len(members), dtype=bool),
+    }
+    lists = members_candidates(members, catalogue, ranker)
+    chosen = _from_lists(lists, **filters) if lists is not None else None
+    if chosen is None:
+        chosen = _live(members, catalogue, engine, name, served, **filters)
+    group_shown = readable(chosen.group_score, engine.readable_scale())
     suggestions = []
-    for index, (position, score) in enumerate(zip(positions.tolist(), group_shown.tolist(), strict=True)):
-        internal = np.asarray(scored.score[:, best[index]], dtype=np.float64)
-        member_scores = shown[:, index]
-        distances = scored.distance[:, best[index]]
+    for index, (position, score) in enumerate(zip(chosen.positions.tolist(), group_shown.tolist(), strict=True)):
+        internal = chosen.score[:, index]
+        member_scores = chosen.shown[:, index]
+        distances = chosen.distance[:, index]
         suggestions.append(
             GroupVenueSuggestion(
                 venue_id=catalogue.venue_id_at(position),
@@ -266,17 +268,17 @@ def _suggest(
                 # Over the visible members only: the mean of two members, less one's own, is the other's.
                 features={
                     feature: float(np.nan_to_num(np.asarray(values[visible, index], dtype=np.float64)).mean())
-                    for feature, values in features.items()
+                    for feature, values in chosen.features.items()
                 }
                 if visible.any()
                 else {},
                 contributions={
-                    **{name: float(values[visible, index].mean()) for name, values in contributions.items()},
+                    **{name: float(values[visible, index].mean()) for name, values in chosen.contributions.items()},
                     GROUP: score - float(member_scores[visible].mean()),
                 }
                 if visible.any()
                 else {},
-                baseline=float(baselines[visible].mean()) if visible.any() else None,
+                baseline=float(chosen.baselines[visible].mean()) if visible.any() else None,
             )
         )
     return GroupVenueSuggestions(
@@ -287,6 +289,121 @@ def _suggest(
         members=[GroupMember(member.id, member.handle, member.name, member.has_home) for member in members],
         distance_filter_ignores=ignored,
         suggestions=suggestions,
+    )
+
+
+def _live(
+    members: list[User],
+    catalogue: Catalogue,
+    engine: Ranker,
+    name: str,
+    served: ServedModel | None,
+    *,
+    limit: int,
+    strategy: str,
+    candidates: np.ndarray,
+    with_home: np.ndarray,
+    max_distance_km: float | None,
+    exclude_interacted: np.ndarray,
+) -> _Chosen:
+    """Every member scored by the ranker, one (members x venues) matrix, and the strategy's best."""
+    totals = users_venue_totals(user_ids=[member.id for member in members])
+    friends = None
+    if name == LearnedRanker.name:
+        by_member = users_friends(user_ids=[member.id for member in members], sharing=True)
+        friends = [by_member[member.id] for member in members]
+    world = user_world(catalogue, [(member, totals[member.id]) for member in members], friends=friends, model=served)
+    rows = np.arange(len(members))
+    candidates = candidates.copy()
+    if exclude_interacted.any():
+        candidates[world.interactions[np.flatnonzero(exclude_interacted)].indices] = False
+
+    def choose(scored: Scored) -> tuple[np.ndarray, np.ndarray]:
+        allowed = scored.on_columns(candidates)
+        if with_home.any():
+            allowed = allowed & (scored.distance[with_home] <= max_distance_km).all(axis=0)
+        return group_top_k(np.asarray(scored.score), strategy, limit, np.flatnonzero(allowed).astype(np.intp))
+
+    scored, best, group_score = best_of_shortlist(
+        engine, world, rows, limit, choose, ceiling=lambda bound: group_bound(bound, strategy)
+    )
+    features, contributions = scored.explanation(rows, best)
+    # Served on the ranker's 0-1 scale (the same map for every member, so the strategies commute with it);
+    # the order came from the scores themselves.
+    shown, baselines, contributions = readable_explanation(
+        scored.score[:, best], scored.baseline(rows), contributions, engine.readable_scale()
+    )
+    return _Chosen(
+        positions=np.asarray(scored.venue_positions(best), dtype=np.intp),
+        group_score=np.asarray(group_score, dtype=np.float64),
+        score=np.asarray(scored.score[:, best], dtype=np.float64),
+        shown=shown,
+        distance=np.asarray(scored.distance[:, best], dtype=np.float64),
+        baselines=baselines,
+        features=features,
+        contributions=contributions,
+    )
+
+
+def _from_lists(
+    lists: list[Candidates],
+    *,
+    limit: int,
+    strategy: str,
+    candidates: np.ndarray,
+    with_home: np.ndarray,
+    max_distance_km: float | None,
+    exclude_interacted: np.ndarray,
+) -> _Chosen | None:
+    """The live ranking's answer from the members' candidate lists, or None when they cannot prove it.
+
+    A member's list is their best venues over the whole catalogue in the ranker's order, so a venue
+    missing from it scores at most the list's last score for them. The venues in every member's
+    list are ranked by the strategy as the live ranking ranks them; the others can score at most the
+    strategy's ceiling with those bounds in place of the unknown scores (group_ceiling). When the
+    `limit`-th venue found beats every such ceiling (or no venue is left unknown), nothing outside
+    can come before it: the answer is the live one to the digit."""
+    union = np.unique(np.concatenate([kept.positions for kept in lists]))
+    # Each member's bound on a venue outside their list: its last score (a complete list leaves none out).
+    bounds = np.array([kept.raw[-1] if len(kept.raw) else -np.inf for kept in lists], dtype=np.float64)
+    shape = (len(lists), len(union))
+    at = np.full(shape, -1, dtype=np.intp)  # each member's index in their list of each venue; -1: not in it
+    score = np.repeat(bounds[:, None], len(union), axis=1)  # where unknown, the bound
+    distance = np.full(shape, np.nan, dtype=np.float64)
+    interacted = np.zeros(shape, dtype=bool)
+    for row, kept in enumerate(lists):
+        columns = np.searchsorted(union, kept.positions)
+        at[row, columns] = np.arange(len(kept.positions))
+        score[row, columns] = kept.raw
+        distance[row, columns] = kept.distance
+        interacted[row, columns] = kept.interacted
+    known = at >= 0
+    # What is known to be left out: the catalogue's filters, a visit or a distance the filters see.
+    allowed = candidates[union] & ~(interacted[exclude_interacted] & known[exclude_interacted]).any(axis=0)
+    if with_home.any():
+        allowed &= ~(known[with_home] & (distance[with_home] > max_distance_km)).any(axis=0)
+    everyone = known.all(axis=0)
+    columns, group_score = group_top_k(score, strategy, limit, np.flatnonzero(allowed & everyone).astype(np.intp))
+    unknown = np.flatnonzero(allowed & ~everyone)
+    ceilings = group_ceiling(score[:, unknown], strategy)
+    if len(union) < len(candidates):  # venues in no member's list: every score at its bound
+        ceilings = np.append(ceilings, group_ceiling(bounds[:, None], strategy))
+    if len(ceilings) and not (len(columns) == limit and group_score[-1] > ceilings.max()):
+        return None
+    cells = at[:, columns]  # each member's index in their list of each chosen venue
+
+    def gathered(values: list[np.ndarray]) -> np.ndarray:
+        return np.stack([member[indexes] for member, indexes in zip(values, cells, strict=True)])
+
+    return _Chosen(
+        positions=union[columns],
+        group_score=group_score,
+        score=score[:, columns],
+        shown=gathered([kept.score for kept in lists]),
+        distance=distance[:, columns],
+        baselines=np.array([kept.baseline for kept in lists], dtype=np.float64),
+        features={name: gathered([kept.features[name] for kept in lists]) for name in lists[0].features},
+        contributions={name: gathered([kept.contributions[name] for kept in lists]) for name in lists[0].contributions},
     )
 
 
