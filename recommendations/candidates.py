@@ -254,40 +254,12 @@ _LIST_FIELDS = ("model_version", "venue_mark", "own_mark", "complete", "columns"
 _READS: dict[str, CompiledRead] = {}  # by ranker key: a few (learned, formula, pinned versions)
 
 
-def _list_read(key: str) -> CompiledRead:
-    """The list under `key` and the user's own marks, one query written once per key (on every request:
-    building and compiling it would cost more than running it)."""
+def _lists_read(key: str) -> CompiledRead:
+    """The lists under `key` of these users and each one's own marks, one query written once per key
+    (on every request: building and compiling it would cost more than running it)."""
     read = _READS.get(key)
     if read is None:
         read = _READS[key] = CompiledRead(
-            lambda user_id: (
-                User.objects.filter(pk=user_id)
-                .annotate(kept=FilteredRelation("candidate_lists", condition=Q(candidate_lists__ranker=key)))
-                .annotate(**_mark_columns("pk"))
-                .values_list("kept__id", *(f"kept__{field}" for field in _LIST_FIELDS), *_MARKS)
-            )
-        )
-    return read
-
-
-def _read(user: User, key: str) -> tuple[dict | None, str]:
-    """(the kept list's fields, None without one; the user's own mark now), in one query."""
-    rows = _list_read(key).rows(user_id=user.pk)
-    if not rows:  # the user is gone
-        return None, ""
-    row = rows[0]
-    kept = None if row[0] is None else dict(zip(_LIST_FIELDS, row[1 : 1 + len(_LIST_FIELDS)], strict=True))
-    return kept, _own_mark(user, row[1 + len(_LIST_FIELDS) :])
-
-
-_GROUP_READS: dict[str, CompiledRead] = {}
-
-
-def _lists_read(key: str) -> CompiledRead:
-    """The lists under `key` of several users and each one's own marks, one query (see `_list_read`)."""
-    read = _GROUP_READS.get(key)
-    if read is None:
-        read = _GROUP_READS[key] = CompiledRead(
             lambda user_ids: (
                 User.objects.filter(pk__in=user_ids)
                 .annotate(kept=FilteredRelation("candidate_lists", condition=Q(candidate_lists__ranker=key)))
@@ -296,6 +268,16 @@ def _lists_read(key: str) -> CompiledRead:
             )
         )
     return read
+
+
+def _read(user: User, key: str) -> tuple[dict | None, str]:
+    """(the kept list's fields, None without one; the user's own mark now), in one query."""
+    rows = _lists_read(key).rows(user_ids=[user.pk])
+    if not rows:  # the user is gone
+        return None, ""
+    row = rows[0][1:]
+    kept = None if row[0] is None else dict(zip(_LIST_FIELDS, row[1 : 1 + len(_LIST_FIELDS)], strict=True))
+    return kept, _own_mark(user, row[1 + len(_LIST_FIELDS) :])
 
 
 def own_mark(user: User) -> str:
