@@ -25,7 +25,9 @@ from venues.models import Interaction, Venue
 
 
 @dataclass(frozen=True)
-class DatabaseWorld:
+class History:
+    """The database's history as a ranking World, what is held out of it, and whose rows are whose."""
+
     world: World  # the history (everything, without a holdout)
     held_out: sp.csr_matrix  # users x venues: positive interactions after the cut (empty without one)
     user_keys: np.ndarray  # (U, 2) uint64: each user's UUID as two halves, to find them again
@@ -37,7 +39,7 @@ def uuid_halves(keys: list[int]) -> np.ndarray:
     return np.array([(key >> 64, key & 0xFFFFFFFFFFFFFFFF) for key in keys], dtype=np.uint64).reshape(-1, 2)
 
 
-def database_world(*, holdout_days: float | None = None, now: datetime | None = None) -> DatabaseWorld:
+def database_history(*, holdout_days: float | None = None, now: datetime | None = None) -> History:
     """The database as a World; with `holdout_days`, split at that many days before `now`."""
     cut = None if holdout_days is None else (now or timezone.now()) - timedelta(days=holdout_days)
     venues = plain_rows(Venue.objects.values_list(Cast("id", CharField()), "lat", "lng", "category"))
@@ -105,7 +107,7 @@ def database_world(*, holdout_days: float | None = None, now: datetime | None = 
         social=social,
         info={"source": "database", "cut": cut and cut.isoformat(), "users": len(users), "venues": len(venues)},
     )
-    return DatabaseWorld(
+    return History(
         world=world,
         held_out=held_out.tocsr(),
         user_keys=uuid_halves([uuid_key(row[0]) for row in users]),

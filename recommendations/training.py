@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from ranking.learned import INPUT_NAMES, LearnedRanker
 from recommendations.candidates import candidates_queue_refresh
-from recommendations.history import database_world
+from recommendations.history import database_history
 from recommendations.models import RankerVersion
 
 VERSION_ATTEMPTS = 5
@@ -62,7 +62,7 @@ def ranker_train(
     """
     say = progress or (lambda message: None)
     started = time.perf_counter()
-    data = database_world()
+    data = database_history()
     world = data.world
     if world.positive.nnz == 0 or not (world.positive.data > 0).any():
         raise ValidationError(NOTHING_TO_LEARN)

@@ -20,7 +20,7 @@ from ranking.groups import GroupEvaluation, form_groups, measure_groups
 from ranking.learned import LearnedRanker
 from ranking.metrics import Evaluation, measure
 from ranking.rankers import FormulaRanker, Ranker
-from recommendations.history import database_world
+from recommendations.history import database_history
 
 DEFAULT_RANKERS = ("formula", "learned", "popularity", "distance")
 CURVE_DEPTH = 20
@@ -164,7 +164,7 @@ class Command(BaseCommand):
                 raise CommandError("Give a split folder or --from-database, not both.")
             if options["holdout_days"] is None or options["holdout_days"] <= 0:
                 raise CommandError("--from-database needs --holdout-days N (a positive number of days).")
-            data = database_world(holdout_days=options["holdout_days"])
+            data = database_history(holdout_days=options["holdout_days"])
             world, held_out = data.world, data.held_out
             if held_out.nnz == 0:
                 raise CommandError(
